@@ -1,0 +1,132 @@
+//! Settings read from the environment (and a `.env` file), each with a working default.
+use std::{net::SocketAddr, path::PathBuf, str::FromStr};
+
+use anyhow::{bail, Context};
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Everything the service needs to start, passed down explicitly (never a global).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `DATABASE_URL`; `None` runs a private PostgreSQL in `data_dir`.
+    pub database_url: Option<String>,
+    /// `PERFEVAL_LISTEN`
+    pub listen: String,
+    /// `PERFEVAL_DATA_DIR`
+    pub data_dir: PathBuf,
+    /// `PERFEVAL_DB_POOL`
+    pub db_pool_size: usize,
+    /// `PERFEVAL_LOG_FORMAT`
+    pub log_format: LogFormat,
+    /// `PERFEVAL_CORS_ORIGINS`
+    pub cors_origins: Vec<String>,
+    /// `PERFEVAL_MAX_BODY_BYTES`: the largest request body accepted (413 above).
+    pub max_body_bytes: usize,
+    /// `PERFEVAL_DB_WAIT_MS`: how long a request waits for a pooled connection (503 after).
+    pub db_wait_ms: u64,
+}
+
+/// The documented request body limit: 32 MiB, enough for a batch of 10,000 records.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+impl Settings {
+    /// Reads the process environment, after loading `.env` from the working folder if present.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds settings from any variable lookup, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let log_format = match get("PERFEVAL_LOG_FORMAT").as_deref() {
+            None => {
+                if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                    LogFormat::Pretty
+                } else {
+                    LogFormat::Json
+                }
+            }
+            Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => bail!("PERFEVAL_LOG_FORMAT must be `pretty` or `json`, not `{other}`"),
+        };
+        Ok(Self {
+            database_url: get("DATABASE_URL"),
+            listen: get("PERFEVAL_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
+            data_dir: PathBuf::from(get("PERFEVAL_DATA_DIR").unwrap_or_else(|| "./.perfeval".to_owned())),
+            db_pool_size: parse_or(get("PERFEVAL_DB_POOL"), "PERFEVAL_DB_POOL", 2 * cores)?,
+            log_format,
+            cors_origins: get("PERFEVAL_CORS_ORIGINS")
+                .map(|list| list.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect())
+                .unwrap_or_default(),
+            max_body_bytes: parse_or(get("PERFEVAL_MAX_BODY_BYTES"), "PERFEVAL_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)?,
+            db_wait_ms: parse_or(get("PERFEVAL_DB_WAIT_MS"), "PERFEVAL_DB_WAIT_MS", 5_000)?,
+        })
+    }
+
+    /// The listen address; `:0` (or `host:0`) picks a free port.
+    pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
+        let text = if self.listen.starts_with(':') { format!("127.0.0.1{}", self.listen) } else { self.listen.clone() };
+        text.parse().with_context(|| format!("PERFEVAL_LISTEN `{}` is not host:port", self.listen))
+    }
+}
+
+fn parse_or<T: FromStr>(value: Option<String>, name: &str, default: T) -> anyhow::Result<T> {
+    match value {
+        None => Ok(default),
+        Some(text) => text.trim().parse().map_err(|_| anyhow::anyhow!("{name} must be a number, not `{text}`")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> anyhow::Result<Settings> {
+        let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn defaults_work_on_a_developer_machine() {
+        let s = settings(&[("PERFEVAL_LOG_FORMAT", "json")]).unwrap();
+        assert_eq!(s.database_url, None);
+        assert_eq!(s.listen_addr().unwrap().to_string(), "127.0.0.1:8080");
+        assert_eq!(s.data_dir, PathBuf::from("./.perfeval"));
+        assert!(s.db_pool_size >= 2);
+        assert!(s.cors_origins.is_empty());
+        assert_eq!(s.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
+    }
+
+    #[test]
+    fn reads_each_variable() {
+        let s = settings(&[
+            ("DATABASE_URL", "postgres://x@h/db"),
+            ("PERFEVAL_LISTEN", ":0"),
+            ("PERFEVAL_DB_POOL", "7"),
+            ("PERFEVAL_LOG_FORMAT", "pretty"),
+            ("PERFEVAL_CORS_ORIGINS", "https://a.example, https://b.example"),
+        ])
+        .unwrap();
+        assert_eq!(s.database_url.as_deref(), Some("postgres://x@h/db"));
+        assert_eq!(s.listen_addr().unwrap().port(), 0);
+        assert_eq!(s.db_pool_size, 7);
+        assert_eq!(s.log_format, LogFormat::Pretty);
+        assert_eq!(s.cors_origins, vec!["https://a.example", "https://b.example"]);
+    }
+
+    #[test]
+    fn rejects_bad_values_by_name() {
+        let err = settings(&[("PERFEVAL_DB_POOL", "many")]).unwrap_err().to_string();
+        assert!(err.contains("PERFEVAL_DB_POOL"), "{err}");
+        let err = settings(&[("PERFEVAL_LOG_FORMAT", "xml")]).unwrap_err().to_string();
+        assert!(err.contains("PERFEVAL_LOG_FORMAT"), "{err}");
+    }
+}

@@ -1,0 +1,334 @@
+//! The record list: filters, any sort order, keyset pagination and an optional exact count.
+use chrono::{DateTime, Utc};
+use diesel::{
+    pg::Pg,
+    query_builder::{BoxedSqlQuery, SqlQuery},
+    sql_types::{BigInt, Nullable, Numeric, SmallInt, Text, Timestamptz},
+    QueryResult, QueryableByName,
+};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::regions::escape_like;
+
+/// A column the list can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Id,
+    FiscalYear,
+    RegionCode,
+    Unit,
+    Kind,
+    Status,
+    TotalScore,
+    IncomeTotal,
+    ExpenditureTotal,
+    ThreePublicTotal,
+    CreatedAt,
+    UpdatedAt,
+}
+
+impl SortKey {
+    pub const ALL: [SortKey; 12] = [
+        Self::Id,
+        Self::FiscalYear,
+        Self::RegionCode,
+        Self::Unit,
+        Self::Kind,
+        Self::Status,
+        Self::TotalScore,
+        Self::IncomeTotal,
+        Self::ExpenditureTotal,
+        Self::ThreePublicTotal,
+        Self::CreatedAt,
+        Self::UpdatedAt,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Id => "id",
+            Self::FiscalYear => "fiscal_year",
+            Self::RegionCode => "region_code",
+            Self::Unit => "unit",
+            Self::Kind => "kind",
+            Self::Status => "status",
+            Self::TotalScore => "total_score",
+            Self::IncomeTotal => "income_total",
+            Self::ExpenditureTotal => "expenditure_total",
+            Self::ThreePublicTotal => "three_public_total",
+            Self::CreatedAt => "created_at",
+            Self::UpdatedAt => "updated_at",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|key| key.name() == name)
+    }
+
+    /// The SQL it sorts on. Nullable amounts sort as -1 (below every real amount), so the
+    /// keyset comparison never meets NULL.
+    fn expression(self) -> &'static str {
+        match self {
+            Self::Id => "e.id",
+            Self::FiscalYear => "e.fiscal_year",
+            Self::RegionCode => "e.region_code",
+            Self::Unit => "e.unit",
+            Self::Kind => "e.kind",
+            Self::Status => "e.status",
+            Self::TotalScore => "coalesce(e.total_score, -1)",
+            Self::IncomeTotal => "coalesce(e.income_total, -1)",
+            Self::ExpenditureTotal => "coalesce(e.expenditure_total, -1)",
+            Self::ThreePublicTotal => "coalesce(e.three_public_total, -1)",
+            Self::CreatedAt => "e.created_at",
+            Self::UpdatedAt => "e.updated_at",
+        }
+    }
+
+    /// Whether a cursor value has this key's type.
+    pub fn accepts(self, value: &SortValue) -> bool {
+        matches!(
+            (self, value),
+            (Self::Id | Self::FiscalYear, SortValue::Int(_))
+                | (Self::RegionCode | Self::Unit | Self::Kind | Self::Status, SortValue::Text(_))
+                | (Self::TotalScore | Self::IncomeTotal | Self::ExpenditureTotal | Self::ThreePublicTotal, SortValue::Decimal(_))
+                | (Self::CreatedAt | Self::UpdatedAt, SortValue::Time(_))
+        )
+    }
+
+    fn value_of(self, row: &EvaluationSummaryRow) -> SortValue {
+        let amount = |value: Option<Decimal>| SortValue::Decimal(value.unwrap_or(Decimal::NEGATIVE_ONE));
+        match self {
+            Self::Id => SortValue::Int(row.id),
+            Self::FiscalYear => SortValue::Int(i64::from(row.fiscal_year)),
+            Self::RegionCode => SortValue::Text(row.region_code.clone()),
+            Self::Unit => SortValue::Text(row.unit.clone()),
+            Self::Kind => SortValue::Text(row.kind.clone()),
+            Self::Status => SortValue::Text(row.status.clone()),
+            Self::TotalScore => amount(row.total_score),
+            Self::IncomeTotal => amount(row.income_total),
+            Self::ExpenditureTotal => amount(row.expenditure_total),
+            Self::ThreePublicTotal => amount(row.three_public_total),
+            Self::CreatedAt => SortValue::Time(row.created_at),
+            Self::UpdatedAt => SortValue::Time(row.updated_at),
+        }
+    }
+}
+
+/// One sort key and its direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    pub key: SortKey,
+    pub descending: bool,
+}
+
+/// The value of a sort key in the last row of a page: where the next page starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum SortValue {
+    #[serde(rename = "i")]
+    Int(i64),
+    #[serde(rename = "d")]
+    Decimal(#[serde(with = "rust_decimal::serde::str")] Decimal),
+    #[serde(rename = "t")]
+    Time(DateTime<Utc>),
+    #[serde(rename = "s")]
+    Text(String),
+}
+
+/// What the list selects.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Inclusive range of fiscal years.
+    pub fiscal_years: Option<(i16, i16)>,
+    /// Region code prefixes (any ancestor code); a record matches any of them.
+    pub region_prefixes: Vec<String>,
+    pub statuses: Vec<String>,
+    pub kinds: Vec<String>,
+    pub grades: Vec<String>,
+    /// Unit name contains this text.
+    pub unit_contains: Option<String>,
+}
+
+/// One line of the list.
+#[derive(Debug, Clone, PartialEq, QueryableByName)]
+pub struct EvaluationSummaryRow {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = Text)]
+    pub region_code: String,
+    #[diesel(sql_type = Text)]
+    pub region_name: String,
+    #[diesel(sql_type = SmallInt)]
+    pub fiscal_year: i16,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Text)]
+    pub unit: String,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub revision: i32,
+    #[diesel(sql_type = Nullable<Numeric>)]
+    pub income_total: Option<Decimal>,
+    #[diesel(sql_type = Nullable<Numeric>)]
+    pub expenditure_total: Option<Decimal>,
+    #[diesel(sql_type = Nullable<Numeric>)]
+    pub three_public_total: Option<Decimal>,
+    #[diesel(sql_type = Nullable<Numeric>)]
+    pub total_score: Option<Decimal>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub grade: Option<String>,
+    #[diesel(sql_type = Timestamptz)]
+    pub created_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    pub updated_at: DateTime<Utc>,
+}
+
+type Query = BoxedSqlQuery<'static, Pg, SqlQuery>;
+
+/// Builds SQL text and its binds together, numbering the placeholders.
+struct Builder {
+    query: Query,
+    next: usize,
+}
+
+impl Builder {
+    fn new(sql: &str) -> Self {
+        Self { query: diesel::sql_query(sql).into_boxed(), next: 1 }
+    }
+
+    fn sql(&mut self, text: &str) -> &mut Self {
+        self.query = std::mem::replace(&mut self.query, diesel::sql_query("").into_boxed()).sql(text);
+        self
+    }
+
+    fn placeholder(&mut self) -> String {
+        let text = format!("${}", self.next);
+        self.next += 1;
+        text
+    }
+
+    fn bind_text(&mut self, value: String) -> String {
+        let p = self.placeholder();
+        self.query = std::mem::replace(&mut self.query, diesel::sql_query("").into_boxed()).bind::<Text, _>(value);
+        p
+    }
+
+    fn bind_texts(&mut self, values: Vec<String>) -> String {
+        let p = self.placeholder();
+        self.query =
+            std::mem::replace(&mut self.query, diesel::sql_query("").into_boxed()).bind::<diesel::sql_types::Array<Text>, _>(values);
+        p
+    }
+
+    fn bind_value(&mut self, value: SortValue) -> String {
+        let p = self.placeholder();
+        let query = std::mem::replace(&mut self.query, diesel::sql_query("").into_boxed());
+        self.query = match value {
+            SortValue::Int(v) => query.bind::<BigInt, _>(v),
+            SortValue::Decimal(v) => query.bind::<Numeric, _>(v),
+            SortValue::Time(v) => query.bind::<Timestamptz, _>(v),
+            SortValue::Text(v) => query.bind::<Text, _>(v),
+        };
+        p
+    }
+
+    fn filters(&mut self, filter: &ListFilter) {
+        self.sql(" WHERE true");
+        if let Some((from, to)) = filter.fiscal_years {
+            let (from, to) = (self.bind_value(SortValue::Int(from.into())), self.bind_value(SortValue::Int(to.into())));
+            self.sql(&format!(" AND e.fiscal_year BETWEEN {from} AND {to}"));
+        }
+        if !filter.region_prefixes.is_empty() {
+            // A code prefix is a range under the "C" collation: [prefix, prefix + '~').
+            let ranges: Vec<String> = filter
+                .region_prefixes
+                .iter()
+                .map(|prefix| {
+                    let low = self.bind_text(prefix.clone());
+                    let high = self.bind_text(format!("{prefix}~"));
+                    format!("(e.region_code >= {low} AND e.region_code < {high})")
+                })
+                .collect();
+            self.sql(&format!(" AND ({})", ranges.join(" OR ")));
+        }
+        for (column, values) in [("e.status", &filter.statuses), ("e.kind", &filter.kinds), ("e.grade", &filter.grades)] {
+            if !values.is_empty() {
+                let p = self.bind_texts(values.clone());
+                self.sql(&format!(" AND {column} = ANY({p})"));
+            }
+        }
+        if let Some(text) = &filter.unit_contains {
+            let p = self.bind_text(format!("%{}%", escape_like(text)));
+            self.sql(&format!(" AND e.unit ILIKE {p}"));
+        }
+    }
+}
+
+const SUMMARY_COLUMNS: &str = "SELECT e.id, e.region_code, r.name AS region_name, e.fiscal_year, e.kind, e.unit, e.status, \
+     e.revision, e.income_total, e.expenditure_total, e.three_public_total, e.total_score, e.grade, e.created_at, e.updated_at \
+     FROM evaluations e JOIN regions r ON r.code = e.region_code";
+
+/// The sort order with `id` appended as the final tie-break, so the order is total.
+pub fn total_order(sort: &[Sort]) -> Vec<Sort> {
+    let mut order = sort.to_vec();
+    if !order.iter().any(|s| s.key == SortKey::Id) {
+        order.push(Sort { key: SortKey::Id, descending: false });
+    }
+    order
+}
+
+/// A page of summaries: up to `limit` rows after `after` (the sort values of the previous
+/// page's last row), and whether more follow.
+pub async fn page(
+    conn: &mut AsyncPgConnection,
+    filter: &ListFilter,
+    sort: &[Sort],
+    after: Option<Vec<SortValue>>,
+    limit: i64,
+) -> QueryResult<(Vec<EvaluationSummaryRow>, Option<Vec<SortValue>>)> {
+    let order = total_order(sort);
+    let mut b = Builder::new(SUMMARY_COLUMNS);
+    b.filters(filter);
+    if let Some(values) = after.filter(|v| v.len() == order.len()) {
+        // (k1 > v1) OR (k1 = v1 AND k2 > v2) OR …, each comparison in its key's direction.
+        let mut alternatives = Vec::new();
+        let mut equal_prefix = Vec::new();
+        for (sort, value) in order.iter().zip(values) {
+            let p = b.bind_value(value);
+            let expression = sort.key.expression();
+            let op = if sort.descending { "<" } else { ">" };
+            let mut terms = equal_prefix.clone();
+            terms.push(format!("{expression} {op} {p}"));
+            alternatives.push(format!("({})", terms.join(" AND ")));
+            equal_prefix.push(format!("{expression} = {p}"));
+        }
+        b.sql(&format!(" AND ({})", alternatives.join(" OR ")));
+    }
+    let order_by: Vec<String> = order
+        .iter()
+        .map(|s| format!("{} {}", s.key.expression(), if s.descending { "DESC" } else { "ASC" }))
+        .collect();
+    b.sql(&format!(" ORDER BY {} LIMIT {}", order_by.join(", "), limit + 1));
+    let mut rows: Vec<EvaluationSummaryRow> = b.query.load(conn).await?;
+    let next = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|last| order.iter().map(|s| s.key.value_of(last)).collect())
+    } else {
+        None
+    };
+    Ok((rows, next))
+}
+
+/// How many records match the filter.
+pub async fn count(conn: &mut AsyncPgConnection, filter: &ListFilter) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        total: i64,
+    }
+    let mut b = Builder::new("SELECT count(*) AS total FROM evaluations e");
+    b.filters(filter);
+    let row: Count = b.query.get_result(conn).await?;
+    Ok(row.total)
+}

@@ -1,0 +1,707 @@
+//! Evaluation records in their normalised tables: write, read, replace, delete, list.
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::{pg::Pg, prelude::*, result::DatabaseErrorKind};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use rust_decimal::Decimal;
+use serde::{de::DeserializeOwned, Serialize};
+
+use super::schema::{
+    evaluation_expenditure_lines as expenditure_lines, evaluation_income_lines as income_lines,
+    evaluation_indicators as indicators, evaluation_internal_units as internal_units,
+    evaluation_narrative_sections as narrative_sections, evaluation_projects as projects,
+    evaluation_three_public_prior as three_public_prior, evaluations,
+};
+use crate::domain::{
+    record::*,
+    validation::ValidEvaluation,
+};
+
+/// The server-kept part of a stored record.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = evaluations, check_for_backend(Pg))]
+pub struct EvaluationMeta {
+    pub id: i64,
+    pub status: String,
+    pub revision: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A record as stored: what the client sent plus the server-kept part.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvaluation {
+    pub meta: EvaluationMeta,
+    pub record: EvaluationInput,
+}
+
+/// Why a write did not happen (besides database faults).
+#[derive(Debug)]
+pub enum WriteError {
+    /// Another record has the same identity; its id.
+    Duplicate(i64),
+    /// The region code is not in the division table.
+    UnknownRegion,
+    /// No record with that id.
+    NotFound,
+    /// The record's revision is not the one the client read.
+    RevisionMismatch { current: i32 },
+    /// The record's status does not allow the write.
+    NotEditable { status: String },
+    Database(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for WriteError {
+    fn from(error: diesel::result::Error) -> Self {
+        match &error {
+            diesel::result::Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info)
+                if info.constraint_name() == Some("evaluations_region_code_fkey") =>
+            {
+                Self::UnknownRegion
+            }
+            _ => Self::Database(error),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset, Queryable, Selectable)]
+#[diesel(table_name = evaluations, check_for_backend(Pg), treat_none_as_null = true)]
+struct EvaluationData {
+    region_code: String,
+    fiscal_year: i16,
+    kind: String,
+    unit: String,
+    budget_unit_code: Option<String>,
+    method: Option<String>,
+    basis_documents: Vec<String>,
+    issuer: Option<String>,
+    report_date: Option<NaiveDate>,
+    reported_in: String,
+    duties: Vec<String>,
+    staffing_quota_administrative: Option<i32>,
+    staffing_quota_institutional: Option<i32>,
+    staff_at_year_end: Option<i32>,
+    official_vehicles: Option<i32>,
+    income_total: Option<Decimal>,
+    opening_carry_over: Option<Decimal>,
+    expenditure_total: Option<Decimal>,
+    expenditure_basic_total: Option<Decimal>,
+    expenditure_project_total: Option<Decimal>,
+    expenditure_business_total: Option<Decimal>,
+    year_end_carry_over: Option<Decimal>,
+    budget_initial: Option<Decimal>,
+    budget_adjusted: Option<Decimal>,
+    budget_executed: Option<Decimal>,
+    three_public_total: Option<Decimal>,
+    overseas_travel_amount: Option<Decimal>,
+    overseas_travel_delegations: Option<i32>,
+    overseas_travel_persons: Option<i32>,
+    vehicle_purchase_amount: Option<Decimal>,
+    vehicle_purchase_vehicles: Option<i32>,
+    vehicle_operation_amount: Option<Decimal>,
+    vehicle_operation_vehicles: Option<i32>,
+    reception_amount: Option<Decimal>,
+    reception_batches: Option<i32>,
+    reception_persons: Option<i32>,
+    running_costs_amount: Option<Decimal>,
+    running_costs_prior_amount: Option<Decimal>,
+    running_costs_prior_year: Option<i16>,
+    running_costs_stated_change: Option<Decimal>,
+    evaluation_purpose: Option<String>,
+    evaluation_process: Option<String>,
+    conclusion_text: Option<String>,
+    total_score: Option<Decimal>,
+    grade: Option<String>,
+    problems: Vec<String>,
+    suggestions: Vec<String>,
+    budget_disclosed: Option<bool>,
+    final_accounts_disclosed: Option<bool>,
+}
+
+#[derive(Debug, Clone, Insertable, Queryable, Selectable)]
+#[diesel(table_name = internal_units, check_for_backend(Pg))]
+struct InternalUnitRow {
+    evaluation_id: i64,
+    position: i16,
+    name: String,
+    count: i32,
+}
+
+#[derive(Debug, Clone, Insertable, Queryable, Selectable)]
+#[diesel(table_name = income_lines, check_for_backend(Pg))]
+struct IncomeLineRow {
+    evaluation_id: i64,
+    position: i16,
+    category: String,
+    amount: Decimal,
+    initial_budget: Option<Decimal>,
+    adjusted_budget: Option<Decimal>,
+    note: Option<String>,
+}
+
+#[derive(Debug, Clone, Insertable, Queryable, Selectable)]
+#[diesel(table_name = expenditure_lines, check_for_backend(Pg))]
+struct ExpenditureLineRow {
+    evaluation_id: i64,
+    position: i16,
+    structure: String,
+    economic_class: Option<String>,
+    name: Option<String>,
+    initial_budget: Option<Decimal>,
+    adjusted_budget: Option<Decimal>,
+    executed: Decimal,
+}
+
+#[derive(Debug, Clone, Insertable, Queryable, Selectable)]
+#[diesel(table_name = three_public_prior, check_for_backend(Pg))]
+struct PriorFigureRow {
+    evaluation_id: i64,
+    position: i16,
+    item: String,
+    fiscal_year: i16,
+    amount: Decimal,
+}
+
+#[derive(Debug, Clone, Insertable, Queryable, Selectable)]
+#[diesel(table_name = indicators, check_for_backend(Pg))]
+struct IndicatorRow {
+    evaluation_id: i64,
+    position: i16,
+    level_1: String,
+    level_2: String,
+    name: String,
+    code: Option<String>,
+    unit_of_measure: Option<String>,
+    direction: Option<String>,
+    target: Option<Decimal>,
+    target_text: Option<String>,
+    actual: Option<Decimal>,
+    actual_text: Option<String>,
+    weight: Option<Decimal>,
+    score: Option<Decimal>,
+    applicable: bool,
+    deviation_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Insertable, Queryable, Selectable)]
+#[diesel(table_name = projects, check_for_backend(Pg))]
+struct ProjectRow {
+    evaluation_id: i64,
+    position: i16,
+    name: String,
+    budget: Option<Decimal>,
+    executed: Option<Decimal>,
+    progress: Option<Decimal>,
+    note: Option<String>,
+}
+
+#[derive(Debug, Clone, Insertable, Queryable, Selectable)]
+#[diesel(table_name = narrative_sections, check_for_backend(Pg))]
+struct NarrativeRow {
+    evaluation_id: i64,
+    position: i16,
+    category: String,
+    title: Option<String>,
+    body: String,
+}
+
+/// The text form of an enum value, as its serde name (`department_overall`).
+fn text<T: Serialize>(value: &T) -> String {
+    serde_plain::to_string(value).expect("record enums serialise to plain strings")
+}
+
+/// An enum value from its stored text; the CHECK constraints keep these in step.
+fn parse<T: DeserializeOwned>(column: &str, value: &str) -> QueryResult<T> {
+    serde_plain::from_str(value)
+        .map_err(|_| diesel::result::Error::DeserializationError(format!("unexpected {column} `{value}` in the database").into()))
+}
+
+fn parse_opt<T: DeserializeOwned>(column: &str, value: Option<&str>) -> QueryResult<Option<T>> {
+    value.map(|v| parse(column, v)).transpose()
+}
+
+/// Row positions are smallint; validation caps every group well below that.
+fn position(index: usize) -> i16 {
+    i16::try_from(index).expect("validation caps rows per group")
+}
+
+impl EvaluationData {
+    fn from_record(record: &EvaluationInput) -> Self {
+        let three = &record.three_public_expenses;
+        let year = |y: i32| i16::try_from(y).expect("validation keeps years within 1990..=2100");
+        Self {
+            region_code: record.region_code.clone(),
+            fiscal_year: year(record.fiscal_year),
+            kind: text(&record.kind),
+            unit: record.unit.clone(),
+            budget_unit_code: record.budget_unit_code.clone(),
+            method: record.method.as_ref().map(text),
+            basis_documents: record.basis_documents.clone(),
+            issuer: record.issuer.clone(),
+            report_date: record.report_date,
+            reported_in: text(&record.reported_in),
+            duties: record.profile.duties.clone(),
+            staffing_quota_administrative: record.profile.staffing_quota.administrative,
+            staffing_quota_institutional: record.profile.staffing_quota.institutional,
+            staff_at_year_end: record.profile.staff_at_year_end,
+            official_vehicles: record.profile.official_vehicles,
+            income_total: record.income.total,
+            opening_carry_over: record.income.opening_carry_over,
+            expenditure_total: record.expenditure.total,
+            expenditure_basic_total: record.expenditure.basic_total,
+            expenditure_project_total: record.expenditure.project_total,
+            expenditure_business_total: record.expenditure.business_total,
+            year_end_carry_over: record.expenditure.year_end_carry_over,
+            budget_initial: record.budget_execution.initial_budget,
+            budget_adjusted: record.budget_execution.adjusted_budget,
+            budget_executed: record.budget_execution.executed,
+            three_public_total: three.total,
+            overseas_travel_amount: three.overseas_travel.as_ref().map(|t| t.amount),
+            overseas_travel_delegations: three.overseas_travel.as_ref().and_then(|t| t.delegations),
+            overseas_travel_persons: three.overseas_travel.as_ref().and_then(|t| t.persons),
+            vehicle_purchase_amount: three.vehicle_purchase.as_ref().map(|v| v.amount),
+            vehicle_purchase_vehicles: three.vehicle_purchase.as_ref().and_then(|v| v.vehicles),
+            vehicle_operation_amount: three.vehicle_operation.as_ref().map(|v| v.amount),
+            vehicle_operation_vehicles: three.vehicle_operation.as_ref().and_then(|v| v.vehicles),
+            reception_amount: three.reception.as_ref().map(|r| r.amount),
+            reception_batches: three.reception.as_ref().and_then(|r| r.batches),
+            reception_persons: three.reception.as_ref().and_then(|r| r.persons),
+            running_costs_amount: record.running_costs.amount,
+            running_costs_prior_amount: record.running_costs.prior_year_amount,
+            running_costs_prior_year: record.running_costs.prior_fiscal_year.map(year),
+            running_costs_stated_change: record.running_costs.stated_change,
+            evaluation_purpose: record.narrative.evaluation_purpose.clone(),
+            evaluation_process: record.narrative.evaluation_process.clone(),
+            conclusion_text: record.conclusion.text.clone(),
+            total_score: record.conclusion.total_score,
+            grade: record.conclusion.grade.as_ref().map(text),
+            problems: record.conclusion.problems.clone(),
+            suggestions: record.conclusion.suggestions.clone(),
+            budget_disclosed: record.conclusion.budget_disclosed,
+            final_accounts_disclosed: record.conclusion.final_accounts_disclosed,
+        }
+    }
+}
+
+/// The child rows of one record, ready to insert.
+struct ChildRows {
+    internal_units: Vec<InternalUnitRow>,
+    income_lines: Vec<IncomeLineRow>,
+    expenditure_lines: Vec<ExpenditureLineRow>,
+    prior_figures: Vec<PriorFigureRow>,
+    indicators: Vec<IndicatorRow>,
+    projects: Vec<ProjectRow>,
+    narrative: Vec<NarrativeRow>,
+}
+
+impl ChildRows {
+    fn from_record(id: i64, record: &EvaluationInput) -> Self {
+        Self {
+            internal_units: (record.profile.internal_units.iter().enumerate())
+                .map(|(i, u)| InternalUnitRow { evaluation_id: id, position: position(i), name: u.name.clone(), count: u.count })
+                .collect(),
+            income_lines: (record.income.lines.iter().enumerate())
+                .map(|(i, l)| IncomeLineRow {
+                    evaluation_id: id,
+                    position: position(i),
+                    category: text(&l.category),
+                    amount: l.amount,
+                    initial_budget: l.initial_budget,
+                    adjusted_budget: l.adjusted_budget,
+                    note: l.note.clone(),
+                })
+                .collect(),
+            expenditure_lines: (record.expenditure.lines.iter().enumerate())
+                .map(|(i, l)| ExpenditureLineRow {
+                    evaluation_id: id,
+                    position: position(i),
+                    structure: text(&l.structure),
+                    economic_class: l.economic_class.as_ref().map(text),
+                    name: l.name.clone(),
+                    initial_budget: l.initial_budget,
+                    adjusted_budget: l.adjusted_budget,
+                    executed: l.executed,
+                })
+                .collect(),
+            prior_figures: (record.three_public_expenses.prior_year.iter().enumerate())
+                .map(|(i, f)| PriorFigureRow {
+                    evaluation_id: id,
+                    position: position(i),
+                    item: text(&f.item),
+                    fiscal_year: i16::try_from(f.fiscal_year).expect("validated year"),
+                    amount: f.amount,
+                })
+                .collect(),
+            indicators: (record.indicators.iter().enumerate())
+                .map(|(i, r)| IndicatorRow {
+                    evaluation_id: id,
+                    position: position(i),
+                    level_1: text(&r.level_1),
+                    level_2: text(&r.level_2),
+                    name: r.name.clone(),
+                    code: r.code.clone(),
+                    unit_of_measure: r.unit_of_measure.clone(),
+                    direction: r.direction.as_ref().map(text),
+                    target: r.target,
+                    target_text: r.target_text.clone(),
+                    actual: r.actual,
+                    actual_text: r.actual_text.clone(),
+                    weight: r.weight,
+                    score: r.score,
+                    applicable: r.applicable,
+                    deviation_reason: r.deviation_reason.clone(),
+                })
+                .collect(),
+            projects: (record.projects.iter().enumerate())
+                .map(|(i, p)| ProjectRow {
+                    evaluation_id: id,
+                    position: position(i),
+                    name: p.name.clone(),
+                    budget: p.budget,
+                    executed: p.executed,
+                    progress: p.progress,
+                    note: p.note.clone(),
+                })
+                .collect(),
+            narrative: (record.narrative.sections.iter().enumerate())
+                .map(|(i, s)| NarrativeRow {
+                    evaluation_id: id,
+                    position: position(i),
+                    category: text(&s.category),
+                    title: s.title.clone(),
+                    body: s.text.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Inserts every non-empty group, pipelined on one connection (one round trip in all).
+    async fn insert(&self, conn: &mut AsyncPgConnection) -> QueryResult<()> {
+        let conn = &*conn;
+        macro_rules! insert_group {
+            ($rows:expr, $table:expr) => {
+                async {
+                    if $rows.is_empty() {
+                        Ok(0)
+                    } else {
+                        diesel::insert_into($table).values(&$rows).execute(&mut &*conn).await
+                    }
+                }
+            };
+        }
+        futures_util::try_join!(
+            insert_group!(self.internal_units, internal_units::table),
+            insert_group!(self.income_lines, income_lines::table),
+            insert_group!(self.expenditure_lines, expenditure_lines::table),
+            insert_group!(self.prior_figures, three_public_prior::table),
+            insert_group!(self.indicators, indicators::table),
+            insert_group!(self.projects, projects::table),
+            insert_group!(self.narrative, narrative_sections::table),
+        )?;
+        Ok(())
+    }
+}
+
+/// Stores a new record in one transaction; its id, revision 1 and timestamps come back.
+pub async fn insert(conn: &mut AsyncPgConnection, valid: &ValidEvaluation) -> Result<EvaluationMeta, WriteError> {
+    let data = EvaluationData::from_record(&valid.record);
+    let outcome = conn
+        .transaction::<_, WriteError, _>(async |conn| {
+            {
+                let meta: Option<EvaluationMeta> = diesel::insert_into(evaluations::table)
+                    .values(&data)
+                    .on_conflict_do_nothing()
+                    .returning(EvaluationMeta::as_returning())
+                    .get_result(conn)
+                    .await
+                    .optional()?;
+                let Some(meta) = meta else { return Ok(None) };
+                ChildRows::from_record(meta.id, &valid.record).insert(conn).await?;
+                Ok(Some(meta))
+            }
+        })
+        .await?;
+    match outcome {
+        Some(meta) => Ok(meta),
+        None => Err(WriteError::Duplicate(existing_id(conn, &valid.record).await?.unwrap_or_default())),
+    }
+}
+
+/// The id of the record with the same identity as `record`, if one exists.
+pub async fn existing_id(conn: &mut AsyncPgConnection, record: &EvaluationInput) -> QueryResult<Option<i64>> {
+    evaluations::table
+        .filter(evaluations::region_code.eq(&record.region_code))
+        .filter(evaluations::fiscal_year.eq(record.fiscal_year as i16))
+        .filter(evaluations::kind.eq(text(&record.kind)))
+        .filter(evaluations::unit.eq(&record.unit))
+        .select(evaluations::id)
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Statuses in which a record's content may change.
+const EDITABLE: [&str; 2] = ["draft", "returned"];
+
+/// Replaces a record's content, if it is at `expected_revision` and editable.
+pub async fn replace(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    expected_revision: Option<&[i32]>,
+    valid: &ValidEvaluation,
+) -> Result<EvaluationMeta, WriteError> {
+    let data = EvaluationData::from_record(&valid.record);
+    let result = conn
+        .transaction::<_, WriteError, _>(async |conn| {
+            {
+                let (status, revision) = lock(conn, id).await?;
+                check_revision(revision, expected_revision)?;
+                if !EDITABLE.contains(&status.as_str()) {
+                    return Err(WriteError::NotEditable { status });
+                }
+                let meta = diesel::update(evaluations::table.find(id))
+                    .set((&data, evaluations::revision.eq(revision + 1), evaluations::updated_at.eq(diesel::dsl::now)))
+                    .returning(EvaluationMeta::as_returning())
+                    .get_result(conn)
+                    .await?;
+                delete_children(conn, id).await?;
+                ChildRows::from_record(id, &valid.record).insert(conn).await?;
+                Ok(meta)
+            }
+        })
+        .await;
+    match result {
+        Err(WriteError::Database(diesel::result::Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _))) => {
+            Err(WriteError::Duplicate(existing_id(conn, &valid.record).await?.unwrap_or_default()))
+        }
+        other => other,
+    }
+}
+
+/// Deletes a draft at `expected_revision`.
+pub async fn delete(conn: &mut AsyncPgConnection, id: i64, expected_revision: Option<&[i32]>) -> Result<(), WriteError> {
+    conn.transaction::<_, WriteError, _>(async |conn| {
+        {
+            let (status, revision) = lock(conn, id).await?;
+            check_revision(revision, expected_revision)?;
+            if status != "draft" {
+                return Err(WriteError::NotEditable { status });
+            }
+            diesel::delete(evaluations::table.find(id)).execute(conn).await?;
+            Ok(())
+        }
+    })
+    .await
+}
+
+async fn lock(conn: &mut AsyncPgConnection, id: i64) -> Result<(String, i32), WriteError> {
+    evaluations::table
+        .find(id)
+        .select((evaluations::status, evaluations::revision))
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or(WriteError::NotFound)
+}
+
+/// `expected` is what If-Match allows: `None` for `*`, else the revisions it names.
+fn check_revision(current: i32, expected: Option<&[i32]>) -> Result<(), WriteError> {
+    match expected {
+        Some(expected) if !expected.contains(&current) => Err(WriteError::RevisionMismatch { current }),
+        _ => Ok(()),
+    }
+}
+
+async fn delete_children(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<()> {
+    let conn = &*conn;
+    futures_util::try_join!(
+        diesel::delete(internal_units::table.filter(internal_units::evaluation_id.eq(id))).execute(&mut &*conn),
+        diesel::delete(income_lines::table.filter(income_lines::evaluation_id.eq(id))).execute(&mut &*conn),
+        diesel::delete(expenditure_lines::table.filter(expenditure_lines::evaluation_id.eq(id))).execute(&mut &*conn),
+        diesel::delete(three_public_prior::table.filter(three_public_prior::evaluation_id.eq(id))).execute(&mut &*conn),
+        diesel::delete(indicators::table.filter(indicators::evaluation_id.eq(id))).execute(&mut &*conn),
+        diesel::delete(projects::table.filter(projects::evaluation_id.eq(id))).execute(&mut &*conn),
+        diesel::delete(narrative_sections::table.filter(narrative_sections::evaluation_id.eq(id))).execute(&mut &*conn),
+    )?;
+    Ok(())
+}
+
+/// Reads a whole record: the main row and its seven child groups, pipelined in one round trip.
+pub async fn fetch(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<StoredEvaluation>> {
+    let conn = &*conn;
+    let (main, units, income, expenditure, prior, indicator_rows, project_rows, narrative) = futures_util::try_join!(
+        evaluations::table
+            .find(id)
+            .select((EvaluationMeta::as_select(), EvaluationData::as_select()))
+            .load::<(EvaluationMeta, EvaluationData)>(&mut &*conn),
+        internal_units::table
+            .filter(internal_units::evaluation_id.eq(id))
+            .order(internal_units::position)
+            .select(InternalUnitRow::as_select())
+            .load(&mut &*conn),
+        income_lines::table
+            .filter(income_lines::evaluation_id.eq(id))
+            .order(income_lines::position)
+            .select(IncomeLineRow::as_select())
+            .load(&mut &*conn),
+        expenditure_lines::table
+            .filter(expenditure_lines::evaluation_id.eq(id))
+            .order(expenditure_lines::position)
+            .select(ExpenditureLineRow::as_select())
+            .load(&mut &*conn),
+        three_public_prior::table
+            .filter(three_public_prior::evaluation_id.eq(id))
+            .order(three_public_prior::position)
+            .select(PriorFigureRow::as_select())
+            .load(&mut &*conn),
+        indicators::table
+            .filter(indicators::evaluation_id.eq(id))
+            .order(indicators::position)
+            .select(IndicatorRow::as_select())
+            .load(&mut &*conn),
+        projects::table
+            .filter(projects::evaluation_id.eq(id))
+            .order(projects::position)
+            .select(ProjectRow::as_select())
+            .load(&mut &*conn),
+        narrative_sections::table
+            .filter(narrative_sections::evaluation_id.eq(id))
+            .order(narrative_sections::position)
+            .select(NarrativeRow::as_select())
+            .load(&mut &*conn),
+    )?;
+    let Some((meta, d)) = main.into_iter().next() else { return Ok(None) };
+    let record = EvaluationInput {
+        region_code: d.region_code,
+        fiscal_year: i32::from(d.fiscal_year),
+        kind: parse("kind", &d.kind)?,
+        unit: d.unit,
+        budget_unit_code: d.budget_unit_code,
+        method: parse_opt("method", d.method.as_deref())?,
+        basis_documents: d.basis_documents,
+        issuer: d.issuer,
+        report_date: d.report_date,
+        reported_in: parse("reported_in", &d.reported_in)?,
+        profile: UnitProfile {
+            duties: d.duties,
+            internal_units: units.into_iter().map(|u| InternalUnit { name: u.name, count: u.count }).collect(),
+            staffing_quota: StaffingQuota {
+                administrative: d.staffing_quota_administrative,
+                institutional: d.staffing_quota_institutional,
+            },
+            staff_at_year_end: d.staff_at_year_end,
+            official_vehicles: d.official_vehicles,
+        },
+        income: Income {
+            total: d.income_total,
+            opening_carry_over: d.opening_carry_over,
+            lines: income
+                .into_iter()
+                .map(|l| {
+                    Ok(IncomeLine {
+                        category: parse("category", &l.category)?,
+                        amount: l.amount,
+                        initial_budget: l.initial_budget,
+                        adjusted_budget: l.adjusted_budget,
+                        note: l.note,
+                    })
+                })
+                .collect::<QueryResult<_>>()?,
+        },
+        expenditure: Expenditure {
+            total: d.expenditure_total,
+            basic_total: d.expenditure_basic_total,
+            project_total: d.expenditure_project_total,
+            business_total: d.expenditure_business_total,
+            year_end_carry_over: d.year_end_carry_over,
+            lines: expenditure
+                .into_iter()
+                .map(|l| {
+                    Ok(ExpenditureLine {
+                        structure: parse("structure", &l.structure)?,
+                        economic_class: parse_opt("economic_class", l.economic_class.as_deref())?,
+                        name: l.name,
+                        initial_budget: l.initial_budget,
+                        adjusted_budget: l.adjusted_budget,
+                        executed: l.executed,
+                    })
+                })
+                .collect::<QueryResult<_>>()?,
+        },
+        budget_execution: BudgetExecution {
+            initial_budget: d.budget_initial,
+            adjusted_budget: d.budget_adjusted,
+            executed: d.budget_executed,
+        },
+        three_public_expenses: ThreePublicExpenses {
+            total: d.three_public_total,
+            overseas_travel: d.overseas_travel_amount.map(|amount| OverseasTravel {
+                amount,
+                delegations: d.overseas_travel_delegations,
+                persons: d.overseas_travel_persons,
+            }),
+            vehicle_purchase: d.vehicle_purchase_amount.map(|amount| VehicleCost { amount, vehicles: d.vehicle_purchase_vehicles }),
+            vehicle_operation: d
+                .vehicle_operation_amount
+                .map(|amount| VehicleCost { amount, vehicles: d.vehicle_operation_vehicles }),
+            reception: d.reception_amount.map(|amount| Reception {
+                amount,
+                batches: d.reception_batches,
+                persons: d.reception_persons,
+            }),
+            prior_year: prior
+                .into_iter()
+                .map(|f| Ok(PriorYearFigure { item: parse("item", &f.item)?, fiscal_year: i32::from(f.fiscal_year), amount: f.amount }))
+                .collect::<QueryResult<_>>()?,
+        },
+        running_costs: RunningCosts {
+            amount: d.running_costs_amount,
+            prior_year_amount: d.running_costs_prior_amount,
+            prior_fiscal_year: d.running_costs_prior_year.map(i32::from),
+            stated_change: d.running_costs_stated_change,
+        },
+        indicators: indicator_rows
+            .into_iter()
+            .map(|r| {
+                Ok(Indicator {
+                    level_1: parse("level_1", &r.level_1)?,
+                    level_2: parse("level_2", &r.level_2)?,
+                    name: r.name,
+                    code: r.code,
+                    unit_of_measure: r.unit_of_measure,
+                    direction: parse_opt("direction", r.direction.as_deref())?,
+                    target: r.target,
+                    target_text: r.target_text,
+                    actual: r.actual,
+                    actual_text: r.actual_text,
+                    weight: r.weight,
+                    score: r.score,
+                    applicable: r.applicable,
+                    deviation_reason: r.deviation_reason,
+                })
+            })
+            .collect::<QueryResult<_>>()?,
+        projects: project_rows
+            .into_iter()
+            .map(|p| Project { name: p.name, budget: p.budget, executed: p.executed, progress: p.progress, note: p.note })
+            .collect(),
+        narrative: Narrative {
+            sections: narrative
+                .into_iter()
+                .map(|s| Ok(NarrativeSection { category: parse("category", &s.category)?, title: s.title, text: s.body }))
+                .collect::<QueryResult<_>>()?,
+            evaluation_purpose: d.evaluation_purpose,
+            evaluation_process: d.evaluation_process,
+        },
+        conclusion: Conclusion {
+            text: d.conclusion_text,
+            total_score: d.total_score,
+            grade: parse_opt("grade", d.grade.as_deref())?,
+            problems: d.problems,
+            suggestions: d.suggestions,
+            budget_disclosed: d.budget_disclosed,
+            final_accounts_disclosed: d.final_accounts_disclosed,
+        },
+    };
+    Ok(Some(StoredEvaluation { meta, record }))
+}

@@ -1,0 +1,177 @@
+// @generated-style: matches `diesel print-schema` for the migrations in `migrations/`.
+
+diesel::table! {
+    regions (code) {
+        code -> Text,
+        name -> Text,
+        level -> Text,
+        parent_code -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    evaluations (id) {
+        id -> Int8,
+        region_code -> Text,
+        fiscal_year -> Int2,
+        kind -> Text,
+        unit -> Text,
+        budget_unit_code -> Nullable<Text>,
+        method -> Nullable<Text>,
+        basis_documents -> Array<Text>,
+        issuer -> Nullable<Text>,
+        report_date -> Nullable<Date>,
+        reported_in -> Text,
+        duties -> Array<Text>,
+        staffing_quota_administrative -> Nullable<Int4>,
+        staffing_quota_institutional -> Nullable<Int4>,
+        staff_at_year_end -> Nullable<Int4>,
+        official_vehicles -> Nullable<Int4>,
+        income_total -> Nullable<Numeric>,
+        opening_carry_over -> Nullable<Numeric>,
+        expenditure_total -> Nullable<Numeric>,
+        expenditure_basic_total -> Nullable<Numeric>,
+        expenditure_project_total -> Nullable<Numeric>,
+        expenditure_business_total -> Nullable<Numeric>,
+        year_end_carry_over -> Nullable<Numeric>,
+        budget_initial -> Nullable<Numeric>,
+        budget_adjusted -> Nullable<Numeric>,
+        budget_executed -> Nullable<Numeric>,
+        three_public_total -> Nullable<Numeric>,
+        overseas_travel_amount -> Nullable<Numeric>,
+        overseas_travel_delegations -> Nullable<Int4>,
+        overseas_travel_persons -> Nullable<Int4>,
+        vehicle_purchase_amount -> Nullable<Numeric>,
+        vehicle_purchase_vehicles -> Nullable<Int4>,
+        vehicle_operation_amount -> Nullable<Numeric>,
+        vehicle_operation_vehicles -> Nullable<Int4>,
+        reception_amount -> Nullable<Numeric>,
+        reception_batches -> Nullable<Int4>,
+        reception_persons -> Nullable<Int4>,
+        running_costs_amount -> Nullable<Numeric>,
+        running_costs_prior_amount -> Nullable<Numeric>,
+        running_costs_prior_year -> Nullable<Int2>,
+        running_costs_stated_change -> Nullable<Numeric>,
+        evaluation_purpose -> Nullable<Text>,
+        evaluation_process -> Nullable<Text>,
+        conclusion_text -> Nullable<Text>,
+        total_score -> Nullable<Numeric>,
+        grade -> Nullable<Text>,
+        problems -> Array<Text>,
+        suggestions -> Array<Text>,
+        budget_disclosed -> Nullable<Bool>,
+        final_accounts_disclosed -> Nullable<Bool>,
+        status -> Text,
+        revision -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    evaluation_internal_units (evaluation_id, position) {
+        evaluation_id -> Int8,
+        position -> Int2,
+        name -> Text,
+        count -> Int4,
+    }
+}
+
+diesel::table! {
+    evaluation_income_lines (evaluation_id, position) {
+        evaluation_id -> Int8,
+        position -> Int2,
+        category -> Text,
+        amount -> Numeric,
+        initial_budget -> Nullable<Numeric>,
+        adjusted_budget -> Nullable<Numeric>,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    evaluation_expenditure_lines (evaluation_id, position) {
+        evaluation_id -> Int8,
+        position -> Int2,
+        structure -> Text,
+        economic_class -> Nullable<Text>,
+        name -> Nullable<Text>,
+        initial_budget -> Nullable<Numeric>,
+        adjusted_budget -> Nullable<Numeric>,
+        executed -> Numeric,
+    }
+}
+
+diesel::table! {
+    evaluation_three_public_prior (evaluation_id, position) {
+        evaluation_id -> Int8,
+        position -> Int2,
+        item -> Text,
+        fiscal_year -> Int2,
+        amount -> Numeric,
+    }
+}
+
+diesel::table! {
+    evaluation_indicators (evaluation_id, position) {
+        evaluation_id -> Int8,
+        position -> Int2,
+        level_1 -> Text,
+        level_2 -> Text,
+        name -> Text,
+        code -> Nullable<Text>,
+        unit_of_measure -> Nullable<Text>,
+        direction -> Nullable<Text>,
+        target -> Nullable<Numeric>,
+        target_text -> Nullable<Text>,
+        actual -> Nullable<Numeric>,
+        actual_text -> Nullable<Text>,
+        weight -> Nullable<Numeric>,
+        score -> Nullable<Numeric>,
+        applicable -> Bool,
+        deviation_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    evaluation_projects (evaluation_id, position) {
+        evaluation_id -> Int8,
+        position -> Int2,
+        name -> Text,
+        budget -> Nullable<Numeric>,
+        executed -> Nullable<Numeric>,
+        progress -> Nullable<Numeric>,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    evaluation_narrative_sections (evaluation_id, position) {
+        evaluation_id -> Int8,
+        position -> Int2,
+        category -> Text,
+        title -> Nullable<Text>,
+        body -> Text,
+    }
+}
+
+diesel::joinable!(evaluations -> regions (region_code));
+diesel::joinable!(evaluation_internal_units -> evaluations (evaluation_id));
+diesel::joinable!(evaluation_income_lines -> evaluations (evaluation_id));
+diesel::joinable!(evaluation_expenditure_lines -> evaluations (evaluation_id));
+diesel::joinable!(evaluation_three_public_prior -> evaluations (evaluation_id));
+diesel::joinable!(evaluation_indicators -> evaluations (evaluation_id));
+diesel::joinable!(evaluation_projects -> evaluations (evaluation_id));
+diesel::joinable!(evaluation_narrative_sections -> evaluations (evaluation_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    regions,
+    evaluations,
+    evaluation_internal_units,
+    evaluation_income_lines,
+    evaluation_expenditure_lines,
+    evaluation_three_public_prior,
+    evaluation_indicators,
+    evaluation_projects,
+    evaluation_narrative_sections,
+);

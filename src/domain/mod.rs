@@ -1,0 +1,28 @@
+//! Pure domain code: the record model, money, region codes and validation. No I/O.
+pub mod money;
+pub mod record;
+pub mod region_code;
+pub mod validation;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One problem with one field, named by its JSON path (`expenditure.lines[2].executed`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// JSON path of the field (or the query parameter's name)
+    #[schema(example = "income.lines[0].amount")]
+    pub field: String,
+    /// Stable code of the rule broken
+    #[schema(example = "too_many_decimals")]
+    pub code: String,
+    /// Human-readable explanation
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+        Self { field: field.into(), code: code.to_owned(), message: message.into() }
+    }
+}
+

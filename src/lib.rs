@@ -1,0 +1,10 @@
+//! perfeval: budget performance evaluation records (预算绩效评价) of Chinese township
+//! governments, stored, checked and aggregated over a REST/JSON API.
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod openapi;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,85 @@
+//! The `perfeval` command: serve (default), migrate, regions load, openapi.
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use perfeval::{config::Settings, db, startup, telemetry};
+
+#[derive(Parser)]
+#[command(name = "perfeval", version, about = "Budget performance evaluation records (预算绩效评价) service")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Run pending database migrations (and load the built-in division table if empty).
+    Migrate,
+    /// Manage the division table.
+    Regions {
+        #[command(subcommand)]
+        command: RegionsCommand,
+    },
+    /// Print the OpenAPI document (what `openapi/openapi.json` holds).
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum RegionsCommand {
+    /// Load (insert or rename) divisions from CSV files with `code` and `name` columns, or the
+    /// built-in 2023 table when no file is given.
+    Load { files: Vec<PathBuf> },
+}
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = Settings::from_env()?;
+    if matches!(cli.command, Some(Command::Openapi)) {
+        println!("{}", startup::openapi_document().to_pretty_json()?);
+        return Ok(());
+    }
+    telemetry::init_subscriber(telemetry::get_subscriber("info", settings.log_format, std::io::stdout));
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => startup::Application::build(settings).await?.run_until_stopped().await,
+        Command::Migrate => with_database(&settings, |url| async move { db::migrate(&url).await }).await,
+        Command::Regions { command: RegionsCommand::Load { files } } => {
+            let rows = if files.is_empty() {
+                db::regions::builtin_rows()
+            } else {
+                let mut rows = Vec::new();
+                for file in &files {
+                    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+                    rows.extend(db::regions::parse_csv(&text).with_context(|| file.display().to_string())?);
+                }
+                rows
+            };
+            with_database(&settings, |url| async move {
+                db::migrate(&url).await?;
+                let mut conn = db::connect(&url).await?;
+                let count = db::regions::upsert(&mut conn, rows).await?;
+                tracing::info!(regions = count, "division table loaded");
+                Ok(())
+            })
+            .await
+        }
+        Command::Openapi => unreachable!("handled above"),
+    }
+}
+
+/// Runs `task` against the configured database, starting and stopping the private one if needed.
+async fn with_database<F, Fut>(settings: &Settings, task: F) -> anyhow::Result<()>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let (url, private) = startup::resolve_database(settings).await?;
+    let result = task(url).await;
+    if let Some(postgres) = private {
+        postgres.stop();
+    }
+    result
+}

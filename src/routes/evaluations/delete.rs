@@ -1,0 +1,35 @@
+//! `DELETE /api/v1/evaluations/{id}`
+use actix_web::{delete, web, HttpRequest, HttpResponse};
+
+use super::{if_match, parse_id};
+use crate::{db::evaluations, error::ApiError, startup::AppState};
+
+/// Delete a draft. Needs `If-Match` with the ETag last read.
+#[utoipa::path(
+    tag = "evaluations",
+    params(
+        ("id" = i64, Path, description = "记录编号"),
+        ("If-Match" = String, Header, description = "The ETag last read"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such record", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Only drafts can be deleted", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The record changed since it was read", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/evaluations/{id}")]
+pub async fn delete_evaluation(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&path)?;
+    let expected = if_match(&req)?;
+    let mut conn = state.pool.get().await?;
+    evaluations::delete(&mut conn, id, expected.as_deref()).await?;
+    tracing::info!(evaluation_id = id, "evaluation deleted");
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,46 @@
+//! `PUT /api/v1/evaluations/{id}`
+use actix_web::{put, web, HttpRequest, HttpResponse};
+
+use super::{if_match, parse_id, record_response, validated, EvaluationView};
+use crate::{
+    db::evaluations, domain::record::EvaluationInput, error::ApiError, routes::JsonBody, startup::AppState,
+};
+
+/// Replace a record's content (draft or returned records only). Needs `If-Match` with the
+/// ETag last read: 428 without it, 412 when the record has changed since.
+#[utoipa::path(
+    tag = "evaluations",
+    params(
+        ("id" = i64, Path, description = "记录编号"),
+        ("If-Match" = String, Header, description = "The ETag last read"),
+    ),
+    request_body(content = EvaluationInput, description = "The whole new content"),
+    responses(
+        (status = 200, description = "Replaced", body = EvaluationView,
+            headers(("ETag" = String, description = "The new revision"))),
+        (status = 400, description = "Malformed JSON, wrong type or unknown field", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such record", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another record has this identity, or the record is not editable", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The record changed since it was read", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over the limit", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field breaks a rule", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/evaluations/{id}")]
+pub async fn replace_evaluation(
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: JsonBody<EvaluationInput>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&path)?;
+    let expected = if_match(&req)?;
+    let valid = validated(body.0)?;
+    let mut conn = state.pool.get().await?;
+    let meta = evaluations::replace(&mut conn, id, expected.as_deref(), &valid).await?;
+    tracing::info!(evaluation_id = id, revision = meta.revision, "evaluation replaced");
+    Ok(record_response(HttpResponse::Ok(), &EvaluationView::new(meta, valid.record)))
+}

@@ -1,0 +1,47 @@
+//! Liveness and readiness probes.
+use actix_web::{get, web, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::{db, error::ApiError, startup::AppState};
+
+/// Probe answer.
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` (alive) or `ready` (database reachable and migrated)
+    #[schema(example = "ready")]
+    pub status: &'static str,
+    /// The database's newest migration (readiness only)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub migration: Option<String>,
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(tag = "health", responses((status = 200, description = "Alive", body = Health)))]
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(Health { status: "ok", migration: None })
+}
+
+/// Readiness: the database is reachable and its migrations are current.
+#[utoipa::path(
+    tag = "health",
+    responses(
+        (status = 200, description = "Ready", body = Health),
+        (status = 503, description = "Database unreachable or not migrated", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let applied = db::applied_migration_version(&mut conn)
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("reading migrations: {e}")))?;
+    if applied.as_deref() != Some(state.expected_migration.as_str()) {
+        return Err(ApiError::Unavailable(format!(
+            "database migration {applied:?}, expected {}",
+            state.expected_migration
+        )));
+    }
+    Ok(HttpResponse::Ok().json(Health { status: "ready", migration: applied }))
+}

@@ -1,0 +1,159 @@
+//! HTTP handlers by resource, and the one place that lists every route.
+pub mod evaluations;
+pub mod health;
+pub mod regions;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use utoipa_actix_web::{scope, service_config::ServiceConfig};
+
+use crate::{
+    config::DEFAULT_MAX_BODY_BYTES,
+    error::{ApiError, ErrorCode, FieldError},
+    startup::AppState,
+};
+
+/// Every route of the service. Routes are registered through utoipa's router, so none can
+/// exist without its OpenAPI description.
+pub fn configure(config: &mut ServiceConfig) {
+    config.service(health::healthz).service(health::readyz).service(
+        scope::scope("/api/v1")
+            .service(regions::list::list_regions)
+            .service(regions::get::get_region)
+            .service(evaluations::create::create_evaluation)
+            .service(evaluations::list::list_evaluations)
+            .service(evaluations::get::get_evaluation)
+            .service(evaluations::replace::replace_evaluation)
+            .service(evaluations::delete::delete_evaluation),
+    );
+}
+
+/// A JSON request body read strictly: a size limit (413), a JSON media type (415), and
+/// errors that name the JSON path of the offending member (400).
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req.app_data::<web::Data<AppState>>().map_or(DEFAULT_MAX_BODY_BYTES, |s| s.settings.max_body_bytes);
+        let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_ascii_lowercase);
+        let declared_length = req
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if let Some(content_type) = content_type {
+                let essence = content_type.split(';').next().unwrap_or("").trim();
+                if essence != "application/json" && !essence.ends_with("+json") {
+                    return Err(ApiError::UnsupportedMediaType(format!(
+                        "the body must be application/json, not {essence}"
+                    )));
+                }
+            }
+            if declared_length.is_some_and(|length| length > limit) {
+                return Err(ApiError::PayloadTooLarge { limit });
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| ApiError::invalid_body("", format!("reading the body failed: {e}")))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(ApiError::PayloadTooLarge { limit });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(JsonBody)
+        })
+    }
+}
+
+/// Parses JSON into `T`, naming the path of the first member that does not fit.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        json_error(if path == "." { "$".to_owned() } else { path }, error.into_inner())
+    })?;
+    deserializer.end().map_err(|error| json_error("$".to_owned(), error))?;
+    Ok(value)
+}
+
+fn json_error(path: String, error: serde_json::Error) -> ApiError {
+    match error.classify() {
+        serde_json::error::Category::Data => ApiError::invalid_body(path, strip_position(&error.to_string())),
+        _ => ApiError::BadRequest {
+            code: ErrorCode::MalformedJson,
+            detail: format!("the body is not valid JSON: {error}"),
+            errors: Vec::new(),
+        },
+    }
+}
+
+/// serde_json appends " at line L column C"; the JSON path says more.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// Query parameters as decoded pairs, in order, repeats kept (`region=43&region=44`).
+pub struct QueryPairs(pub Vec<(String, String)>);
+
+impl QueryPairs {
+    pub fn from_request(req: &HttpRequest) -> Self {
+        Self(form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect())
+    }
+
+    /// Rejects any parameter not in `known`, so a typo is not silently ignored.
+    pub fn only(&self, known: &[&str]) -> Result<(), ApiError> {
+        match self.0.iter().find(|(name, _)| !known.contains(&name.as_str())) {
+            Some((name, _)) => Err(ApiError::invalid_query(name.clone(), format!("unknown parameter; known: {}", known.join(", ")))),
+            None => Ok(()),
+        }
+    }
+
+    /// Every value of a repeatable parameter, comma lists split.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(n, _)| n == name)
+            .flat_map(|(_, v)| v.split(','))
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .collect()
+    }
+
+    /// The single value of a parameter; given twice is an error.
+    pub fn one(&self, name: &str) -> Result<Option<&str>, ApiError> {
+        let mut values = self.0.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str());
+        let first = values.next();
+        if values.next().is_some() {
+            return Err(ApiError::invalid_query(name, "given more than once"));
+        }
+        Ok(first)
+    }
+
+    /// `limit`: 1 to `max`, default `default`.
+    pub fn limit(&self, default: i64, max: i64) -> Result<i64, ApiError> {
+        match self.one("limit")? {
+            None => Ok(default),
+            Some(text) => match text.parse::<i64>() {
+                Ok(n) if (1..=max).contains(&n) => Ok(n),
+                _ => Err(ApiError::invalid_query("limit", format!("must be a whole number from 1 to {max}"))),
+            },
+        }
+    }
+}
+
+/// A 422 naming a query parameter.
+pub fn invalid_parameter(name: &str, code: &str, message: impl Into<String>) -> ApiError {
+    ApiError::Validation(vec![FieldError::new(name, code, message)])
+}

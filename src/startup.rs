@@ -1,0 +1,153 @@
+//! Builds the application from settings: database, migrations, pool, routes, server.
+use std::{net::TcpListener, sync::Arc, time::Duration};
+
+use actix_cors::Cors;
+use actix_web::{
+    dev::Server,
+    http::header,
+    middleware::{Compress, Condition, DefaultHeaders},
+    web, App, HttpRequest, HttpServer,
+};
+use anyhow::Context;
+use tracing_actix_web::TracingLogger;
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::{
+    config::Settings,
+    db::{self, private_pg::PrivatePostgres, Pool},
+    error::ApiError,
+    openapi::ApiDoc,
+    routes,
+};
+
+/// What every handler can reach.
+pub struct AppState {
+    pub pool: Pool,
+    pub settings: Arc<Settings>,
+    /// The newest embedded migration; `/readyz` compares the database with it.
+    pub expected_migration: String,
+}
+
+/// The service, bound and ready to run.
+pub struct Application {
+    server: Server,
+    port: u16,
+    private_postgres: Option<PrivatePostgres>,
+}
+
+impl Application {
+    /// Resolves the database (starting the private one when `DATABASE_URL` is unset), runs
+    /// migrations, builds the pool and binds the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let (database_url, private_postgres) = resolve_database(&settings).await?;
+        db::migrate(&database_url).await?;
+        let pool = db::build_pool(&database_url, settings.db_pool_size, Duration::from_millis(settings.db_wait_ms))?;
+        let listener = TcpListener::bind(settings.listen_addr()?).with_context(|| format!("binding {}", settings.listen))?;
+        let port = listener.local_addr()?.port();
+        tracing::info!(address = %listener.local_addr()?, "serving");
+        let state = web::Data::new(AppState {
+            pool,
+            settings: Arc::new(settings),
+            expected_migration: db::latest_migration_version(),
+        });
+        let server = run(listener, state)?;
+        Ok(Self { server, port, private_postgres })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT or SIGTERM (in-flight requests finish), then stops the private
+    /// PostgreSQL if this process started it.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let result = self.server.await;
+        if let Some(postgres) = self.private_postgres {
+            tokio::task::spawn_blocking(move || postgres.stop()).await?;
+        }
+        result.context("serving HTTP")
+    }
+}
+
+/// `DATABASE_URL`, or the private cluster's URL (creating its database on first use).
+pub async fn resolve_database(settings: &Settings) -> anyhow::Result<(String, Option<PrivatePostgres>)> {
+    if let Some(url) = &settings.database_url {
+        return Ok((url.clone(), None));
+    }
+    let data_dir = settings.data_dir.clone();
+    let postgres = tokio::task::spawn_blocking(move || PrivatePostgres::start(&data_dir, Default::default())).await??;
+    let url = postgres.url("perfeval");
+    create_database_if_missing(&postgres.url("postgres"), "perfeval").await?;
+    Ok((url, Some(postgres)))
+}
+
+/// Creates `name` on the server behind `admin_url` unless it exists.
+pub async fn create_database_if_missing(admin_url: &str, name: &str) -> anyhow::Result<()> {
+    use diesel::{sql_types::Text, QueryableByName};
+    use diesel_async::RunQueryDsl;
+    #[derive(QueryableByName)]
+    struct Exists {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        exists: bool,
+    }
+    let mut conn = db::connect(admin_url).await?;
+    let row: Exists = diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists")
+        .bind::<Text, _>(name)
+        .get_result(&mut conn)
+        .await?;
+    if !row.exists {
+        diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut conn).await?;
+    }
+    Ok(())
+}
+
+/// The OpenAPI document as generated from the routes.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let (_, document) = App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(routes::configure).split_for_parts();
+    document
+}
+
+/// Builds the HTTP server on a bound listener (port 0 in tests).
+pub fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {
+    let document = openapi_document();
+    let cors_origins = state.settings.cors_origins.clone();
+    let server = HttpServer::new(move || {
+        let mut cors = Cors::default()
+            .allowed_methods(["GET", "POST", "PUT", "DELETE", "OPTIONS"])
+            .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT, header::IF_MATCH])
+            .allowed_header("idempotency-key")
+            .expose_headers([header::ETAG, header::LOCATION, header::RETRY_AFTER])
+            .max_age(3600);
+        for origin in &cors_origins {
+            cors = cors.allowed_origin(origin);
+        }
+        let (app, _) = App::new()
+            .into_utoipa_app()
+            .openapi(ApiDoc::openapi())
+            .app_data(state.clone())
+            .configure(routes::configure)
+            .split_for_parts();
+        app.service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", document.clone()))
+            .service(web::redirect("/docs", "/docs/"))
+            .default_service(web::to(not_found))
+            .wrap(Condition::new(!cors_origins.is_empty(), cors))
+            .wrap(
+                DefaultHeaders::new()
+                    .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                    .add((header::X_FRAME_OPTIONS, "DENY"))
+                    .add((header::REFERRER_POLICY, "no-referrer")),
+            )
+            .wrap(Compress::default())
+            .wrap(TracingLogger::default())
+    })
+    .listen(listener)?
+    .shutdown_timeout(30)
+    .run();
+    Ok(server)
+}
+
+async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::not_found(format!("no route for {} {}", req.method(), req.path())))
+}
