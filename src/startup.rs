@@ -42,8 +42,20 @@ impl Application {
     /// migrations, builds the pool and binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let (database_url, private_postgres) = resolve_database(&settings).await?;
-        db::migrate(&database_url).await?;
-        let pool = db::build_pool(&database_url, settings.db_pool_size, Duration::from_millis(settings.db_wait_ms))?;
+        match Self::build_on(settings, &database_url).await {
+            Ok((server, port)) => Ok(Self { server, port, private_postgres }),
+            Err(error) => {
+                if let Some(postgres) = private_postgres {
+                    tokio::task::spawn_blocking(move || postgres.stop()).await?;
+                }
+                Err(error)
+            }
+        }
+    }
+
+    async fn build_on(settings: Settings, database_url: &str) -> anyhow::Result<(Server, u16)> {
+        db::migrate(database_url).await?;
+        let pool = db::build_pool(database_url, settings.db_pool_size, Duration::from_millis(settings.db_wait_ms))?;
         let listener = TcpListener::bind(settings.listen_addr()?).with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
         tracing::info!(address = %listener.local_addr()?, "serving");
@@ -52,8 +64,7 @@ impl Application {
             settings: Arc::new(settings),
             expected_migration: db::latest_migration_version(),
         });
-        let server = run(listener, state)?;
-        Ok(Self { server, port, private_postgres })
+        Ok((run(listener, state)?, port))
     }
 
     pub fn port(&self) -> u16 {

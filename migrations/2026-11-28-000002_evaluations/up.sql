@@ -49,6 +49,7 @@ CREATE TABLE evaluations (
     running_costs_prior_year        smallint CHECK (running_costs_prior_year BETWEEN 1990 AND 2100),
     running_costs_stated_change     numeric(16, 2),
 
+    introduction                    text,
     evaluation_purpose              text,
     evaluation_process              text,
 
@@ -110,6 +111,7 @@ CREATE TABLE evaluation_three_public_prior (
     item            text NOT NULL CHECK (item IN ('total', 'overseas_travel', 'vehicle_purchase', 'vehicle_operation', 'reception')),
     fiscal_year     smallint NOT NULL CHECK (fiscal_year BETWEEN 1990 AND 2100),
     amount          numeric(16, 2) NOT NULL CHECK (amount >= 0),
+    stated_change   numeric(16, 2),
     PRIMARY KEY (evaluation_id, position)
 );
 
@@ -148,7 +150,7 @@ CREATE TABLE evaluation_projects (
 CREATE TABLE evaluation_narrative_sections (
     evaluation_id   bigint NOT NULL REFERENCES evaluations (id) ON DELETE CASCADE,
     position        smallint NOT NULL CHECK (position >= 0),
-    category        text NOT NULL CHECK (category IN ('party_building', 'project_construction', 'agriculture_rural', 'social_affairs', 'comprehensive_governance', 'other')),
+    category        text NOT NULL CHECK (category IN ('party_building', 'project_construction', 'agriculture_rural', 'social_affairs', 'comprehensive_governance', 'budget_management', 'other')),
     title           text,
     body            text NOT NULL,
     PRIMARY KEY (evaluation_id, position)

@@ -106,6 +106,7 @@ struct EvaluationData {
     running_costs_prior_amount: Option<Decimal>,
     running_costs_prior_year: Option<i16>,
     running_costs_stated_change: Option<Decimal>,
+    introduction: Option<String>,
     evaluation_purpose: Option<String>,
     evaluation_process: Option<String>,
     conclusion_text: Option<String>,
@@ -159,6 +160,7 @@ struct PriorFigureRow {
     item: String,
     fiscal_year: i16,
     amount: Decimal,
+    stated_change: Option<Decimal>,
 }
 
 #[derive(Debug, Clone, Insertable, Queryable, Selectable)]
@@ -269,6 +271,7 @@ impl EvaluationData {
             running_costs_prior_amount: record.running_costs.prior_year_amount,
             running_costs_prior_year: record.running_costs.prior_fiscal_year.map(year),
             running_costs_stated_change: record.running_costs.stated_change,
+            introduction: record.narrative.introduction.clone(),
             evaluation_purpose: record.narrative.evaluation_purpose.clone(),
             evaluation_process: record.narrative.evaluation_process.clone(),
             conclusion_text: record.conclusion.text.clone(),
@@ -329,6 +332,7 @@ impl ChildRows {
                     item: text(&f.item),
                     fiscal_year: i16::try_from(f.fiscal_year).expect("validated year"),
                     amount: f.amount,
+                    stated_change: f.stated_change,
                 })
                 .collect(),
             indicators: (record.indicators.iter().enumerate())
@@ -651,7 +655,12 @@ pub async fn fetch(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<
             }),
             prior_year: prior
                 .into_iter()
-                .map(|f| Ok(PriorYearFigure { item: parse("item", &f.item)?, fiscal_year: i32::from(f.fiscal_year), amount: f.amount }))
+                .map(|f| Ok(PriorYearFigure {
+                    item: parse("item", &f.item)?,
+                    fiscal_year: i32::from(f.fiscal_year),
+                    amount: f.amount,
+                    stated_change: f.stated_change,
+                }))
                 .collect::<QueryResult<_>>()?,
         },
         running_costs: RunningCosts {
@@ -690,6 +699,7 @@ pub async fn fetch(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<
                 .into_iter()
                 .map(|s| Ok(NarrativeSection { category: parse("category", &s.category)?, title: s.title, text: s.body }))
                 .collect::<QueryResult<_>>()?,
+            introduction: d.introduction,
             evaluation_purpose: d.evaluation_purpose,
             evaluation_process: d.evaluation_process,
         },

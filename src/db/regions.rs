@@ -62,7 +62,8 @@ pub async fn upsert(conn: &mut AsyncPgConnection, mut rows: Vec<Region>) -> Quer
     }
     diesel::sql_query(
         "INSERT INTO regions (code, name, level, parent_code) \
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS r(code, name, level, parent_code, n) \
+         SELECT code, name, level, parent_code \
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS r(code, name, level, parent_code, n) \
          ORDER BY n \
          ON CONFLICT (code) DO UPDATE SET name = excluded.name WHERE regions.name IS DISTINCT FROM excluded.name",
     )

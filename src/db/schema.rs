@@ -52,6 +52,7 @@ diesel::table! {
         running_costs_prior_amount -> Nullable<Numeric>,
         running_costs_prior_year -> Nullable<Int2>,
         running_costs_stated_change -> Nullable<Numeric>,
+        introduction -> Nullable<Text>,
         evaluation_purpose -> Nullable<Text>,
         evaluation_process -> Nullable<Text>,
         conclusion_text -> Nullable<Text>,
@@ -109,6 +110,7 @@ diesel::table! {
         item -> Text,
         fiscal_year -> Int2,
         amount -> Numeric,
+        stated_change -> Nullable<Numeric>,
     }
 }
 

@@ -202,6 +202,8 @@ pub enum NarrativeCategory {
     SocialAffairs,
     /// 综合治理
     ComprehensiveGovernance,
+    /// 预算与经费管理 (budget and running-cost control)
+    BudgetManagement,
     /// 其他
     Other,
 }
@@ -533,6 +535,10 @@ pub struct PriorYearFigure {
     /// 金额 (元)
     #[schema(value_type = String, example = "24000.00")]
     pub amount: Amount,
+    /// 本年较该年增减额 as stated (元, negative for a decrease)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "-12000.00")]
+    pub stated_change: Option<Amount>,
 }
 
 /// 机关运行经费 (running costs) with the prior-year amount and change the report states.
@@ -639,6 +645,9 @@ pub struct Narrative {
     /// 工作成效 by area
     #[serde(default)]
     pub sections: Vec<NarrativeSection>,
+    /// 前言: the report's opening (basis and organisation of the evaluation)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introduction: Option<String>,
     /// 绩效评价目的
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evaluation_purpose: Option<String>,

@@ -213,6 +213,9 @@ pub fn validate(mut record: EvaluationInput) -> Result<ValidEvaluation, Vec<Fiel
     for (i, figure) in three.prior_year.iter_mut().enumerate() {
         c.year(&format!("three_public_expenses.prior_year[{i}].fiscal_year"), figure.fiscal_year);
         figure.amount = c.amount(&format!("three_public_expenses.prior_year[{i}].amount"), figure.amount, false);
+        if let Some(change) = &mut figure.stated_change {
+            *change = c.amount(&format!("three_public_expenses.prior_year[{i}].stated_change"), *change, true);
+        }
     }
 
     let running = &mut record.running_costs;
@@ -266,6 +269,7 @@ pub fn validate(mut record: EvaluationInput) -> Result<ValidEvaluation, Vec<Fiel
         c.optional_text(&format!("narrative.sections[{i}].title"), &section.title, MAX_NAME_CHARS);
         c.text(&format!("narrative.sections[{i}].text"), &section.text, MAX_TEXT_CHARS);
     }
+    c.optional_text("narrative.introduction", &narrative.introduction, MAX_TEXT_CHARS);
     c.optional_text("narrative.evaluation_purpose", &narrative.evaluation_purpose, MAX_TEXT_CHARS);
     c.optional_text("narrative.evaluation_process", &narrative.evaluation_process, MAX_TEXT_CHARS);
 
