@@ -66,7 +66,11 @@ impl Settings {
             cors_origins: get("PERFEVAL_CORS_ORIGINS")
                 .map(|list| list.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect())
                 .unwrap_or_default(),
-            max_body_bytes: parse_or(get("PERFEVAL_MAX_BODY_BYTES"), "PERFEVAL_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)?,
+            max_body_bytes: parse_or(
+                get("PERFEVAL_MAX_BODY_BYTES"),
+                "PERFEVAL_MAX_BODY_BYTES",
+                DEFAULT_MAX_BODY_BYTES,
+            )?,
             db_wait_ms: parse_or(get("PERFEVAL_DB_WAIT_MS"), "PERFEVAL_DB_WAIT_MS", 5_000)?,
         })
     }

@@ -272,9 +272,10 @@ impl From<diesel::result::Error> for ApiError {
         use diesel::result::{DatabaseErrorKind, Error};
         match error {
             Error::NotFound => Self::NotFound("no such resource".to_owned()),
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::ReadOnlyTransaction, info) => {
-                Self::Unavailable(info.message().to_owned())
-            }
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::ReadOnlyTransaction,
+                info,
+            ) => Self::Unavailable(info.message().to_owned()),
             // 57014 query_canceled (statement timeout) and connection failures surface as Unknown.
             Error::DatabaseError(DatabaseErrorKind::Unknown, ref info)
                 if info.message().contains("statement timeout") || info.message().contains("connection") =>

@@ -28,6 +28,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The newest embedded migration; `/readyz` compares the database with it.
     pub expected_migration: String,
+    /// The OpenAPI document, serialised once.
+    pub openapi_json: web::Bytes,
 }
 
 /// The service, bound and ready to run.
@@ -56,19 +58,26 @@ impl Application {
     async fn build_on(settings: Settings, database_url: &str) -> anyhow::Result<(Server, u16)> {
         db::migrate(database_url).await?;
         let pool = db::build_pool(database_url, settings.db_pool_size, Duration::from_millis(settings.db_wait_ms))?;
-        let listener = TcpListener::bind(settings.listen_addr()?).with_context(|| format!("binding {}", settings.listen))?;
+        let listener =
+            TcpListener::bind(settings.listen_addr()?).with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
         tracing::info!(address = %listener.local_addr()?, "serving");
         let state = web::Data::new(AppState {
             pool,
             settings: Arc::new(settings),
             expected_migration: db::latest_migration_version(),
+            openapi_json: web::Bytes::from(openapi_document().to_json()?),
         });
         Ok((run(listener, state)?, port))
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// A handle to stop the server gracefully (as SIGTERM does).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
     }
 
     /// Serves until SIGINT or SIGTERM (in-flight requests finish), then stops the private
@@ -116,13 +125,13 @@ pub async fn create_database_if_missing(admin_url: &str, name: &str) -> anyhow::
 
 /// The OpenAPI document as generated from the routes.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    let (_, document) = App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(routes::configure).split_for_parts();
+    let (_, document) =
+        App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(routes::configure).split_for_parts();
     document
 }
 
 /// Builds the HTTP server on a bound listener (port 0 in tests).
 pub fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {
-    let document = openapi_document();
     let cors_origins = state.settings.cors_origins.clone();
     let server = HttpServer::new(move || {
         let mut cors = Cors::default()
@@ -140,7 +149,7 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<
             .app_data(state.clone())
             .configure(routes::configure)
             .split_for_parts();
-        app.service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", document.clone()))
+        app.service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json")))
             .service(web::redirect("/docs", "/docs/"))
             .default_service(web::to(not_found))
             .wrap(Condition::new(!cors_origins.is_empty(), cors))

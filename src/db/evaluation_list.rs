@@ -91,7 +91,10 @@ impl SortKey {
             (self, value),
             (Self::Id | Self::FiscalYear, SortValue::Int(_))
                 | (Self::RegionCode | Self::Unit | Self::Kind | Self::Status, SortValue::Text(_))
-                | (Self::TotalScore | Self::IncomeTotal | Self::ExpenditureTotal | Self::ThreePublicTotal, SortValue::Decimal(_))
+                | (
+                    Self::TotalScore | Self::IncomeTotal | Self::ExpenditureTotal | Self::ThreePublicTotal,
+                    SortValue::Decimal(_)
+                )
                 | (Self::CreatedAt | Self::UpdatedAt, SortValue::Time(_))
         )
     }
@@ -216,8 +219,8 @@ impl Builder {
 
     fn bind_texts(&mut self, values: Vec<String>) -> String {
         let p = self.placeholder();
-        self.query =
-            std::mem::replace(&mut self.query, diesel::sql_query("").into_boxed()).bind::<diesel::sql_types::Array<Text>, _>(values);
+        self.query = std::mem::replace(&mut self.query, diesel::sql_query("").into_boxed())
+            .bind::<diesel::sql_types::Array<Text>, _>(values);
         p
     }
 
@@ -252,7 +255,8 @@ impl Builder {
                 .collect();
             self.sql(&format!(" AND ({})", ranges.join(" OR ")));
         }
-        for (column, values) in [("e.status", &filter.statuses), ("e.kind", &filter.kinds), ("e.grade", &filter.grades)] {
+        for (column, values) in [("e.status", &filter.statuses), ("e.kind", &filter.kinds), ("e.grade", &filter.grades)]
+        {
             if !values.is_empty() {
                 let p = self.bind_texts(values.clone());
                 self.sql(&format!(" AND {column} = ANY({p})"));
@@ -305,10 +309,8 @@ pub async fn page(
         }
         b.sql(&format!(" AND ({})", alternatives.join(" OR ")));
     }
-    let order_by: Vec<String> = order
-        .iter()
-        .map(|s| format!("{} {}", s.key.expression(), if s.descending { "DESC" } else { "ASC" }))
-        .collect();
+    let order_by: Vec<String> =
+        order.iter().map(|s| format!("{} {}", s.key.expression(), if s.descending { "DESC" } else { "ASC" })).collect();
     b.sql(&format!(" ORDER BY {} LIMIT {}", order_by.join(", "), limit + 1));
     let mut rows: Vec<EvaluationSummaryRow> = b.query.load(conn).await?;
     let next = if rows.len() as i64 > limit {

@@ -11,10 +11,7 @@ use super::schema::{
     evaluation_narrative_sections as narrative_sections, evaluation_projects as projects,
     evaluation_three_public_prior as three_public_prior, evaluations,
 };
-use crate::domain::{
-    record::*,
-    validation::ValidEvaluation,
-};
+use crate::domain::{record::*, validation::ValidEvaluation};
 
 /// The server-kept part of a stored record.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
@@ -44,9 +41,13 @@ pub enum WriteError {
     /// No record with that id.
     NotFound,
     /// The record's revision is not the one the client read.
-    RevisionMismatch { current: i32 },
+    RevisionMismatch {
+        current: i32,
+    },
     /// The record's status does not allow the write.
-    NotEditable { status: String },
+    NotEditable {
+        status: String,
+    },
     Database(diesel::result::Error),
 }
 
@@ -213,8 +214,9 @@ fn text<T: Serialize>(value: &T) -> String {
 
 /// An enum value from its stored text; the CHECK constraints keep these in step.
 fn parse<T: DeserializeOwned>(column: &str, value: &str) -> QueryResult<T> {
-    serde_plain::from_str(value)
-        .map_err(|_| diesel::result::Error::DeserializationError(format!("unexpected {column} `{value}` in the database").into()))
+    serde_plain::from_str(value).map_err(|_| {
+        diesel::result::Error::DeserializationError(format!("unexpected {column} `{value}` in the database").into())
+    })
 }
 
 fn parse_opt<T: DeserializeOwned>(column: &str, value: Option<&str>) -> QueryResult<Option<T>> {
@@ -300,7 +302,12 @@ impl ChildRows {
     fn from_record(id: i64, record: &EvaluationInput) -> Self {
         Self {
             internal_units: (record.profile.internal_units.iter().enumerate())
-                .map(|(i, u)| InternalUnitRow { evaluation_id: id, position: position(i), name: u.name.clone(), count: u.count })
+                .map(|(i, u)| InternalUnitRow {
+                    evaluation_id: id,
+                    position: position(i),
+                    name: u.name.clone(),
+                    count: u.count,
+                })
                 .collect(),
             income_lines: (record.income.lines.iter().enumerate())
                 .map(|(i, l)| IncomeLineRow {
@@ -410,18 +417,16 @@ pub async fn insert(conn: &mut AsyncPgConnection, valid: &ValidEvaluation) -> Re
     let data = EvaluationData::from_record(&valid.record);
     let outcome = conn
         .transaction::<_, WriteError, _>(async |conn| {
-            {
-                let meta: Option<EvaluationMeta> = diesel::insert_into(evaluations::table)
-                    .values(&data)
-                    .on_conflict_do_nothing()
-                    .returning(EvaluationMeta::as_returning())
-                    .get_result(conn)
-                    .await
-                    .optional()?;
-                let Some(meta) = meta else { return Ok(None) };
-                ChildRows::from_record(meta.id, &valid.record).insert(conn).await?;
-                Ok(Some(meta))
-            }
+            let meta: Option<EvaluationMeta> = diesel::insert_into(evaluations::table)
+                .values(&data)
+                .on_conflict_do_nothing()
+                .returning(EvaluationMeta::as_returning())
+                .get_result(conn)
+                .await
+                .optional()?;
+            let Some(meta) = meta else { return Ok(None) };
+            ChildRows::from_record(meta.id, &valid.record).insert(conn).await?;
+            Ok(Some(meta))
         })
         .await?;
     match outcome {
@@ -456,21 +461,19 @@ pub async fn replace(
     let data = EvaluationData::from_record(&valid.record);
     let result = conn
         .transaction::<_, WriteError, _>(async |conn| {
-            {
-                let (status, revision) = lock(conn, id).await?;
-                check_revision(revision, expected_revision)?;
-                if !EDITABLE.contains(&status.as_str()) {
-                    return Err(WriteError::NotEditable { status });
-                }
-                let meta = diesel::update(evaluations::table.find(id))
-                    .set((&data, evaluations::revision.eq(revision + 1), evaluations::updated_at.eq(diesel::dsl::now)))
-                    .returning(EvaluationMeta::as_returning())
-                    .get_result(conn)
-                    .await?;
-                delete_children(conn, id).await?;
-                ChildRows::from_record(id, &valid.record).insert(conn).await?;
-                Ok(meta)
+            let (status, revision) = lock(conn, id).await?;
+            check_revision(revision, expected_revision)?;
+            if !EDITABLE.contains(&status.as_str()) {
+                return Err(WriteError::NotEditable { status });
             }
+            let meta = diesel::update(evaluations::table.find(id))
+                .set((&data, evaluations::revision.eq(revision + 1), evaluations::updated_at.eq(diesel::dsl::now)))
+                .returning(EvaluationMeta::as_returning())
+                .get_result(conn)
+                .await?;
+            delete_children(conn, id).await?;
+            ChildRows::from_record(id, &valid.record).insert(conn).await?;
+            Ok(meta)
         })
         .await;
     match result {
@@ -482,17 +485,19 @@ pub async fn replace(
 }
 
 /// Deletes a draft at `expected_revision`.
-pub async fn delete(conn: &mut AsyncPgConnection, id: i64, expected_revision: Option<&[i32]>) -> Result<(), WriteError> {
+pub async fn delete(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    expected_revision: Option<&[i32]>,
+) -> Result<(), WriteError> {
     conn.transaction::<_, WriteError, _>(async |conn| {
-        {
-            let (status, revision) = lock(conn, id).await?;
-            check_revision(revision, expected_revision)?;
-            if status != "draft" {
-                return Err(WriteError::NotEditable { status });
-            }
-            diesel::delete(evaluations::table.find(id)).execute(conn).await?;
-            Ok(())
+        let (status, revision) = lock(conn, id).await?;
+        check_revision(revision, expected_revision)?;
+        if status != "draft" {
+            return Err(WriteError::NotEditable { status });
         }
+        diesel::delete(evaluations::table.find(id)).execute(conn).await?;
+        Ok(())
     })
     .await
 }
@@ -534,10 +539,12 @@ async fn delete_children(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<(
 pub async fn fetch(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<StoredEvaluation>> {
     let conn = &*conn;
     let (main, units, income, expenditure, prior, indicator_rows, project_rows, narrative) = futures_util::try_join!(
-        evaluations::table
-            .find(id)
-            .select((EvaluationMeta::as_select(), EvaluationData::as_select()))
-            .load::<(EvaluationMeta, EvaluationData)>(&mut &*conn),
+        evaluations::table.find(id).select((EvaluationMeta::as_select(), EvaluationData::as_select())).load::<(
+            EvaluationMeta,
+            EvaluationData
+        )>(
+            &mut &*conn
+        ),
         internal_units::table
             .filter(internal_units::evaluation_id.eq(id))
             .order(internal_units::position)
@@ -644,7 +651,9 @@ pub async fn fetch(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<
                 delegations: d.overseas_travel_delegations,
                 persons: d.overseas_travel_persons,
             }),
-            vehicle_purchase: d.vehicle_purchase_amount.map(|amount| VehicleCost { amount, vehicles: d.vehicle_purchase_vehicles }),
+            vehicle_purchase: d
+                .vehicle_purchase_amount
+                .map(|amount| VehicleCost { amount, vehicles: d.vehicle_purchase_vehicles }),
             vehicle_operation: d
                 .vehicle_operation_amount
                 .map(|amount| VehicleCost { amount, vehicles: d.vehicle_operation_vehicles }),
@@ -655,12 +664,14 @@ pub async fn fetch(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<
             }),
             prior_year: prior
                 .into_iter()
-                .map(|f| Ok(PriorYearFigure {
-                    item: parse("item", &f.item)?,
-                    fiscal_year: i32::from(f.fiscal_year),
-                    amount: f.amount,
-                    stated_change: f.stated_change,
-                }))
+                .map(|f| {
+                    Ok(PriorYearFigure {
+                        item: parse("item", &f.item)?,
+                        fiscal_year: i32::from(f.fiscal_year),
+                        amount: f.amount,
+                        stated_change: f.stated_change,
+                    })
+                })
                 .collect::<QueryResult<_>>()?,
         },
         running_costs: RunningCosts {
@@ -692,12 +703,20 @@ pub async fn fetch(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<
             .collect::<QueryResult<_>>()?,
         projects: project_rows
             .into_iter()
-            .map(|p| Project { name: p.name, budget: p.budget, executed: p.executed, progress: p.progress, note: p.note })
+            .map(|p| Project {
+                name: p.name,
+                budget: p.budget,
+                executed: p.executed,
+                progress: p.progress,
+                note: p.note,
+            })
             .collect(),
         narrative: Narrative {
             sections: narrative
                 .into_iter()
-                .map(|s| Ok(NarrativeSection { category: parse("category", &s.category)?, title: s.title, text: s.body }))
+                .map(|s| {
+                    Ok(NarrativeSection { category: parse("category", &s.category)?, title: s.title, text: s.body })
+                })
                 .collect::<QueryResult<_>>()?,
             introduction: d.introduction,
             evaluation_purpose: d.evaluation_purpose,

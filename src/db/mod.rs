@@ -57,7 +57,8 @@ pub async fn migrate(database_url: &str) -> anyhow::Result<()> {
     let url = database_url.to_owned();
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         use diesel::Connection as _;
-        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url).context("connecting to run migrations")?;
+        let mut conn =
+            AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url).context("connecting to run migrations")?;
         conn.run_pending_migrations(MIGRATIONS).map_err(|e| anyhow::anyhow!("running migrations: {e}"))?;
         Ok(())
     })
@@ -84,6 +85,7 @@ pub async fn applied_migration_version(conn: &mut AsyncPgConnection) -> diesel::
         #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
         version: Option<String>,
     }
-    let row: Version = diesel::sql_query("SELECT max(version) AS version FROM __diesel_schema_migrations").get_result(conn).await?;
+    let row: Version =
+        diesel::sql_query("SELECT max(version) AS version FROM __diesel_schema_migrations").get_result(conn).await?;
     Ok(row.version)
 }

@@ -155,7 +155,8 @@ impl PrivatePostgres {
     /// Gives the folder to the unprivileged user, so that initdb (which refuses root) can use it.
     fn hand_over(&self, dir: &Path) -> anyhow::Result<()> {
         let Some((uid, gid)) = self.run_as else { return Ok(()) };
-        std::os::unix::fs::chown(dir, Some(uid), Some(gid)).with_context(|| format!("handing {} to the postgres user", dir.display()))?;
+        std::os::unix::fs::chown(dir, Some(uid), Some(gid))
+            .with_context(|| format!("handing {} to the postgres user", dir.display()))?;
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
         let mut ancestor = dir.parent();

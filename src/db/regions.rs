@@ -45,7 +45,12 @@ pub fn parse_csv(text: &str) -> anyhow::Result<Vec<Region>> {
         }
         let level = code.level();
         let parent_code = code.ancestors().pop().map(|p| p.to_string());
-        rows.push(Region { code: code.to_string(), name: name.to_owned(), level: level.as_str().to_owned(), parent_code });
+        rows.push(Region {
+            code: code.to_string(),
+            name: name.to_owned(),
+            level: level.as_str().to_owned(),
+            parent_code,
+        });
     }
     Ok(rows)
 }
@@ -78,10 +83,7 @@ pub async fn upsert(conn: &mut AsyncPgConnection, mut rows: Vec<Region>) -> Quer
 
 /// All built-in rows (44,703: 31 provinces, 342 prefectures, 2,978 counties, 41,352 townships).
 pub fn builtin_rows() -> Vec<Region> {
-    BUILTIN_TABLES
-        .iter()
-        .flat_map(|text| parse_csv(text).expect("the built-in division table is valid"))
-        .collect()
+    BUILTIN_TABLES.iter().flat_map(|text| parse_csv(text).expect("the built-in division table is valid")).collect()
 }
 
 /// Loads the built-in table when `regions` is empty; returns the number of rows loaded.
@@ -100,12 +102,7 @@ pub async fn find(conn: &mut AsyncPgConnection, code: &str) -> QueryResult<Optio
 
 /// The regions with these codes, in code order.
 pub async fn find_many(conn: &mut AsyncPgConnection, codes: &[String]) -> QueryResult<Vec<Region>> {
-    regions::table
-        .filter(regions::code.eq_any(codes))
-        .order(regions::code)
-        .select(Region::as_select())
-        .load(conn)
-        .await
+    regions::table.filter(regions::code.eq_any(codes)).order(regions::code).select(Region::as_select()).load(conn).await
 }
 
 /// Counts of the regions below `code`, per level.
@@ -181,7 +178,15 @@ mod tests {
     #[test]
     fn parses_any_csv_with_code_and_name() {
         let rows = parse_csv("\u{feff}name,code\n\"湖南省\",43\n衡阳市,4304\n").unwrap();
-        assert_eq!(rows[1], Region { code: "4304".into(), name: "衡阳市".into(), level: "prefecture".into(), parent_code: Some("43".into()) });
+        assert_eq!(
+            rows[1],
+            Region {
+                code: "4304".into(),
+                name: "衡阳市".into(),
+                level: "prefecture".into(),
+                parent_code: Some("43".into())
+            }
+        );
         let error = parse_csv("code,name\n43x,湖南省\n").unwrap_err().to_string();
         assert!(error.contains("line 2"), "{error}");
         assert!(parse_csv("id,label\n1,a\n").is_err());

@@ -25,4 +25,3 @@ impl FieldError {
         Self { field: field.into(), code: code.to_owned(), message: message.into() }
     }
 }
-

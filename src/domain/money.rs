@@ -3,7 +3,7 @@ use rust_decimal::Decimal;
 
 /// Largest amount a NUMERIC(16, 2) column holds: 10^14 − 0.01 元.
 pub fn max_amount() -> Decimal {
-    Decimal::new(99_999_999_999_999_99, 2)
+    Decimal::new(9_999_999_999_999_999, 2)
 }
 
 /// Fraction digits that carry information: `1.50` has one, `12939.000` none.

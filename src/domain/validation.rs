@@ -101,7 +101,15 @@ impl Checker {
 
     /// A decimal within `[min, max]` with at most `scale` fraction digits, brought to `canonical`
     /// fraction digits when given.
-    fn bounded(&mut self, field: &str, value: &mut Decimal, min: Decimal, max: Decimal, scale: u32, canonical: Option<u32>) {
+    fn bounded(
+        &mut self,
+        field: &str,
+        value: &mut Decimal,
+        min: Decimal,
+        max: Decimal,
+        scale: u32,
+        canonical: Option<u32>,
+    ) {
         if significant_scale(*value) > scale {
             self.fail(field, "too_many_decimals", format!("must have at most {scale} fraction digits"));
         } else if *value < min || *value > max {
@@ -198,7 +206,9 @@ pub fn validate(mut record: EvaluationInput) -> Result<ValidEvaluation, Vec<Fiel
         c.count("three_public_expenses.overseas_travel.delegations", item.delegations);
         c.count("three_public_expenses.overseas_travel.persons", item.persons);
     }
-    for (name, item) in [("vehicle_purchase", &mut three.vehicle_purchase), ("vehicle_operation", &mut three.vehicle_operation)] {
+    for (name, item) in
+        [("vehicle_purchase", &mut three.vehicle_purchase), ("vehicle_operation", &mut three.vehicle_operation)]
+    {
         if let Some(item) = item {
             item.amount = c.amount(&format!("three_public_expenses.{name}.amount"), item.amount, false);
             c.count(&format!("three_public_expenses.{name}.vehicles"), item.vehicles);
@@ -229,7 +239,7 @@ pub fn validate(mut record: EvaluationInput) -> Result<ValidEvaluation, Vec<Fiel
     }
 
     let hundred = Decimal::ONE_HUNDRED;
-    let max_weight = Decimal::new(9_999_99, 2);
+    let max_weight = Decimal::new(999_999, 2);
     let max_value = Decimal::from(10_i64.pow(15));
     c.rows("indicators", record.indicators.len());
     for (i, row) in record.indicators.iter_mut().enumerate() {

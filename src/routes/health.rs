@@ -45,3 +45,13 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     }
     Ok(HttpResponse::Ok().json(Health { status: "ready", migration: applied }))
 }
+
+/// The OpenAPI 3.1 document of this API (the same as `openapi/openapi.json`).
+#[utoipa::path(
+    tag = "health",
+    responses((status = 200, description = "The OpenAPI document", content_type = "application/json", body = Object))
+)]
+#[get("/openapi.json")]
+pub async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(state.openapi_json.clone())
+}

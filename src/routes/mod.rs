@@ -22,6 +22,7 @@ use crate::{
 pub fn configure(config: &mut ServiceConfig) {
     config.service(health::healthz).service(health::readyz).service(
         scope::scope("/api/v1")
+            .service(health::openapi_json)
             .service(regions::list::list_regions)
             .service(regions::get::get_region)
             .service(evaluations::create::create_evaluation)
@@ -43,11 +44,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = req.app_data::<web::Data<AppState>>().map_or(DEFAULT_MAX_BODY_BYTES, |s| s.settings.max_body_bytes);
         let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_ascii_lowercase);
-        let declared_length = req
-            .headers()
-            .get("content-length")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
+        let declared_length =
+            req.headers().get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
         let mut payload = payload.take();
         Box::pin(async move {
             if let Some(content_type) = content_type {
@@ -85,9 +83,18 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
+/// Syntax errors and wrong types or members are 400; a member of the right JSON type whose
+/// value is not acceptable (`"NaN"` for an amount, an unknown enum value) is 422.
 fn json_error(path: String, error: serde_json::Error) -> ApiError {
     match error.classify() {
-        serde_json::error::Category::Data => ApiError::invalid_body(path, strip_position(&error.to_string())),
+        serde_json::error::Category::Data => {
+            let message = strip_position(&error.to_string());
+            if message.starts_with("invalid value") || message.starts_with("unknown variant") {
+                ApiError::invalid_field(path, "invalid_value", message)
+            } else {
+                ApiError::invalid_body(path, message)
+            }
+        }
         _ => ApiError::BadRequest {
             code: ErrorCode::MalformedJson,
             detail: format!("the body is not valid JSON: {error}"),
@@ -115,7 +122,9 @@ impl QueryPairs {
     /// Rejects any parameter not in `known`, so a typo is not silently ignored.
     pub fn only(&self, known: &[&str]) -> Result<(), ApiError> {
         match self.0.iter().find(|(name, _)| !known.contains(&name.as_str())) {
-            Some((name, _)) => Err(ApiError::invalid_query(name.clone(), format!("unknown parameter; known: {}", known.join(", ")))),
+            Some((name, _)) => {
+                Err(ApiError::invalid_query(name.clone(), format!("unknown parameter; known: {}", known.join(", "))))
+            }
             None => Ok(()),
         }
     }

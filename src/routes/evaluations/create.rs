@@ -2,9 +2,7 @@
 use actix_web::{http::header, post, web, HttpResponse};
 
 use super::{location, record_response, validated, EvaluationView};
-use crate::{
-    db::evaluations, domain::record::EvaluationInput, error::ApiError, routes::JsonBody, startup::AppState,
-};
+use crate::{db::evaluations, domain::record::EvaluationInput, error::ApiError, routes::JsonBody, startup::AppState};
 
 /// Create a record (draft, revision 1). Amounts are decimal strings in 元 (JSON numbers are read
 /// exactly). A record is unique per (region_code, fiscal_year, kind, unit): a duplicate gets 409

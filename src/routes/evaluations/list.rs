@@ -157,7 +157,11 @@ pub async fn list_evaluations(req: HttpRequest, state: web::Data<AppState>) -> R
         region_prefixes: query
             .all("region")
             .iter()
-            .map(|code| RegionCode::parse(code).map(|c| c.to_string()).map_err(|e| ApiError::invalid_query("region", e.to_string())))
+            .map(|code| {
+                RegionCode::parse(code)
+                    .map(|c| c.to_string())
+                    .map_err(|e| ApiError::invalid_query("region", e.to_string()))
+            })
             .collect::<Result<_, _>>()?,
         statuses: enum_values::<Status>(&query, "status")?,
         kinds: enum_values::<EvaluationKind>(&query, "kind")?,
@@ -185,12 +189,21 @@ pub async fn list_evaluations(req: HttpRequest, state: web::Data<AppState>) -> R
     let (rows, next) = evaluation_list::page(&mut conn, &filter, &sort, after, limit).await?;
     let total = if count { Some(evaluation_list::count(&mut conn, &filter).await?) } else { None };
     let next_cursor = next.map(|after| encode_cursor(&Cursor { sort: sort_text, after }));
-    Ok(HttpResponse::Ok().json(EvaluationPage { items: rows.into_iter().map(EvaluationSummary::from).collect(), next_cursor, total }))
+    Ok(HttpResponse::Ok().json(EvaluationPage {
+        items: rows.into_iter().map(EvaluationSummary::from).collect(),
+        next_cursor,
+        total,
+    }))
 }
 
 /// `2022` or `2019..2024`.
 fn parse_years(text: &str) -> Result<(i16, i16), ApiError> {
-    let bad = || ApiError::invalid_query("fiscal_year", "must be a year (2022) or an inclusive range (2019..2024) within 1990–2100");
+    let bad = || {
+        ApiError::invalid_query(
+            "fiscal_year",
+            "must be a year (2022) or an inclusive range (2019..2024) within 1990–2100",
+        )
+    };
     let year = |t: &str| t.trim().parse::<i32>().ok().filter(|y| FISCAL_YEARS.contains(y)).map(|y| y as i16);
     let (from, to) = match text.split_once("..") {
         Some((from, to)) => (year(from).ok_or_else(bad)?, year(to).ok_or_else(bad)?),
@@ -205,7 +218,10 @@ fn parse_years(text: &str) -> Result<(i16, i16), ApiError> {
     Ok((from, to))
 }
 
-fn enum_values<T: serde::de::DeserializeOwned + Serialize>(query: &QueryPairs, name: &str) -> Result<Vec<String>, ApiError> {
+fn enum_values<T: serde::de::DeserializeOwned + Serialize>(
+    query: &QueryPairs,
+    name: &str,
+) -> Result<Vec<String>, ApiError> {
     query
         .all(name)
         .into_iter()
@@ -270,7 +286,13 @@ mod tests {
     #[test]
     fn parses_sort_keys_with_direction() {
         let sort = parse_sort("-total_score,region_code").unwrap();
-        assert_eq!(sort, vec![Sort { key: SortKey::TotalScore, descending: true }, Sort { key: SortKey::RegionCode, descending: false }]);
+        assert_eq!(
+            sort,
+            vec![
+                Sort { key: SortKey::TotalScore, descending: true },
+                Sort { key: SortKey::RegionCode, descending: false }
+            ]
+        );
         assert!(parse_sort("-nope").is_err());
         assert!(parse_sort("id,-id").is_err());
     }
@@ -278,7 +300,10 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_are_tied_to_their_sort() {
         let order = evaluation_list::total_order(&parse_sort("-total_score").unwrap());
-        let cursor = Cursor { sort: "-total_score".into(), after: vec![SortValue::Decimal(Decimal::new(8950, 2)), SortValue::Int(7)] };
+        let cursor = Cursor {
+            sort: "-total_score".into(),
+            after: vec![SortValue::Decimal(Decimal::new(8950, 2)), SortValue::Int(7)],
+        };
         let text = encode_cursor(&cursor);
         assert_eq!(decode_cursor(&text, "-total_score", &order).unwrap(), cursor.after);
         assert!(decode_cursor(&text, "fiscal_year", &order).is_err());

@@ -99,11 +99,7 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<Vec<i32>>, ApiError> {
     if tags.contains(&"*") {
         return Ok(None);
     }
-    Ok(Some(
-        tags.iter()
-            .filter_map(|tag| tag.trim_start_matches("W/").trim_matches('"').parse::<i32>().ok())
-            .collect(),
-    ))
+    Ok(Some(tags.iter().filter_map(|tag| tag.trim_start_matches("W/").trim_matches('"').parse::<i32>().ok()).collect()))
 }
 
 /// Validates a body, mapping field problems to 422.
@@ -115,9 +111,11 @@ impl From<WriteError> for ApiError {
     fn from(error: WriteError) -> Self {
         match error {
             WriteError::Duplicate(existing_id) => ApiError::DuplicateRecord { existing_id },
-            WriteError::UnknownRegion => {
-                ApiError::invalid_field("region_code", "unknown_region", "no township with this code in the division table")
-            }
+            WriteError::UnknownRegion => ApiError::invalid_field(
+                "region_code",
+                "unknown_region",
+                "no township with this code in the division table",
+            ),
             WriteError::NotFound => ApiError::not_found("no such evaluation record"),
             WriteError::RevisionMismatch { current } => ApiError::PreconditionFailed { current_etag: etag(current) },
             WriteError::NotEditable { status } => {

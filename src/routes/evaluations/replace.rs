@@ -2,9 +2,7 @@
 use actix_web::{put, web, HttpRequest, HttpResponse};
 
 use super::{if_match, parse_id, record_response, validated, EvaluationView};
-use crate::{
-    db::evaluations, domain::record::EvaluationInput, error::ApiError, routes::JsonBody, startup::AppState,
-};
+use crate::{db::evaluations, domain::record::EvaluationInput, error::ApiError, routes::JsonBody, startup::AppState};
 
 /// Replace a record's content (draft or returned records only). Needs `If-Match` with the
 /// ETag last read: 428 without it, 412 when the record has changed since.

@@ -50,7 +50,9 @@ pub struct RegionDetail {
 pub async fn get_region(path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let code = RegionCode::parse(&path).map_err(|_| ApiError::not_found(format!("no region `{path}`")))?;
     let mut conn = state.pool.get().await?;
-    let region = regions::find(&mut conn, code.as_str()).await?.ok_or_else(|| ApiError::not_found(format!("no region `{code}`")))?;
+    let region = regions::find(&mut conn, code.as_str())
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no region `{code}`")))?;
     let ancestor_codes: Vec<String> = code.ancestors().iter().map(ToString::to_string).collect();
     let ancestors = regions::find_many(&mut conn, &ancestor_codes).await?;
     let mut counts = ChildCounts::default();

@@ -64,7 +64,9 @@ pub async fn list_regions(req: HttpRequest, state: web::Data<AppState>) -> Resul
     };
     let parent = match query.one("parent")? {
         None => None,
-        Some(text) => Some(RegionCode::parse(text).map_err(|e| ApiError::invalid_query("parent", e.to_string()))?.to_string()),
+        Some(text) => {
+            Some(RegionCode::parse(text).map_err(|e| ApiError::invalid_query("parent", e.to_string()))?.to_string())
+        }
     };
     let name_contains = query.one("q")?.filter(|q| !q.is_empty()).map(str::to_owned);
     if name_contains.as_deref().is_some_and(|q| q.contains('\0')) {
@@ -72,7 +74,9 @@ pub async fn list_regions(req: HttpRequest, state: web::Data<AppState>) -> Resul
     }
     let after = match query.one("cursor")? {
         None => None,
-        Some(cursor) => Some(decode_cursor(cursor).ok_or_else(|| ApiError::invalid_query("cursor", "not a cursor this list issued"))?),
+        Some(cursor) => Some(
+            decode_cursor(cursor).ok_or_else(|| ApiError::invalid_query("cursor", "not a cursor this list issued"))?,
+        ),
     };
     let limit = query.limit(50, 1000)?;
     let filter = RegionFilter { level, parent, name_contains, after, limit: limit + 1 };

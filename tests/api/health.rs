@@ -1,0 +1,42 @@
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn liveness_answers_ok() {
+    let app = spawn_app().await;
+    let reply = app.get("/healthz").await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json(), serde_json::json!({"status": "ok"}));
+}
+
+#[tokio::test]
+async fn readiness_reports_the_current_migration() {
+    let app = spawn_app().await;
+    let reply = app.get("/readyz").await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.json()["status"], "ready");
+    assert_eq!(reply.json()["migration"], perfeval::db::latest_migration_version());
+}
+
+#[tokio::test]
+async fn readiness_fails_with_503_when_migrations_are_behind() {
+    let app = spawn_app().await;
+    let mut conn = app.db.connect().await;
+    diesel_async::RunQueryDsl::execute(
+        diesel::sql_query("DELETE FROM __diesel_schema_migrations WHERE version = (SELECT max(version) FROM __diesel_schema_migrations)"),
+        &mut conn,
+    )
+    .await
+    .unwrap();
+    let reply = app.get("/readyz").await;
+    reply.problem(503, "service_unavailable");
+    assert_eq!(reply.header("retry-after"), Some("2"));
+}
+
+#[tokio::test]
+async fn unknown_routes_get_a_problem_and_every_answer_carries_security_headers() {
+    let app = spawn_app().await;
+    let reply = app.get("/api/v1/nothing-here").await;
+    reply.problem(404, "not_found");
+    assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(reply.header("x-frame-options"), Some("DENY"));
+}

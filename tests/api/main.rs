@@ -1,0 +1,9 @@
+//! Black-box tests over HTTP against a real PostgreSQL, one database per test.
+mod evaluations_crud;
+mod evaluations_list;
+mod evaluations_validation;
+mod health;
+mod helpers;
+mod openapi;
+mod private_postgres;
+mod regions;
