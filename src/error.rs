@@ -31,6 +31,10 @@ pub enum ErrorCode {
     PreconditionFailed,
     /// The record's status does not allow this change.
     InvalidState,
+    /// Error-severity consistency findings block submission; see `findings`.
+    SubmissionBlocked,
+    /// An atomic batch held invalid records, so nothing was written; see `items`.
+    BatchRejected,
     /// The body exceeds the documented size limit.
     PayloadTooLarge,
     /// The body's media type is not accepted.
@@ -55,6 +59,8 @@ impl ErrorCode {
             Self::PreconditionRequired => "precondition_required",
             Self::PreconditionFailed => "precondition_failed",
             Self::InvalidState => "invalid_state",
+            Self::SubmissionBlocked => "submission_blocked",
+            Self::BatchRejected => "batch_rejected",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::ServiceUnavailable => "service_unavailable",
@@ -84,6 +90,13 @@ pub struct Problem {
     /// For `duplicate_record`: the id of the record that already exists
     #[serde(skip_serializing_if = "Option::is_none")]
     pub existing_id: Option<i64>,
+    /// For `submission_blocked`: the consistency findings, errors first
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub findings: Option<Vec<crate::domain::rules::Finding>>,
+    /// For `batch_rejected`: the result of every record, the invalid ones with their errors
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub items: Option<serde_json::Value>,
 }
 
 /// The API's error: every handler returns `Result<_, ApiError>`.
@@ -105,6 +118,10 @@ pub enum ApiError {
     PreconditionFailed { current_etag: String },
     #[error("{0}")]
     InvalidState(String),
+    #[error("error findings block submission")]
+    SubmissionBlocked(Vec<crate::domain::rules::Finding>),
+    #[error("{invalid} of {total} records are invalid; nothing was written")]
+    BatchRejected { invalid: usize, total: usize, items: serde_json::Value },
     #[error("body over {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("{0}")]
@@ -158,6 +175,8 @@ impl ApiError {
             Self::PreconditionRequired => ErrorCode::PreconditionRequired,
             Self::PreconditionFailed { .. } => ErrorCode::PreconditionFailed,
             Self::InvalidState(_) => ErrorCode::InvalidState,
+            Self::SubmissionBlocked(_) => ErrorCode::SubmissionBlocked,
+            Self::BatchRejected { .. } => ErrorCode::BatchRejected,
             Self::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
             Self::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             Self::Unavailable(_) => ErrorCode::ServiceUnavailable,
@@ -178,6 +197,8 @@ impl ApiError {
             ErrorCode::PreconditionRequired => "Precondition required",
             ErrorCode::PreconditionFailed => "Precondition failed",
             ErrorCode::InvalidState => "Invalid state",
+            ErrorCode::SubmissionBlocked => "Submission blocked",
+            ErrorCode::BatchRejected => "Batch rejected",
             ErrorCode::PayloadTooLarge => "Payload too large",
             ErrorCode::UnsupportedMediaType => "Unsupported media type",
             ErrorCode::ServiceUnavailable => "Service unavailable",
@@ -198,6 +219,10 @@ impl ApiError {
             Self::PreconditionRequired => "this write needs an If-Match header with the record's ETag".to_owned(),
             Self::PreconditionFailed { current_etag } => {
                 format!("the record has changed since it was read; its ETag is now {current_etag}")
+            }
+            Self::SubmissionBlocked(findings) => {
+                let errors = findings.iter().filter(|f| f.severity == crate::domain::rules::Severity::Error).count();
+                format!("{errors} error finding(s) block submission; fix them and submit again")
             }
             Self::PayloadTooLarge { limit } => format!("the request body exceeds the limit of {limit} bytes"),
             Self::Unavailable(_) => "the database is unavailable or busy; retry later".to_owned(),
@@ -225,6 +250,14 @@ impl ApiError {
                 Self::DuplicateRecord { existing_id } => Some(*existing_id),
                 _ => None,
             },
+            findings: match self {
+                Self::SubmissionBlocked(findings) => Some(findings.clone()),
+                _ => None,
+            },
+            items: match self {
+                Self::BatchRejected { items, .. } => Some(items.clone()),
+                _ => None,
+            },
         }
     }
 }
@@ -233,7 +266,9 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Validation(_) | Self::SubmissionBlocked(_) | Self::BatchRejected { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::DuplicateRecord { .. } | Self::InvalidState(_) => StatusCode::CONFLICT,

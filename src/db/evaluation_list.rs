@@ -76,7 +76,7 @@ impl SortKey {
             Self::Unit => "e.unit",
             Self::Kind => "e.kind",
             Self::Status => "e.status",
-            Self::TotalScore => "coalesce(e.total_score, -1)",
+            Self::TotalScore => "coalesce(e.total_score, e.computed_total_score, -1)",
             Self::IncomeTotal => "coalesce(e.income_total, -1)",
             Self::ExpenditureTotal => "coalesce(e.expenditure_total, -1)",
             Self::ThreePublicTotal => "coalesce(e.three_public_total, -1)",
@@ -255,8 +255,11 @@ impl Builder {
                 .collect();
             self.sql(&format!(" AND ({})", ranges.join(" OR ")));
         }
-        for (column, values) in [("e.status", &filter.statuses), ("e.kind", &filter.kinds), ("e.grade", &filter.grades)]
-        {
+        for (column, values) in [
+            ("e.status", &filter.statuses),
+            ("e.kind", &filter.kinds),
+            ("coalesce(e.grade, e.computed_grade)", &filter.grades),
+        ] {
             if !values.is_empty() {
                 let p = self.bind_texts(values.clone());
                 self.sql(&format!(" AND {column} = ANY({p})"));
@@ -269,8 +272,11 @@ impl Builder {
     }
 }
 
-const SUMMARY_COLUMNS: &str = "SELECT e.id, e.region_code, r.name AS region_name, e.fiscal_year, e.kind, e.unit, e.status, \
-     e.revision, e.income_total, e.expenditure_total, e.three_public_total, e.total_score, e.grade, e.created_at, e.updated_at \
+const SUMMARY_COLUMNS: &str =
+    "SELECT e.id, e.region_code, r.name AS region_name, e.fiscal_year, e.kind, e.unit, e.status, \
+     e.revision, e.income_total, e.expenditure_total, e.three_public_total, \
+     coalesce(e.total_score, e.computed_total_score) AS total_score, coalesce(e.grade, e.computed_grade) AS grade, \
+     e.created_at, e.updated_at \
      FROM evaluations e JOIN regions r ON r.code = e.region_code";
 
 /// The sort order with `id` appended as the final tie-break, so the order is total.

@@ -5,13 +5,15 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use rust_decimal::Decimal;
 use serde::{de::DeserializeOwned, Serialize};
 
+use super::idempotency::{self, KeyRef, StoredResponse};
 use super::schema::{
     evaluation_expenditure_lines as expenditure_lines, evaluation_income_lines as income_lines,
     evaluation_indicators as indicators, evaluation_internal_units as internal_units,
     evaluation_narrative_sections as narrative_sections, evaluation_projects as projects,
-    evaluation_three_public_prior as three_public_prior, evaluations,
+    evaluation_revisions as revisions, evaluation_three_public_prior as three_public_prior,
+    evaluation_transitions as transitions, evaluations, scoring_rule_sets,
 };
-use crate::domain::{record::*, validation::ValidEvaluation};
+use crate::domain::{record::*, scoring::ScoringRuleSet, validation::ValidEvaluation, workflow::Action};
 
 /// The server-kept part of a stored record.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
@@ -22,6 +24,11 @@ pub struct EvaluationMeta {
     pub revision: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub computed_total_score: Option<Decimal>,
+    pub computed_grade: Option<String>,
+    pub execution_rate: Option<Decimal>,
+    pub error_count: i32,
+    pub warning_count: i32,
 }
 
 /// A record as stored: what the client sent plus the server-kept part.
@@ -29,6 +36,8 @@ pub struct EvaluationMeta {
 pub struct StoredEvaluation {
     pub meta: EvaluationMeta,
     pub record: EvaluationInput,
+    /// Review transitions, oldest first.
+    pub transitions: Vec<TransitionRow>,
 }
 
 /// Why a write did not happen (besides database faults).
@@ -48,7 +57,66 @@ pub enum WriteError {
     NotEditable {
         status: String,
     },
+    /// A concurrent request with the same Idempotency-Key committed first.
+    IdempotencyRace,
     Database(diesel::result::Error),
+}
+
+/// Figures derived from a record when it is written: scores, grade, rate, finding counts.
+#[derive(Debug, Clone, Default, PartialEq, Insertable, AsChangeset)]
+#[diesel(table_name = evaluations, check_for_backend(Pg), treat_none_as_null = true)]
+pub struct Derived {
+    pub computed_total_score: Option<Decimal>,
+    pub computed_grade: Option<String>,
+    pub execution_rate: Option<Decimal>,
+    pub error_count: i32,
+    pub warning_count: i32,
+}
+
+/// The first response to store with the write, when the request carried an Idempotency-Key.
+pub struct IdempotentWrite<'a> {
+    pub key: KeyRef<'a>,
+    /// Builds the response from the record as stored.
+    pub respond: &'a (dyn Fn(&StoredEvaluation) -> StoredResponse + Sync),
+}
+
+/// Who writes, and what else the write's transaction stores.
+pub struct WriteContext<'a> {
+    pub actor: &'a str,
+    pub derived: Derived,
+    pub idempotency: Option<IdempotentWrite<'a>>,
+}
+
+/// Stores the version just written, reads the record back and stores the idempotent response
+/// if any, all in the write's transaction.
+async fn finish_write(
+    conn: &mut AsyncPgConnection,
+    meta: &EvaluationMeta,
+    action: &str,
+    comment: Option<&str>,
+    record: &EvaluationInput,
+    context: &WriteContext<'_>,
+) -> Result<StoredEvaluation, WriteError> {
+    diesel::insert_into(revisions::table)
+        .values((
+            revisions::evaluation_id.eq(meta.id),
+            revisions::revision.eq(meta.revision),
+            revisions::action.eq(action),
+            revisions::status.eq(&meta.status),
+            revisions::actor.eq(context.actor),
+            revisions::comment.eq(comment),
+            revisions::record.eq(serde_json::to_value(record).expect("a record serialises")),
+            revisions::created_at.eq(meta.updated_at),
+        ))
+        .execute(conn)
+        .await?;
+    let stored = fetch(conn, meta.id).await?.ok_or(WriteError::NotFound)?;
+    if let Some(write) = &context.idempotency {
+        if !idempotency::store(conn, &write.key, &(write.respond)(&stored)).await? {
+            return Err(WriteError::IdempotencyRace);
+        }
+    }
+    Ok(stored)
 }
 
 impl From<diesel::result::Error> for WriteError {
@@ -66,7 +134,7 @@ impl From<diesel::result::Error> for WriteError {
 
 #[derive(Debug, Clone, PartialEq, Insertable, AsChangeset, Queryable, Selectable)]
 #[diesel(table_name = evaluations, check_for_backend(Pg), treat_none_as_null = true)]
-struct EvaluationData {
+pub(super) struct EvaluationData {
     region_code: String,
     fiscal_year: i16,
     kind: String,
@@ -208,7 +276,7 @@ struct NarrativeRow {
 }
 
 /// The text form of an enum value, as its serde name (`department_overall`).
-fn text<T: Serialize>(value: &T) -> String {
+pub(super) fn text<T: Serialize>(value: &T) -> String {
     serde_plain::to_string(value).expect("record enums serialise to plain strings")
 }
 
@@ -229,7 +297,7 @@ fn position(index: usize) -> i16 {
 }
 
 impl EvaluationData {
-    fn from_record(record: &EvaluationInput) -> Self {
+    pub(super) fn from_record(record: &EvaluationInput) -> Self {
         let three = &record.three_public_expenses;
         let year = |y: i32| i16::try_from(y).expect("validation keeps years within 1990..=2100");
         Self {
@@ -288,7 +356,7 @@ impl EvaluationData {
 }
 
 /// The child rows of one record, ready to insert.
-struct ChildRows {
+pub(super) struct ChildRows {
     internal_units: Vec<InternalUnitRow>,
     income_lines: Vec<IncomeLineRow>,
     expenditure_lines: Vec<ExpenditureLineRow>,
@@ -299,7 +367,7 @@ struct ChildRows {
 }
 
 impl ChildRows {
-    fn from_record(id: i64, record: &EvaluationInput) -> Self {
+    pub(super) fn from_record(id: i64, record: &EvaluationInput) -> Self {
         Self {
             internal_units: (record.profile.internal_units.iter().enumerate())
                 .map(|(i, u)| InternalUnitRow {
@@ -413,12 +481,17 @@ impl ChildRows {
 }
 
 /// Stores a new record in one transaction; its id, revision 1 and timestamps come back.
-pub async fn insert(conn: &mut AsyncPgConnection, valid: &ValidEvaluation) -> Result<EvaluationMeta, WriteError> {
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    valid: &ValidEvaluation,
+    context: &WriteContext<'_>,
+) -> Result<StoredEvaluation, WriteError> {
     let data = EvaluationData::from_record(&valid.record);
+    let derived = &context.derived;
     let outcome = conn
         .transaction::<_, WriteError, _>(async |conn| {
             let meta: Option<EvaluationMeta> = diesel::insert_into(evaluations::table)
-                .values(&data)
+                .values((&data, derived))
                 .on_conflict_do_nothing()
                 .returning(EvaluationMeta::as_returning())
                 .get_result(conn)
@@ -426,11 +499,11 @@ pub async fn insert(conn: &mut AsyncPgConnection, valid: &ValidEvaluation) -> Re
                 .optional()?;
             let Some(meta) = meta else { return Ok(None) };
             ChildRows::from_record(meta.id, &valid.record).insert(conn).await?;
-            Ok(Some(meta))
+            Ok(Some(finish_write(conn, &meta, "create", None, &valid.record, context).await?))
         })
         .await?;
     match outcome {
-        Some(meta) => Ok(meta),
+        Some(stored) => Ok(stored),
         None => Err(WriteError::Duplicate(existing_id(conn, &valid.record).await?.unwrap_or_default())),
     }
 }
@@ -448,32 +521,36 @@ pub async fn existing_id(conn: &mut AsyncPgConnection, record: &EvaluationInput)
         .optional()
 }
 
-/// Statuses in which a record's content may change.
-const EDITABLE: [&str; 2] = ["draft", "returned"];
-
 /// Replaces a record's content, if it is at `expected_revision` and editable.
 pub async fn replace(
     conn: &mut AsyncPgConnection,
     id: i64,
     expected_revision: Option<&[i32]>,
     valid: &ValidEvaluation,
-) -> Result<EvaluationMeta, WriteError> {
+    context: &WriteContext<'_>,
+) -> Result<StoredEvaluation, WriteError> {
     let data = EvaluationData::from_record(&valid.record);
+    let derived = &context.derived;
     let result = conn
         .transaction::<_, WriteError, _>(async |conn| {
             let (status, revision) = lock(conn, id).await?;
             check_revision(revision, expected_revision)?;
-            if !EDITABLE.contains(&status.as_str()) {
+            if !Status::parse(&status).is_some_and(Status::is_editable) {
                 return Err(WriteError::NotEditable { status });
             }
             let meta = diesel::update(evaluations::table.find(id))
-                .set((&data, evaluations::revision.eq(revision + 1), evaluations::updated_at.eq(diesel::dsl::now)))
+                .set((
+                    &data,
+                    derived,
+                    evaluations::revision.eq(revision + 1),
+                    evaluations::updated_at.eq(diesel::dsl::now),
+                ))
                 .returning(EvaluationMeta::as_returning())
                 .get_result(conn)
                 .await?;
             delete_children(conn, id).await?;
             ChildRows::from_record(id, &valid.record).insert(conn).await?;
-            Ok(meta)
+            finish_write(conn, &meta, "replace", None, &valid.record, context).await
         })
         .await;
     match result {
@@ -538,7 +615,7 @@ async fn delete_children(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<(
 /// Reads a whole record: the main row and its seven child groups, pipelined in one round trip.
 pub async fn fetch(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<StoredEvaluation>> {
     let conn = &*conn;
-    let (main, units, income, expenditure, prior, indicator_rows, project_rows, narrative) = futures_util::try_join!(
+    let (main, units, income, expenditure, prior, indicator_rows, project_rows, narrative, history) = futures_util::try_join!(
         evaluations::table.find(id).select((EvaluationMeta::as_select(), EvaluationData::as_select())).load::<(
             EvaluationMeta,
             EvaluationData
@@ -580,9 +657,166 @@ pub async fn fetch(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<
             .order(narrative_sections::position)
             .select(NarrativeRow::as_select())
             .load(&mut &*conn),
+        transitions::table
+            .filter(transitions::evaluation_id.eq(id))
+            .order(transitions::id)
+            .select(TransitionRow::as_select())
+            .load(&mut &*conn),
     )?;
-    let Some((meta, d)) = main.into_iter().next() else { return Ok(None) };
-    let record = EvaluationInput {
+    let Some((meta, data)) = main.into_iter().next() else { return Ok(None) };
+    let children =
+        Children { units, income, expenditure, prior, indicators: indicator_rows, projects: project_rows, narrative };
+    let record = assemble(data, children)?;
+    Ok(Some(StoredEvaluation { meta, record, transitions: history }))
+}
+
+/// Moves a record to `to_status` by `action`, if it is still at `revision`: bumps the revision,
+/// records the transition and stores the version, all in one transaction.
+pub async fn transition(
+    conn: &mut AsyncPgConnection,
+    stored: &StoredEvaluation,
+    action: Action,
+    to_status: Status,
+    comment: Option<&str>,
+    context: &WriteContext<'_>,
+) -> Result<StoredEvaluation, WriteError> {
+    let id = stored.meta.id;
+    conn.transaction::<_, WriteError, _>(async |conn| {
+        let (status, revision) = lock(conn, id).await?;
+        check_revision(revision, Some(&[stored.meta.revision]))?;
+        let meta = diesel::update(evaluations::table.find(id))
+            .set((
+                &context.derived,
+                evaluations::status.eq(to_status.as_str()),
+                evaluations::revision.eq(revision + 1),
+                evaluations::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(EvaluationMeta::as_returning())
+            .get_result(conn)
+            .await?;
+        diesel::insert_into(transitions::table)
+            .values((
+                transitions::evaluation_id.eq(id),
+                transitions::action.eq(action.as_str()),
+                transitions::from_status.eq(&status),
+                transitions::to_status.eq(to_status.as_str()),
+                transitions::actor.eq(context.actor),
+                transitions::comment.eq(comment),
+                transitions::revision.eq(meta.revision),
+                transitions::created_at.eq(meta.updated_at),
+            ))
+            .execute(conn)
+            .await?;
+        finish_write(conn, &meta, action.as_str(), comment, &stored.record, context).await
+    })
+    .await
+}
+
+/// One review transition as recorded.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = transitions, check_for_backend(Pg))]
+pub struct TransitionRow {
+    pub action: String,
+    pub from_status: String,
+    pub to_status: String,
+    pub actor: String,
+    pub comment: Option<String>,
+    pub revision: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One stored version's header.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = revisions, check_for_backend(Pg))]
+pub struct RevisionRow {
+    pub revision: i32,
+    pub action: String,
+    pub status: String,
+    pub actor: String,
+    pub comment: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Every version of a record, oldest first; `None` when the record does not exist.
+pub async fn list_revisions(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Vec<RevisionRow>>> {
+    let rows: Vec<RevisionRow> = revisions::table
+        .filter(revisions::evaluation_id.eq(id))
+        .order(revisions::revision)
+        .select(RevisionRow::as_select())
+        .load(conn)
+        .await?;
+    Ok((!rows.is_empty()).then_some(rows))
+}
+
+/// One version of a record: its header and the record as it was.
+pub async fn get_revision(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    revision: i32,
+) -> QueryResult<Option<(RevisionRow, serde_json::Value)>> {
+    revisions::table
+        .find((id, revision))
+        .select((RevisionRow::as_select(), revisions::record))
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The stored record of the same township and kind for the year before, preferring the same unit.
+pub async fn find_prior_year(
+    conn: &mut AsyncPgConnection,
+    record: &EvaluationInput,
+) -> QueryResult<Option<StoredEvaluation>> {
+    let id: Option<i64> = evaluations::table
+        .filter(evaluations::region_code.eq(&record.region_code))
+        .filter(evaluations::fiscal_year.eq((record.fiscal_year - 1) as i16))
+        .filter(evaluations::kind.eq(text(&record.kind)))
+        .order((evaluations::unit.ne(&record.unit), evaluations::id))
+        .select(evaluations::id)
+        .first(conn)
+        .await
+        .optional()?;
+    match id {
+        Some(id) => fetch(conn, id).await,
+        None => Ok(None),
+    }
+}
+
+/// The scoring rules for a township: its province's override, else the national default.
+pub async fn scoring_rules(conn: &mut AsyncPgConnection, region_code: &str) -> QueryResult<ScoringRuleSet> {
+    let province = region_code.get(..2).unwrap_or("");
+    let rules: Option<serde_json::Value> = scoring_rule_sets::table
+        .filter(scoring_rule_sets::region_code.eq_any(["", province]))
+        .order(scoring_rule_sets::region_code.desc())
+        .select(scoring_rule_sets::rules)
+        .first(conn)
+        .await
+        .optional()?;
+    match rules {
+        Some(value) => serde_json::from_value(value).map_err(|e| {
+            diesel::result::Error::DeserializationError(format!("scoring rule set for {province}: {e}").into())
+        }),
+        None => Ok(ScoringRuleSet::default()),
+    }
+}
+
+/// The child rows of one record as read.
+#[derive(Default)]
+struct Children {
+    units: Vec<InternalUnitRow>,
+    income: Vec<IncomeLineRow>,
+    expenditure: Vec<ExpenditureLineRow>,
+    prior: Vec<PriorFigureRow>,
+    indicators: Vec<IndicatorRow>,
+    projects: Vec<ProjectRow>,
+    narrative: Vec<NarrativeRow>,
+}
+
+/// A record from its main row and child rows.
+fn assemble(d: EvaluationData, children: Children) -> QueryResult<EvaluationInput> {
+    let Children { units, income, expenditure, prior, indicators: indicator_rows, projects: project_rows, narrative } =
+        children;
+    Ok(EvaluationInput {
         region_code: d.region_code,
         fiscal_year: i32::from(d.fiscal_year),
         kind: parse("kind", &d.kind)?,
@@ -731,6 +965,72 @@ pub async fn fetch(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<
             budget_disclosed: d.budget_disclosed,
             final_accounts_disclosed: d.final_accounts_disclosed,
         },
+    })
+}
+
+/// A record from its main row alone (no child groups): what the cross-year rules need.
+pub(super) fn assemble_main_row(data: EvaluationData) -> QueryResult<EvaluationInput> {
+    assemble(data, Children::default())
+}
+
+/// Deletes the child rows of these records, one statement per table.
+pub(super) async fn delete_children_of(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<()> {
+    diesel::delete(internal_units::table.filter(internal_units::evaluation_id.eq_any(ids))).execute(conn).await?;
+    diesel::delete(income_lines::table.filter(income_lines::evaluation_id.eq_any(ids))).execute(conn).await?;
+    diesel::delete(expenditure_lines::table.filter(expenditure_lines::evaluation_id.eq_any(ids))).execute(conn).await?;
+    diesel::delete(three_public_prior::table.filter(three_public_prior::evaluation_id.eq_any(ids)))
+        .execute(conn)
+        .await?;
+    diesel::delete(indicators::table.filter(indicators::evaluation_id.eq_any(ids))).execute(conn).await?;
+    diesel::delete(projects::table.filter(projects::evaluation_id.eq_any(ids))).execute(conn).await?;
+    diesel::delete(narrative_sections::table.filter(narrative_sections::evaluation_id.eq_any(ids)))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Inserts the child rows of many records with multi-row INSERTs, within PostgreSQL's
+/// 65,535-parameter limit per statement.
+pub(super) async fn insert_children(conn: &mut AsyncPgConnection, records: Vec<ChildRows>) -> QueryResult<()> {
+    let mut all = ChildRows {
+        internal_units: vec![],
+        income_lines: vec![],
+        expenditure_lines: vec![],
+        prior_figures: vec![],
+        indicators: vec![],
+        projects: vec![],
+        narrative: vec![],
     };
-    Ok(Some(StoredEvaluation { meta, record }))
+    for rows in records {
+        all.internal_units.extend(rows.internal_units);
+        all.income_lines.extend(rows.income_lines);
+        all.expenditure_lines.extend(rows.expenditure_lines);
+        all.prior_figures.extend(rows.prior_figures);
+        all.indicators.extend(rows.indicators);
+        all.projects.extend(rows.projects);
+        all.narrative.extend(rows.narrative);
+    }
+    const ROWS: usize = 3_000;
+    for chunk in all.internal_units.chunks(ROWS) {
+        diesel::insert_into(internal_units::table).values(chunk).execute(conn).await?;
+    }
+    for chunk in all.income_lines.chunks(ROWS) {
+        diesel::insert_into(income_lines::table).values(chunk).execute(conn).await?;
+    }
+    for chunk in all.expenditure_lines.chunks(ROWS) {
+        diesel::insert_into(expenditure_lines::table).values(chunk).execute(conn).await?;
+    }
+    for chunk in all.prior_figures.chunks(ROWS) {
+        diesel::insert_into(three_public_prior::table).values(chunk).execute(conn).await?;
+    }
+    for chunk in all.indicators.chunks(ROWS) {
+        diesel::insert_into(indicators::table).values(chunk).execute(conn).await?;
+    }
+    for chunk in all.projects.chunks(ROWS) {
+        diesel::insert_into(projects::table).values(chunk).execute(conn).await?;
+    }
+    for chunk in all.narrative.chunks(ROWS) {
+        diesel::insert_into(narrative_sections::table).values(chunk).execute(conn).await?;
+    }
+    Ok(())
 }

@@ -1,6 +1,8 @@
 //! Database access: the connection pool, embedded migrations, and queries by table.
+pub mod batch;
 pub mod evaluation_list;
 pub mod evaluations;
+pub mod idempotency;
 pub mod private_pg;
 pub mod regions;
 pub mod schema;

@@ -66,6 +66,11 @@ diesel::table! {
         revision -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        computed_total_score -> Nullable<Numeric>,
+        computed_grade -> Nullable<Text>,
+        execution_rate -> Nullable<Numeric>,
+        error_count -> Int4,
+        warning_count -> Int4,
     }
 }
 
@@ -177,3 +182,54 @@ diesel::allow_tables_to_appear_in_same_query!(
     evaluation_projects,
     evaluation_narrative_sections,
 );
+
+diesel::table! {
+    evaluation_revisions (evaluation_id, revision) {
+        evaluation_id -> Int8,
+        revision -> Int4,
+        action -> Text,
+        status -> Text,
+        actor -> Text,
+        comment -> Nullable<Text>,
+        record -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    evaluation_transitions (id) {
+        id -> Int8,
+        evaluation_id -> Int8,
+        action -> Text,
+        from_status -> Text,
+        to_status -> Text,
+        actor -> Text,
+        comment -> Nullable<Text>,
+        revision -> Int4,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (scope, key) {
+        scope -> Text,
+        key -> Text,
+        request_hash -> Bytea,
+        status -> Int2,
+        headers -> Jsonb,
+        body -> Bytea,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    scoring_rule_sets (region_code) {
+        region_code -> Text,
+        rules -> Jsonb,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(evaluation_revisions -> evaluations (evaluation_id));
+diesel::joinable!(evaluation_transitions -> evaluations (evaluation_id));
+diesel::allow_tables_to_appear_in_same_query!(evaluations, evaluation_revisions, evaluation_transitions);

@@ -2,7 +2,10 @@
 pub mod money;
 pub mod record;
 pub mod region_code;
+pub mod rules;
+pub mod scoring;
 pub mod validation;
+pub mod workflow;
 
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -1,6 +1,7 @@
 //! HTTP handlers by resource, and the one place that lists every route.
 pub mod evaluations;
 pub mod health;
+pub mod idempotency;
 pub mod regions;
 
 use std::future::Future;
@@ -25,19 +26,46 @@ pub fn configure(config: &mut ServiceConfig) {
             .service(health::openapi_json)
             .service(regions::list::list_regions)
             .service(regions::get::get_region)
+            .service(evaluations::validate::validate_evaluation)
+            .service(evaluations::batch::batch_evaluations)
             .service(evaluations::create::create_evaluation)
             .service(evaluations::list::list_evaluations)
             .service(evaluations::get::get_evaluation)
             .service(evaluations::replace::replace_evaluation)
-            .service(evaluations::delete::delete_evaluation),
+            .service(evaluations::delete::delete_evaluation)
+            .service(evaluations::findings::get_findings)
+            .service(evaluations::transitions::transition_evaluation)
+            .service(evaluations::revisions::list_revisions)
+            .service(evaluations::revisions::get_revision),
     );
 }
 
 /// A JSON request body read strictly: a size limit (413), a JSON media type (415), and
-/// errors that name the JSON path of the offending member (400).
-pub struct JsonBody<T>(pub T);
+/// errors that name the JSON path of the offending member (400). The raw bytes are kept for
+/// the Idempotency-Key check.
+pub struct JsonBody<T>(pub T, pub web::Bytes);
 
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = RawBody::from_request(req, payload);
+        Box::pin(async move {
+            let RawBody { bytes, .. } = body.await?;
+            parse_json(&bytes).map(|value| JsonBody(value, bytes))
+        })
+    }
+}
+
+/// A request body read within the size limit, with its media type: JSON (`application/json`,
+/// `+json`) or NDJSON (`application/x-ndjson`, `application/ndjson`); anything else is 415.
+pub struct RawBody {
+    pub bytes: web::Bytes,
+    pub ndjson: bool,
+}
+
+impl FromRequest for RawBody {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
@@ -47,12 +75,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         let declared_length =
             req.headers().get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
         let mut payload = payload.take();
+        let accepts_ndjson = req.path().ends_with("/batch");
         Box::pin(async move {
+            let mut ndjson = false;
             if let Some(content_type) = content_type {
                 let essence = content_type.split(';').next().unwrap_or("").trim();
-                if essence != "application/json" && !essence.ends_with("+json") {
+                ndjson = accepts_ndjson && matches!(essence, "application/x-ndjson" | "application/ndjson");
+                if essence != "application/json" && !essence.ends_with("+json") && !ndjson {
                     return Err(ApiError::UnsupportedMediaType(format!(
-                        "the body must be application/json, not {essence}"
+                        "the body must be application/json{}, not {essence}",
+                        if accepts_ndjson { " or application/x-ndjson" } else { "" }
                     )));
                 }
             }
@@ -67,7 +99,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
-            parse_json(&body).map(JsonBody)
+            Ok(RawBody { bytes: body.freeze(), ndjson })
         })
     }
 }
@@ -165,4 +197,19 @@ impl QueryPairs {
 /// A 422 naming a query parameter.
 pub fn invalid_parameter(name: &str, code: &str, message: impl Into<String>) -> ApiError {
     ApiError::Validation(vec![FieldError::new(name, code, message)])
+}
+
+/// Who is making a request, as recorded in transitions and revisions.
+///
+/// Until tokens exist every caller is `anonymous`; the access-control work replaces this with
+/// the token's name.
+pub struct Actor(pub String);
+
+impl FromRequest for Actor {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(_req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(Actor("anonymous".to_owned())))
+    }
 }

@@ -1,9 +1,12 @@
 //! Black-box tests over HTTP against a real PostgreSQL, one database per test.
+mod batch;
 mod evaluations_crud;
 mod evaluations_list;
 mod evaluations_validation;
 mod health;
 mod helpers;
+mod migrations;
 mod openapi;
 mod private_postgres;
 mod regions;
+mod workflow;

@@ -1,37 +1,66 @@
 //! `POST /api/v1/evaluations`
-use actix_web::{http::header, post, web, HttpResponse};
+use actix_web::{http::StatusCode, post, web, HttpRequest, HttpResponse};
 
-use super::{location, record_response, validated, EvaluationView};
-use crate::{db::evaluations, domain::record::EvaluationInput, error::ApiError, routes::JsonBody, startup::AppState};
+use super::{check_record, derived, resolve_race, validated, EvaluationView, Rendered};
+use crate::{
+    db::evaluations::{self, IdempotentWrite, StoredEvaluation, WriteContext},
+    domain::record::EvaluationInput,
+    error::ApiError,
+    routes::{idempotency::Idempotency, Actor, JsonBody},
+    startup::AppState,
+};
 
-/// Create a record (draft, revision 1). Amounts are decimal strings in 元 (JSON numbers are read
-/// exactly). A record is unique per (region_code, fiscal_year, kind, unit): a duplicate gets 409
-/// with the existing record's id and `Location`.
+/// Create a record (draft, revision 1), with its consistency findings. Amounts are decimal
+/// strings in 元 (JSON numbers are read exactly). A record is unique per (region_code,
+/// fiscal_year, kind, unit): a duplicate gets 409 with the existing record's id and `Location`.
+/// With an `Idempotency-Key`, a retry with the same body replays this response.
 #[utoipa::path(
     tag = "evaluations",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body replay the first response")),
     request_body(content = EvaluationInput, description = "The record (绩效评价记录)"),
     responses(
-        (status = 201, description = "Created", body = EvaluationView,
+        (status = 201, description = "Created, with its findings", body = EvaluationView,
             headers(("Location" = String, description = "The new record"), ("ETag" = String, description = "Its revision"))),
         (status = 400, description = "Malformed JSON, wrong type or unknown field", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "A record with this identity exists", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over the limit", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field breaks a rule", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field breaks a rule, or the Idempotency-Key was used with another body", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/evaluations")]
 pub async fn create_evaluation(
+    req: HttpRequest,
     body: JsonBody<EvaluationInput>,
+    actor: Actor,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let valid = validated(body.0)?;
+    let idempotency = Idempotency::from_request(&req, &body.1)?;
     let mut conn = state.pool.get().await?;
-    let meta = evaluations::insert(&mut conn, &valid).await?;
-    tracing::info!(evaluation_id = meta.id, region_code = %valid.region_code, "evaluation created");
-    let view = EvaluationView::new(meta, valid.record);
-    let mut builder = HttpResponse::Created();
-    builder.insert_header((header::LOCATION, location(view.id)));
-    Ok(record_response(builder, &view))
+    if let Some(key) = &idempotency {
+        if let Some(replay) = key.replay(&mut conn).await? {
+            return Ok(replay);
+        }
+    }
+    let valid = validated(body.0)?;
+    let (findings, assessment) = check_record(&mut conn, &valid.record).await?;
+    let render = |stored: &StoredEvaluation| {
+        Rendered::record(StatusCode::CREATED, &EvaluationView::new(stored.clone(), Some(findings.clone())))
+    };
+    let respond =
+        |stored: &StoredEvaluation| render(stored).stored(idempotency.as_ref().expect("only called with a key"));
+    let context = WriteContext {
+        actor: &actor.0,
+        derived: derived(&findings, &assessment),
+        idempotency: idempotency.as_ref().map(|key| IdempotentWrite { key: key.key_ref(), respond: &respond }),
+    };
+    let result = evaluations::insert(&mut conn, &valid, &context).await;
+    match resolve_race(&mut conn, idempotency.as_ref(), result).await? {
+        Ok(stored) => {
+            tracing::info!(evaluation_id = stored.meta.id, region_code = %valid.region_code, actor = %actor.0, "evaluation created");
+            Ok(render(&stored).into_response())
+        }
+        Err(replay) => Ok(replay),
+    }
 }

@@ -20,5 +20,5 @@ pub async fn get_evaluation(path: web::Path<String>, state: web::Data<AppState>)
     let id = parse_id(&path)?;
     let mut conn = state.pool.get().await?;
     let stored = evaluations::fetch(&mut conn, id).await?.ok_or_else(|| not_found(id))?;
-    Ok(record_response(HttpResponse::Ok(), &EvaluationView::from(stored)))
+    Ok(record_response(HttpResponse::Ok(), &EvaluationView::new(stored, None)))
 }

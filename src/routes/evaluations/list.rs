@@ -33,7 +33,7 @@ pub struct EvaluationListParams {
     status: Option<Vec<Status>>,
     /// 评价类型 (repeatable, or comma-separated)
     kind: Option<Vec<EvaluationKind>>,
-    /// 评价等级 (repeatable, or comma-separated)
+    /// 评价等级, as stated or else as computed (repeatable, or comma-separated)
     grade: Option<Vec<Grade>>,
     /// 单位名称包含 (unit name contains)
     q: Option<String>,
@@ -87,10 +87,10 @@ pub struct EvaluationSummary {
     /// 三公经费合计 (元)
     #[schema(value_type = Option<String>)]
     pub three_public_total: Option<Decimal>,
-    /// 总得分
+    /// 总得分: as stated, else as computed from the indicators
     #[schema(value_type = Option<String>)]
     pub total_score: Option<Decimal>,
-    /// 评价等级
+    /// 评价等级: as stated, else as computed
     pub grade: Option<Grade>,
     /// 创建时间
     pub created_at: DateTime<Utc>,

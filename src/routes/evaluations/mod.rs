@@ -1,23 +1,69 @@
 //! `/api/v1/evaluations`: evaluation records.
+pub mod batch;
 pub mod create;
 pub mod delete;
+pub mod findings;
 pub mod get;
 pub mod list;
 pub mod replace;
+pub mod revisions;
+pub mod transitions;
+pub mod validate;
 
 use actix_web::{http::header, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::db::idempotency::StoredResponse;
 use crate::{
-    db::evaluations::{EvaluationMeta, StoredEvaluation, WriteError},
+    db::{
+        self,
+        evaluations::{Derived, StoredEvaluation, TransitionRow, WriteError},
+    },
     domain::{
-        record::{EvaluationInput, Status},
+        record::{EvaluationInput, Grade, Status},
+        rules::{self, CheckContext, Finding, Severity},
+        scoring::{self, Assessment},
         validation::{validate, ValidEvaluation},
+        workflow::Action,
     },
     error::ApiError,
+    routes::idempotency::Idempotency,
 };
+
+/// One review transition (审核记录).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransitionView {
+    /// 操作
+    pub action: Action,
+    /// 原状态
+    pub from_status: Status,
+    /// 新状态
+    pub to_status: Status,
+    /// 操作人
+    pub actor: String,
+    /// 审核意见
+    pub comment: Option<String>,
+    /// 操作后的版本号
+    pub revision: i32,
+    /// 时间
+    pub at: DateTime<Utc>,
+}
+
+impl From<TransitionRow> for TransitionView {
+    fn from(row: TransitionRow) -> Self {
+        Self {
+            action: serde_plain::from_str(&row.action).unwrap_or(Action::Submit),
+            from_status: Status::parse(&row.from_status).unwrap_or(Status::Draft),
+            to_status: Status::parse(&row.to_status).unwrap_or(Status::Draft),
+            actor: row.actor,
+            comment: row.comment,
+            revision: row.revision,
+            at: row.created_at,
+        }
+    }
+}
 
 /// Workflow state of a record.
 #[derive(Debug, Serialize, ToSchema)]
@@ -26,9 +72,28 @@ pub struct WorkflowView {
     pub status: Status,
     /// 版本号: increases with every write; the ETag carries it
     pub revision: i32,
+    /// 审核记录: every transition with who, when and the comment, oldest first
+    pub history: Vec<TransitionView>,
 }
 
-/// A stored record: the client's content plus what the server keeps.
+/// What the service derived from the record when it was last written.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DerivedView {
+    /// 计算总得分: from the indicator scores, rescaled and capped by the province's rules
+    #[schema(value_type = Option<String>)]
+    pub total_score: Option<rust_decimal::Decimal>,
+    /// 计算等级
+    pub grade: Option<Grade>,
+    /// 预算执行率 (executed / adjusted budget, 4 decimals)
+    #[schema(value_type = Option<String>)]
+    pub execution_rate: Option<rust_decimal::Decimal>,
+    /// 错误数 (error findings; errors block submission)
+    pub error_count: i32,
+    /// 警告数
+    pub warning_count: i32,
+}
+
+/// A stored record: the client's content plus what the server keeps and derives.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EvaluationView {
     /// 记录编号
@@ -37,6 +102,11 @@ pub struct EvaluationView {
     pub record: EvaluationInput,
     /// 审核流程
     pub workflow: WorkflowView,
+    /// 计算结果 (derived scores and finding counts)
+    pub derived: DerivedView,
+    /// 一致性检查结果: the consistency findings of this write (on create, replace and transitions)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub findings: Option<Vec<Finding>>,
     /// 创建时间
     pub created_at: DateTime<Utc>,
     /// 更新时间
@@ -44,23 +114,51 @@ pub struct EvaluationView {
 }
 
 impl EvaluationView {
-    pub fn new(meta: EvaluationMeta, record: EvaluationInput) -> Self {
+    pub fn new(stored: StoredEvaluation, findings: Option<Vec<Finding>>) -> Self {
+        let meta = stored.meta;
         Self {
             id: meta.id,
-            record,
+            record: stored.record,
             workflow: WorkflowView {
-                status: serde_plain::from_str(&meta.status).unwrap_or(Status::Draft),
+                status: Status::parse(&meta.status).unwrap_or(Status::Draft),
                 revision: meta.revision,
+                history: stored.transitions.into_iter().map(TransitionView::from).collect(),
             },
+            derived: DerivedView {
+                total_score: meta.computed_total_score,
+                grade: meta.computed_grade.as_deref().and_then(|g| serde_plain::from_str(g).ok()),
+                execution_rate: meta.execution_rate,
+                error_count: meta.error_count,
+                warning_count: meta.warning_count,
+            },
+            findings,
             created_at: meta.created_at,
             updated_at: meta.updated_at,
         }
     }
 }
 
-impl From<StoredEvaluation> for EvaluationView {
-    fn from(stored: StoredEvaluation) -> Self {
-        Self::new(stored.meta, stored.record)
+/// The findings and assessment of a record, with the stored prior-year record and the
+/// province's scoring rules as context.
+pub async fn check_record(
+    conn: &mut diesel_async::AsyncPgConnection,
+    record: &EvaluationInput,
+) -> Result<(Vec<Finding>, Assessment), ApiError> {
+    let prior = db::evaluations::find_prior_year(conn, record).await?;
+    let rules_set = db::evaluations::scoring_rules(conn, &record.region_code).await?;
+    let context = CheckContext { prior_year: prior.as_ref().map(|p| &p.record), rules: &rules_set };
+    Ok((rules::check(record, &context), scoring::assess(record, &rules_set)))
+}
+
+/// The columns derived from a check.
+pub fn derived(findings: &[Finding], assessment: &Assessment) -> Derived {
+    let count = |severity: Severity| findings.iter().filter(|f| f.severity == severity).count() as i32;
+    Derived {
+        computed_total_score: assessment.total_score,
+        computed_grade: assessment.grade.map(|g| serde_plain::to_string(&g).expect("a grade is plain text")),
+        execution_rate: assessment.execution_rate,
+        error_count: count(Severity::Error),
+        warning_count: count(Severity::Warning),
     }
 }
 
@@ -73,10 +171,57 @@ pub fn location(id: i64) -> String {
     format!("/api/v1/evaluations/{id}")
 }
 
-/// A 200/201 answer carrying the record, its ETag and (for creation) its Location.
+/// A response rendered to bytes, so the same bytes can be sent and stored for replay.
+pub struct Rendered {
+    pub status: actix_web::http::StatusCode,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Rendered {
+    /// The record with its ETag (and, for a creation, its Location).
+    pub fn record(status: actix_web::http::StatusCode, view: &EvaluationView) -> Self {
+        let mut headers = vec![("content-type", "application/json".to_owned()), ("etag", etag(view.workflow.revision))];
+        if status == actix_web::http::StatusCode::CREATED {
+            headers.push(("location", location(view.id)));
+        }
+        Self { status, headers, body: serde_json::to_vec(view).expect("a view serialises") }
+    }
+
+    pub fn stored(&self, key: &Idempotency) -> StoredResponse {
+        key.stored(self.status, &self.headers, self.body.clone())
+    }
+
+    pub fn into_response(self) -> HttpResponse {
+        let mut builder = HttpResponse::build(self.status);
+        for (name, value) in self.headers {
+            builder.insert_header((name, value));
+        }
+        builder.body(self.body)
+    }
+}
+
+/// A 200 answer carrying the record and its ETag.
 pub fn record_response(mut builder: actix_web::HttpResponseBuilder, view: &EvaluationView) -> HttpResponse {
     builder.insert_header((header::ETAG, etag(view.workflow.revision)));
     builder.json(view)
+}
+
+/// Runs a write that may store an idempotent response; when a concurrent request with the same
+/// key won the race (or its effect makes this one fail), that request's response is replayed.
+pub async fn resolve_race<T>(
+    conn: &mut diesel_async::AsyncPgConnection,
+    idempotency: Option<&Idempotency>,
+    result: Result<T, WriteError>,
+) -> Result<Result<T, HttpResponse>, ApiError> {
+    match (result, idempotency) {
+        (Ok(value), _) => Ok(Ok(value)),
+        (Err(error), Some(key)) => match key.replay(conn).await? {
+            Some(replay) => Ok(Err(replay)),
+            None => Err(error.into()),
+        },
+        (Err(error), None) => Err(error.into()),
+    }
 }
 
 /// `{id}` path segment: anything but a positive integer names no record.
@@ -120,6 +265,9 @@ impl From<WriteError> for ApiError {
             WriteError::RevisionMismatch { current } => ApiError::PreconditionFailed { current_etag: etag(current) },
             WriteError::NotEditable { status } => {
                 ApiError::InvalidState(format!("a record in status `{status}` cannot be changed this way"))
+            }
+            WriteError::IdempotencyRace => {
+                ApiError::Internal(anyhow::anyhow!("idempotency race not resolved by the handler"))
             }
             WriteError::Database(error) => error.into(),
         }

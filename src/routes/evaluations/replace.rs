@@ -1,11 +1,17 @@
 //! `PUT /api/v1/evaluations/{id}`
 use actix_web::{put, web, HttpRequest, HttpResponse};
 
-use super::{if_match, parse_id, record_response, validated, EvaluationView};
-use crate::{db::evaluations, domain::record::EvaluationInput, error::ApiError, routes::JsonBody, startup::AppState};
+use super::{check_record, derived, if_match, parse_id, record_response, validated, EvaluationView};
+use crate::{
+    db::evaluations::{self, WriteContext},
+    domain::record::EvaluationInput,
+    error::ApiError,
+    routes::{Actor, JsonBody},
+    startup::AppState,
+};
 
-/// Replace a record's content (draft or returned records only). Needs `If-Match` with the
-/// ETag last read: 428 without it, 412 when the record has changed since.
+/// Replace a record's content (draft or returned records only), with its consistency findings.
+/// Needs `If-Match` with the ETag last read: 428 without it, 412 when the record has changed since.
 #[utoipa::path(
     tag = "evaluations",
     params(
@@ -32,13 +38,16 @@ pub async fn replace_evaluation(
     req: HttpRequest,
     path: web::Path<String>,
     body: JsonBody<EvaluationInput>,
+    actor: Actor,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path)?;
     let expected = if_match(&req)?;
     let valid = validated(body.0)?;
     let mut conn = state.pool.get().await?;
-    let meta = evaluations::replace(&mut conn, id, expected.as_deref(), &valid).await?;
-    tracing::info!(evaluation_id = id, revision = meta.revision, "evaluation replaced");
-    Ok(record_response(HttpResponse::Ok(), &EvaluationView::new(meta, valid.record)))
+    let (findings, assessment) = check_record(&mut conn, &valid.record).await?;
+    let context = WriteContext { actor: &actor.0, derived: derived(&findings, &assessment), idempotency: None };
+    let stored = evaluations::replace(&mut conn, id, expected.as_deref(), &valid, &context).await?;
+    tracing::info!(evaluation_id = id, revision = stored.meta.revision, actor = %actor.0, "evaluation replaced");
+    Ok(record_response(HttpResponse::Ok(), &EvaluationView::new(stored, Some(findings))))
 }

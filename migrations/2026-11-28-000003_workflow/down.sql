@@ -1,0 +1,10 @@
+DROP TABLE scoring_rule_sets;
+DROP TABLE idempotency_keys;
+DROP TABLE evaluation_transitions;
+DROP TABLE evaluation_revisions;
+ALTER TABLE evaluations
+    DROP COLUMN warning_count,
+    DROP COLUMN error_count,
+    DROP COLUMN execution_rate,
+    DROP COLUMN computed_grade,
+    DROP COLUMN computed_total_score;

@@ -1,0 +1,1153 @@
+//! Consistency rules (勾稽关系): a record's figures checked against each other, against its
+//! indicator table and scoring rules, and against the township's record of the year before.
+//!
+//! Reports round to 0.01万元 (100元), so each figure of a 万元 report may be up to 50元 off the exact
+//! amount: a difference that this rounding explains passes with a note instead of failing.
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::record::{
+    EconomicClass, EvaluationInput, ExpenditureStructure, Grade, ReportedIn, ThreePublicExpenses, ThreePublicItem,
+};
+use super::scoring::{assess, execution_basis, execution_rate, grade_for, rounded, ScoringRuleSet};
+
+/// How much a finding weighs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// 错误: blocks submission
+    Error,
+    /// 警告: shown to the reviewer, does not block
+    Warning,
+    /// 提示: a difference within rounding; passes
+    Note,
+}
+
+/// One broken (or, for a note, nearly broken) rule: which, where, and by how much.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Finding {
+    /// Stable id of the rule
+    #[schema(example = "basic_expenditure_total")]
+    pub rule: &'static str,
+    /// Number of the rule in the list of consistency rules (1–10)
+    #[schema(example = 3, minimum = 1, maximum = 10)]
+    pub rule_number: u8,
+    /// 严重程度
+    pub severity: Severity,
+    /// JSON paths of the fields involved, the stated one first
+    #[schema(example = json!(["expenditure.basic_total", "expenditure.lines[0].executed"]))]
+    pub fields: Vec<String>,
+    /// The value the record states (an amount in 元, a score, a year, a head count)
+    #[schema(value_type = Option<String>, example = "9180400.00")]
+    pub stated: Option<Decimal>,
+    /// The value the other figures give (for an execution rate: the rate, 0–1)
+    #[schema(value_type = Option<String>, example = "9080400.00")]
+    pub computed: Option<Decimal>,
+    /// 说明
+    #[schema(example = "基本支出合计 9180400.00 元与明细之和 9080400.00 元不符")]
+    pub message_zh: String,
+    /// Explanation
+    #[schema(
+        example = "Basic expenditure total of 9180400.00 yuan differs from the sum of its lines, 9080400.00 yuan"
+    )]
+    pub message_en: String,
+}
+
+/// What a check needs besides the record.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckContext<'a> {
+    /// The stored record of the same township for `fiscal_year − 1`, when there is one
+    pub prior_year: Option<&'a EvaluationInput>,
+    /// Scoring rules of the record's province
+    pub rules: &'a ScoringRuleSet,
+}
+
+/// Checks every rule that has the figures it needs, in rule order.
+pub fn check(record: &EvaluationInput, context: &CheckContext) -> Vec<Finding> {
+    let mut c = Checker { reported_in: record.reported_in, findings: Vec::new() };
+    income_total(&mut c, record);
+    expenditure_total(&mut c, record);
+    structure_totals(&mut c, record);
+    three_public_total(&mut c, record);
+    income_expenditure_balance(&mut c, record);
+    indicators(&mut c, record, context.rules);
+    execution(&mut c, record);
+    stated_changes(&mut c, record);
+    prior_year_figures(&mut c, record, context.prior_year);
+    staffing_quota(&mut c, record);
+    c.findings
+}
+
+/// Whether any finding blocks submission.
+pub fn has_errors(findings: &[Finding]) -> bool {
+    findings.iter().any(|finding| finding.severity == Severity::Error)
+}
+
+#[derive(Clone, Copy)]
+struct Rule {
+    id: &'static str,
+    number: u8,
+}
+
+const INCOME_TOTAL: Rule = Rule { id: "income_total", number: 1 };
+const EXPENDITURE_TOTAL: Rule = Rule { id: "expenditure_total", number: 2 };
+const BASIC_EXPENDITURE_TOTAL: Rule = Rule { id: "basic_expenditure_total", number: 3 };
+const PROJECT_EXPENDITURE_TOTAL: Rule = Rule { id: "project_expenditure_total", number: 3 };
+const THREE_PUBLIC_TOTAL: Rule = Rule { id: "three_public_total", number: 4 };
+const INCOME_EXPENDITURE_BALANCE: Rule = Rule { id: "income_expenditure_balance", number: 5 };
+const INDICATOR_SCORE_WITHIN_WEIGHT: Rule = Rule { id: "indicator_score_within_weight", number: 6 };
+const INDICATOR_SCORE_COMPUTED: Rule = Rule { id: "indicator_score_computed", number: 6 };
+const INDICATOR_WEIGHTS_SUM: Rule = Rule { id: "indicator_weights_sum", number: 6 };
+const TOTAL_SCORE: Rule = Rule { id: "total_score", number: 6 };
+const GRADE_BAND: Rule = Rule { id: "grade_band", number: 6 };
+const EXECUTION_RATE: Rule = Rule { id: "execution_rate", number: 7 };
+const STATED_CHANGE: Rule = Rule { id: "stated_change", number: 8 };
+const PRIOR_YEAR_FIGURES: Rule = Rule { id: "prior_year_figures", number: 9 };
+const STAFFING_QUOTA: Rule = Rule { id: "staffing_quota", number: 10 };
+
+/// Scores are stated with two decimals; a difference up to 0.01 is rounding.
+fn score_tolerance() -> Decimal {
+    Decimal::new(1, 2)
+}
+
+/// How far one figure of a report may be from the exact amount: half of 0.01万元, or nothing for 元.
+fn rounding_per_figure(reported_in: ReportedIn) -> Decimal {
+    match reported_in {
+        ReportedIn::Yuan => Decimal::ZERO,
+        ReportedIn::TenThousandYuan => Decimal::from(50),
+    }
+}
+
+/// What the figures compared are measured in, for messages and canonical scale.
+#[derive(Clone, Copy)]
+enum Unit {
+    Yuan,
+    Points,
+}
+
+impl Unit {
+    fn show(self, value: Decimal) -> String {
+        rounded(value, 2).to_string()
+    }
+
+    fn zh(self) -> &'static str {
+        match self {
+            Unit::Yuan => "元",
+            Unit::Points => "分",
+        }
+    }
+
+    fn en(self) -> &'static str {
+        match self {
+            Unit::Yuan => "yuan",
+            Unit::Points => "points",
+        }
+    }
+}
+
+/// Collects findings while the rules run.
+struct Checker {
+    reported_in: ReportedIn,
+    findings: Vec<Finding>,
+}
+
+impl Checker {
+    /// Tolerance for an equation between `figures` rounded figures of this record.
+    fn tolerance(&self, figures: usize) -> Decimal {
+        rounding_per_figure(self.reported_in) * Decimal::from(figures)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        rule: Rule,
+        severity: Severity,
+        fields: Vec<String>,
+        stated: Option<Decimal>,
+        computed: Option<Decimal>,
+        message_zh: String,
+        message_en: String,
+    ) {
+        self.findings.push(Finding {
+            rule: rule.id,
+            rule_number: rule.number,
+            severity,
+            fields,
+            stated,
+            computed,
+            message_zh,
+            message_en,
+        });
+    }
+
+    /// Compares a stated figure with what the other figures make it: nothing when they agree, a note
+    /// when the difference is within `tolerance`, else a finding of `severity`. `messages` gets the
+    /// stated and computed values as text.
+    #[allow(clippy::too_many_arguments)]
+    fn compare(
+        &mut self,
+        rule: Rule,
+        severity: Severity,
+        fields: Vec<String>,
+        stated: Decimal,
+        computed: Decimal,
+        tolerance: Decimal,
+        unit: Unit,
+        messages: impl FnOnce(&str, &str) -> (String, String),
+    ) {
+        let difference = (stated - computed).abs();
+        let Some(severity) = judge(difference, tolerance, severity) else { return };
+        let (mut message_zh, mut message_en) = messages(&unit.show(stated), &unit.show(computed));
+        if severity == Severity::Note {
+            add_rounding_note(&mut message_zh, &mut message_en, difference, tolerance, unit);
+        }
+        let (stated, computed) = (rounded(stated, 2), rounded(computed, 2));
+        self.push(rule, severity, fields, Some(stated), Some(computed), message_zh, message_en);
+    }
+}
+
+/// The severity a difference earns: none at zero, a note within `tolerance`, else `severity`.
+fn judge(difference: Decimal, tolerance: Decimal, severity: Severity) -> Option<Severity> {
+    if difference.is_zero() {
+        None
+    } else if difference <= tolerance {
+        Some(Severity::Note)
+    } else {
+        Some(severity)
+    }
+}
+
+fn add_rounding_note(zh: &mut String, en: &mut String, difference: Decimal, tolerance: Decimal, unit: Unit) {
+    let (difference, tolerance) = (unit.show(difference), unit.show(tolerance));
+    zh.push_str(&format!("，差额 {difference} {}在舍入误差 {tolerance} {}以内", unit.zh(), unit.zh()));
+    en.push_str(&format!(
+        "; the difference of {difference} {} is within the rounding tolerance of {tolerance} {}",
+        unit.en(),
+        unit.en()
+    ));
+}
+
+/// Rule 1: 收入合计 = Σ 收入明细.
+fn income_total(c: &mut Checker, record: &EvaluationInput) {
+    let income = &record.income;
+    let Some(total) = income.total else { return };
+    if income.lines.is_empty() {
+        return;
+    }
+    let sum: Decimal = income.lines.iter().map(|line| line.amount).sum();
+    let mut fields = vec!["income.total".to_owned()];
+    fields.extend((0..income.lines.len()).map(|i| format!("income.lines[{i}].amount")));
+    let tolerance = c.tolerance(income.lines.len() + 1);
+    c.compare(INCOME_TOTAL, Severity::Error, fields, total, sum, tolerance, Unit::Yuan, |s, k| {
+        (
+            format!("收入合计 {s} 元与收入明细之和 {k} 元不符"),
+            format!("Income total of {s} yuan differs from the sum of its lines, {k} yuan"),
+        )
+    });
+}
+
+/// Rule 2: 支出合计 = 基本支出 + 项目支出 (+ 经营支出).
+fn expenditure_total(c: &mut Checker, record: &EvaluationInput) {
+    let expenditure = &record.expenditure;
+    let Some(total) = expenditure.total else { return };
+    if expenditure.basic_total.is_none() && expenditure.project_total.is_none() {
+        return;
+    }
+    let parts = [
+        ("expenditure.basic_total", "基本支出", "basic", expenditure.basic_total),
+        ("expenditure.project_total", "项目支出", "project", expenditure.project_total),
+        ("expenditure.business_total", "经营支出", "business", expenditure.business_total),
+    ];
+    let present: Vec<_> = parts.iter().filter_map(|&(field, zh, en, value)| Some((field, zh, en, value?))).collect();
+    let sum: Decimal = present.iter().map(|part| part.3).sum();
+    let mut fields = vec!["expenditure.total".to_owned()];
+    fields.extend(present.iter().map(|part| part.0.to_owned()));
+    let names_zh = present.iter().map(|part| part.1).collect::<Vec<_>>().join("、");
+    let names_en = present.iter().map(|part| part.2).collect::<Vec<_>>().join(" + ");
+    let tolerance = c.tolerance(present.len() + 1);
+    c.compare(EXPENDITURE_TOTAL, Severity::Error, fields, total, sum, tolerance, Unit::Yuan, |s, k| {
+        (
+            format!("支出合计 {s} 元与{names_zh}之和 {k} 元不符"),
+            format!("Expenditure total of {s} yuan differs from {names_en} expenditure, {k} yuan"),
+        )
+    });
+}
+
+/// Rule 3: 基本支出 (and 项目支出) = Σ its lines: the 人员经费/公用经费 split when the lines carry it,
+/// else the economic classes.
+fn structure_totals(c: &mut Checker, record: &EvaluationInput) {
+    let expenditure = &record.expenditure;
+    let structures = [
+        (
+            BASIC_EXPENDITURE_TOTAL,
+            ExpenditureStructure::Basic,
+            "expenditure.basic_total",
+            expenditure.basic_total,
+            "基本支出",
+            "Basic",
+        ),
+        (
+            PROJECT_EXPENDITURE_TOTAL,
+            ExpenditureStructure::Project,
+            "expenditure.project_total",
+            expenditure.project_total,
+            "项目支出",
+            "Project",
+        ),
+    ];
+    for (rule, structure, field, stated, name_zh, name_en) in structures {
+        let Some(stated) = stated else { continue };
+        let lines: Vec<_> =
+            expenditure.lines.iter().enumerate().filter(|(_, line)| line.structure == structure).collect();
+        let is_split =
+            |class: Option<EconomicClass>| matches!(class, Some(EconomicClass::Personnel | EconomicClass::PublicFunds));
+        // A report may give both breakdowns of the same amount; only one of them is summed.
+        let split = lines.iter().any(|(_, line)| is_split(line.economic_class));
+        let counted: Vec<_> = lines.into_iter().filter(|(_, line)| is_split(line.economic_class) == split).collect();
+        if counted.is_empty() {
+            continue;
+        }
+        let sum: Decimal = counted.iter().map(|(_, line)| line.executed).sum();
+        let mut fields = vec![field.to_owned()];
+        fields.extend(counted.iter().map(|(i, _)| format!("expenditure.lines[{i}].executed")));
+        let tolerance = c.tolerance(counted.len() + 1);
+        c.compare(rule, Severity::Error, fields, stated, sum, tolerance, Unit::Yuan, |s, k| {
+            (
+                format!("{name_zh}合计 {s} 元与明细之和 {k} 元不符"),
+                format!("{name_en} expenditure total of {s} yuan differs from the sum of its lines, {k} yuan"),
+            )
+        });
+    }
+}
+
+/// Current amount of a three-public item (the stated total for `Total`), with its JSON path.
+fn item_amount(expenses: &ThreePublicExpenses, item: ThreePublicItem) -> Option<(Decimal, &'static str)> {
+    match item {
+        ThreePublicItem::Total => expenses.total.map(|amount| (amount, "three_public_expenses.total")),
+        ThreePublicItem::OverseasTravel => {
+            expenses.overseas_travel.as_ref().map(|cost| (cost.amount, "three_public_expenses.overseas_travel.amount"))
+        }
+        ThreePublicItem::VehiclePurchase => expenses
+            .vehicle_purchase
+            .as_ref()
+            .map(|cost| (cost.amount, "three_public_expenses.vehicle_purchase.amount")),
+        ThreePublicItem::VehicleOperation => expenses
+            .vehicle_operation
+            .as_ref()
+            .map(|cost| (cost.amount, "three_public_expenses.vehicle_operation.amount")),
+        ThreePublicItem::Reception => {
+            expenses.reception.as_ref().map(|cost| (cost.amount, "three_public_expenses.reception.amount"))
+        }
+    }
+}
+
+fn item_names(item: ThreePublicItem) -> (&'static str, &'static str) {
+    match item {
+        ThreePublicItem::Total => ("三公经费合计", "three public expenses total"),
+        ThreePublicItem::OverseasTravel => ("因公出国(境)费", "overseas travel"),
+        ThreePublicItem::VehiclePurchase => ("公务用车购置费", "vehicle purchase"),
+        ThreePublicItem::VehicleOperation => ("公务用车运行维护费", "vehicle operation"),
+        ThreePublicItem::Reception => ("公务接待费", "official reception"),
+    }
+}
+
+/// Rule 4: 三公经费合计 = 因公出国(境) + 公务用车购置 + 公务用车运行维护 + 公务接待.
+fn three_public_total(c: &mut Checker, record: &EvaluationInput) {
+    let expenses = &record.three_public_expenses;
+    let Some(total) = expenses.total else { return };
+    let items = [
+        ThreePublicItem::OverseasTravel,
+        ThreePublicItem::VehiclePurchase,
+        ThreePublicItem::VehicleOperation,
+        ThreePublicItem::Reception,
+    ];
+    let present: Vec<_> = items.into_iter().filter_map(|item| item_amount(expenses, item)).collect();
+    if present.is_empty() {
+        return;
+    }
+    let sum: Decimal = present.iter().map(|(amount, _)| amount).sum();
+    let mut fields = vec!["three_public_expenses.total".to_owned()];
+    fields.extend(present.iter().map(|(_, field)| (*field).to_owned()));
+    let tolerance = c.tolerance(present.len() + 1);
+    c.compare(THREE_PUBLIC_TOTAL, Severity::Error, fields, total, sum, tolerance, Unit::Yuan, |s, k| {
+        (
+            format!("三公经费合计 {s} 元与因公出国(境)费、公务用车购置及运行维护费、公务接待费之和 {k} 元不符"),
+            format!(
+                "Three public expenses total of {s} yuan differs from overseas travel + vehicle purchase + vehicle \
+                 operation + reception, {k} yuan"
+            ),
+        )
+    });
+}
+
+/// Rule 5: 收入合计 + 年初结转和结余 = 支出合计 + 年末结转和结余.
+fn income_expenditure_balance(c: &mut Checker, record: &EvaluationInput) {
+    let (Some(income), Some(expenditure)) = (record.income.total, record.expenditure.total) else { return };
+    let opening = record.income.opening_carry_over;
+    let closing = record.expenditure.year_end_carry_over;
+    let mut fields = vec!["income.total".to_owned()];
+    fields.extend(opening.map(|_| "income.opening_carry_over".to_owned()));
+    fields.push("expenditure.total".to_owned());
+    fields.extend(closing.map(|_| "expenditure.year_end_carry_over".to_owned()));
+    let sources = income + opening.unwrap_or_default();
+    let uses = expenditure + closing.unwrap_or_default();
+    let tolerance = c.tolerance(fields.len());
+    c.compare(INCOME_EXPENDITURE_BALANCE, Severity::Warning, fields, sources, uses, tolerance, Unit::Yuan, |s, k| {
+        (
+            format!("收入合计加年初结转和结余 {s} 元与支出合计加年末结转和结余 {k} 元不平衡"),
+            format!("Income plus opening carry-over, {s} yuan, does not balance expenditure plus year-end carry-over, {k} yuan"),
+        )
+    });
+}
+
+fn grade_names(grade: Grade) -> (&'static str, &'static str) {
+    match grade {
+        Grade::Excellent => ("优", "Excellent"),
+        Grade::Good => ("良", "Good"),
+        Grade::Fair => ("中", "Fair"),
+        Grade::Poor => ("差", "Poor"),
+    }
+}
+
+/// Rule 6: scores within weights and as computed, weights summing to 100, the total and its grade.
+fn indicators(c: &mut Checker, record: &EvaluationInput, rules: &ScoringRuleSet) {
+    let assessment = assess(record, rules);
+    for (i, row) in record.indicators.iter().enumerate() {
+        let name = &row.name;
+        if let (Some(score), Some(weight)) = (row.score, row.weight) {
+            if score > weight {
+                let (s, w) = (Unit::Points.show(score), Unit::Points.show(weight));
+                c.push(
+                    INDICATOR_SCORE_WITHIN_WEIGHT,
+                    Severity::Error,
+                    vec![format!("indicators[{i}].score"), format!("indicators[{i}].weight")],
+                    Some(rounded(score, 2)),
+                    Some(rounded(weight, 2)),
+                    format!("指标“{name}”得分 {s} 分超过分值 {w} 分"),
+                    format!("Indicator “{name}”: score {s} exceeds its weight of {w} points"),
+                );
+            }
+        }
+        if let (Some(score), Some(computed)) = (row.score, assessment.computed_scores[i]) {
+            let fields = vec![format!("indicators[{i}].score")];
+            c.compare(
+                INDICATOR_SCORE_COMPUTED,
+                Severity::Warning,
+                fields,
+                score,
+                computed,
+                score_tolerance(),
+                Unit::Points,
+                |s, k| {
+                    (
+                        format!("指标“{name}”得分 {s} 分与按目标值和实际值计算的 {k} 分不符"),
+                        format!(
+                            "Indicator “{name}”: stated score {s} differs from {k} computed from target and actual"
+                        ),
+                    )
+                },
+            );
+        }
+    }
+
+    let applicable: Vec<_> = record.indicators.iter().enumerate().filter(|(_, row)| row.applicable).collect();
+    let weighted: Vec<_> = applicable.iter().filter_map(|&(i, row)| Some((i, row.weight?))).collect();
+    if !weighted.is_empty() {
+        let sum: Decimal = weighted.iter().map(|(_, weight)| weight).sum();
+        let complete = weighted.len() == applicable.len();
+        let hundred = Decimal::ONE_HUNDRED;
+        let severity = match (complete, sum) {
+            (true, sum) if sum != hundred => Some(Severity::Error),
+            (false, sum) if sum > hundred => Some(Severity::Warning),
+            _ => None,
+        };
+        if let Some(severity) = severity {
+            let fields = weighted.iter().map(|(i, _)| format!("indicators[{i}].weight")).collect();
+            let s = Unit::Points.show(sum);
+            let (zh, en) = if complete {
+                (
+                    format!("适用指标分值合计 {s} 分，完整的评价表应为 100 分"),
+                    format!("Weights of the applicable indicators sum to {s}; a complete table sums to 100"),
+                )
+            } else {
+                (
+                    format!("已填写的指标分值合计 {s} 分，超过 100 分"),
+                    format!("The weights given sum to {s}, more than 100"),
+                )
+            };
+            c.push(INDICATOR_WEIGHTS_SUM, severity, fields, Some(rounded(sum, 2)), Some(rounded(hundred, 2)), zh, en);
+        }
+    }
+
+    let conclusion = &record.conclusion;
+    if let (Some(stated), Some(computed)) = (conclusion.total_score, assessment.total_score) {
+        let fields = vec!["conclusion.total_score".to_owned()];
+        c.compare(TOTAL_SCORE, Severity::Error, fields, stated, computed, score_tolerance(), Unit::Points, |s, k| {
+            (
+                format!("总得分 {s} 分与按指标得分计算的 {k} 分不符"),
+                format!("Total score of {s} differs from {k} computed from the indicator scores"),
+            )
+        });
+    }
+
+    let Some(grade) = conclusion.grade else { return };
+    let (score, fields) = match (conclusion.total_score, assessment.total_score) {
+        (Some(stated), _) => (stated, vec!["conclusion.grade".to_owned(), "conclusion.total_score".to_owned()]),
+        (None, Some(computed)) => (computed, vec!["conclusion.grade".to_owned()]),
+        (None, None) => return,
+    };
+    let band = grade_for(score, &rules.grade_bands);
+    if band != grade {
+        let (stated_zh, stated_en) = grade_names(grade);
+        let (band_zh, band_en) = grade_names(band);
+        let s = Unit::Points.show(score);
+        c.push(
+            GRADE_BAND,
+            Severity::Error,
+            fields,
+            conclusion.total_score.map(|score| rounded(score, 2)),
+            assessment.total_score,
+            format!("评价等级“{stated_zh}”与得分 {s} 分所在的等级“{band_zh}”不符"),
+            format!("Grade {stated_en} does not match {band_en}, the band of the score {s}"),
+        );
+    }
+}
+
+fn percent(rate: Decimal) -> String {
+    rounded(rate * Decimal::ONE_HUNDRED, 2).to_string()
+}
+
+/// Rule 7: execution rate within 0–100%, for the record and per expenditure line.
+fn execution(c: &mut Checker, record: &EvaluationInput) {
+    if let (Some(rate), Some(basis)) = (execution_rate(record), execution_basis(record)) {
+        let (fields, figures) = if basis.from_lines {
+            let lines = record.expenditure.lines.iter().enumerate().filter(|(_, line)| line.adjusted_budget.is_some());
+            let fields: Vec<String> = lines
+                .flat_map(|(i, _)| {
+                    [format!("expenditure.lines[{i}].executed"), format!("expenditure.lines[{i}].adjusted_budget")]
+                })
+                .collect();
+            let figures = fields.len();
+            (fields, figures)
+        } else {
+            (vec!["budget_execution.executed".to_owned(), "budget_execution.adjusted_budget".to_owned()], 2)
+        };
+        let (r, e, a) = (percent(rate), Unit::Yuan.show(basis.executed), Unit::Yuan.show(basis.adjusted));
+        if rate.is_sign_negative() && !rate.is_zero() {
+            c.push(
+                EXECUTION_RATE,
+                Severity::Error,
+                fields,
+                None,
+                Some(rate),
+                format!("预算执行率 {r}% 为负数（执行数 {e} 元，全年预算数 {a} 元）"),
+                format!(
+                    "Budget execution rate of {r}% is negative (executed {e} yuan of an adjusted budget of {a} yuan)"
+                ),
+            );
+        } else if let Some(severity) = over_budget(basis.executed, basis.adjusted, c.tolerance(figures)) {
+            let (mut zh, mut en) = (
+                format!("预算执行率 {r}% 超过 100%（执行数 {e} 元，全年预算数 {a} 元）"),
+                format!(
+                    "Budget execution rate of {r}% exceeds 100% (executed {e} yuan of an adjusted budget of {a} yuan)"
+                ),
+            );
+            if severity == Severity::Note {
+                add_rounding_note(&mut zh, &mut en, basis.executed - basis.adjusted, c.tolerance(figures), Unit::Yuan);
+            }
+            c.push(EXECUTION_RATE, severity, fields, None, Some(rate), zh, en);
+        }
+    }
+
+    for (i, line) in record.expenditure.lines.iter().enumerate() {
+        let Some(adjusted) = line.adjusted_budget.filter(|adjusted| *adjusted > Decimal::ZERO) else { continue };
+        let Some(severity) = over_budget(line.executed, adjusted, c.tolerance(2)) else { continue };
+        let Some(rate) = line.executed.checked_div(adjusted).map(|rate| rounded(rate, 4)) else { continue };
+        let name = line.name.clone().unwrap_or_else(|| format!("expenditure.lines[{i}]"));
+        let (r, e, a) = (percent(rate), Unit::Yuan.show(line.executed), Unit::Yuan.show(adjusted));
+        let (mut zh, mut en) = (
+            format!("支出“{name}”执行率 {r}% 超过 100%（执行数 {e} 元，全年预算数 {a} 元）"),
+            format!("Expenditure “{name}”: execution rate of {r}% exceeds 100% (executed {e} yuan of {a} yuan)"),
+        );
+        if severity == Severity::Note {
+            add_rounding_note(&mut zh, &mut en, line.executed - adjusted, c.tolerance(2), Unit::Yuan);
+        }
+        c.push(EXECUTION_RATE, severity, vec![format!("expenditure.lines[{i}].executed")], None, Some(rate), zh, en);
+    }
+}
+
+/// A warning when `executed` exceeds `adjusted` by more than rounding, a note when by less.
+fn over_budget(executed: Decimal, adjusted: Decimal, tolerance: Decimal) -> Option<Severity> {
+    if executed <= adjusted {
+        return None;
+    }
+    judge(executed - adjusted, tolerance, Severity::Warning)
+}
+
+/// Rule 8: stated changes = current − prior (机关运行经费 and each stated 三公经费 prior-year figure).
+fn stated_changes(c: &mut Checker, record: &EvaluationInput) {
+    let running = &record.running_costs;
+    if let (Some(current), Some(prior), Some(change)) =
+        (running.amount, running.prior_year_amount, running.stated_change)
+    {
+        let fields = ["running_costs.stated_change", "running_costs.amount", "running_costs.prior_year_amount"];
+        let fields = fields.map(str::to_owned).to_vec();
+        let (cur, pri) = (Unit::Yuan.show(current), Unit::Yuan.show(prior));
+        let tolerance = c.tolerance(3);
+        c.compare(STATED_CHANGE, Severity::Error, fields, change, current - prior, tolerance, Unit::Yuan, |s, k| {
+            (
+                format!("机关运行经费增减额 {s} 元与本年 {cur} 元减上年 {pri} 元之差 {k} 元不符"),
+                format!("Running costs change of {s} yuan differs from {cur} minus the prior year's {pri}, {k} yuan"),
+            )
+        });
+    }
+
+    let expenses = &record.three_public_expenses;
+    for (i, figure) in expenses.prior_year.iter().enumerate() {
+        let Some(change) = figure.stated_change else { continue };
+        let Some((current, current_field)) = item_amount(expenses, figure.item) else { continue };
+        let fields = vec![
+            format!("three_public_expenses.prior_year[{i}].stated_change"),
+            current_field.to_owned(),
+            format!("three_public_expenses.prior_year[{i}].amount"),
+        ];
+        let (item_zh, item_en) = item_names(figure.item);
+        let (cur, pri, year) = (Unit::Yuan.show(current), Unit::Yuan.show(figure.amount), figure.fiscal_year);
+        let tolerance = c.tolerance(3);
+        c.compare(
+            STATED_CHANGE,
+            Severity::Error,
+            fields,
+            change,
+            current - figure.amount,
+            tolerance,
+            Unit::Yuan,
+            |s, k| {
+                (
+                    format!("{item_zh}增减额 {s} 元与本年 {cur} 元减 {year} 年 {pri} 元之差 {k} 元不符"),
+                    format!("Change in {item_en} of {s} yuan differs from {cur} minus {pri} in {year}, {k} yuan"),
+                )
+            },
+        );
+    }
+}
+
+/// Rule 9: prior-year figures name the year before and equal the prior-year record when there is one.
+fn prior_year_figures(c: &mut Checker, record: &EvaluationInput, prior_record: Option<&EvaluationInput>) {
+    let year_before = record.fiscal_year - 1;
+    let fiscal_year = record.fiscal_year;
+    let expenses = &record.three_public_expenses;
+    let running = &record.running_costs;
+
+    let wrong_year = |c: &mut Checker, field: String, named: i32, item_zh: &str, item_en: &str| {
+        c.push(
+            PRIOR_YEAR_FIGURES,
+            Severity::Warning,
+            vec![field],
+            Some(named.into()),
+            Some(year_before.into()),
+            format!("{item_zh}上年数所述年度为 {named} 年，{fiscal_year} 年度报告的上年应为 {year_before} 年"),
+            format!("The prior-year {item_en} figure names {named}; the year before {fiscal_year} is {year_before}"),
+        );
+    };
+    for (i, figure) in expenses.prior_year.iter().enumerate() {
+        if figure.fiscal_year != year_before {
+            let (item_zh, item_en) = item_names(figure.item);
+            let field = format!("three_public_expenses.prior_year[{i}].fiscal_year");
+            wrong_year(c, field, figure.fiscal_year, item_zh, item_en);
+        }
+    }
+    if let Some(named) = running.prior_fiscal_year.filter(|year| *year != year_before) {
+        wrong_year(c, "running_costs.prior_fiscal_year".to_owned(), named, "机关运行经费", "running costs");
+    }
+
+    // Only a record of the year before is a reference; the caller should pass nothing else.
+    let Some(prior) = prior_record.filter(|prior| prior.fiscal_year == year_before) else { return };
+    let tolerance = rounding_per_figure(record.reported_in) + rounding_per_figure(prior.reported_in);
+    let compare =
+        |c: &mut Checker, field: String, stated: Decimal, reference: Decimal, item_zh: &str, item_en: &str| {
+            c.compare(
+                PRIOR_YEAR_FIGURES,
+                Severity::Warning,
+                vec![field],
+                stated,
+                reference,
+                tolerance,
+                Unit::Yuan,
+                |s, k| {
+                    (
+                        format!("{item_zh}上年数 {s} 元与 {year_before} 年度记录的 {k} 元不符"),
+                        format!("Prior-year {item_en} of {s} yuan differs from {k} yuan in the {year_before} record"),
+                    )
+                },
+            );
+        };
+    // Every stated prior-year figure, whatever year it names, is compared with the year before.
+    for (i, figure) in expenses.prior_year.iter().enumerate() {
+        let Some((reference, _)) = item_amount(&prior.three_public_expenses, figure.item) else { continue };
+        let (item_zh, item_en) = item_names(figure.item);
+        let field = format!("three_public_expenses.prior_year[{i}].amount");
+        compare(c, field, figure.amount, reference, item_zh, item_en);
+    }
+    if let (Some(stated), Some(reference)) = (running.prior_year_amount, prior.running_costs.amount) {
+        compare(c, "running_costs.prior_year_amount".to_owned(), stated, reference, "机关运行经费", "running costs");
+    }
+}
+
+/// Rule 10: staff at year end within the staffing quota (行政编制 + 事业编制).
+fn staffing_quota(c: &mut Checker, record: &EvaluationInput) {
+    let profile = &record.profile;
+    let quota = &profile.staffing_quota;
+    let Some(staff) = profile.staff_at_year_end else { return };
+    if quota.administrative.is_none() && quota.institutional.is_none() {
+        return;
+    }
+    let (administrative, institutional) = (quota.administrative.unwrap_or(0), quota.institutional.unwrap_or(0));
+    let total = i64::from(administrative) + i64::from(institutional);
+    if i64::from(staff) <= total {
+        return;
+    }
+    let mut fields = vec!["profile.staff_at_year_end".to_owned()];
+    fields.extend(quota.administrative.map(|_| "profile.staffing_quota.administrative".to_owned()));
+    fields.extend(quota.institutional.map(|_| "profile.staffing_quota.institutional".to_owned()));
+    c.push(
+        STAFFING_QUOTA,
+        Severity::Warning,
+        fields,
+        Some(staff.into()),
+        Some(total.into()),
+        format!("年末在职人员 {staff} 人超过编制数 {total} 人（行政编制 {administrative}，事业编制 {institutional}）"),
+        format!(
+            "Staff at year end, {staff}, exceed the staffing quota of {total} (administrative {administrative}, \
+             institutional {institutional})"
+        ),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::record::{Direction, Indicator, IndicatorLevel1, IndicatorLevel2};
+    use std::str::FromStr;
+
+    fn dec(text: &str) -> Decimal {
+        Decimal::from_str(text).unwrap()
+    }
+
+    fn fixture() -> EvaluationInput {
+        serde_json::from_str(include_str!("../../tests/fixtures/yintian-2022.json")).unwrap()
+    }
+
+    fn run(record: &EvaluationInput, prior_year: Option<&EvaluationInput>) -> Vec<Finding> {
+        let rules = ScoringRuleSet::national_default();
+        check(record, &CheckContext { prior_year, rules: &rules })
+    }
+
+    fn of<'a>(findings: &'a [Finding], rule: &str) -> Vec<&'a Finding> {
+        findings.iter().filter(|finding| finding.rule == rule).collect()
+    }
+
+    fn weighted(weight: &str, score: Option<&str>) -> Indicator {
+        Indicator {
+            level_1: IndicatorLevel1::Output,
+            level_2: IndicatorLevel2::Quantity,
+            name: "拆除危房".into(),
+            code: None,
+            unit_of_measure: Some("栋".into()),
+            direction: Some(Direction::AtLeast),
+            target: Some(dec("438")),
+            target_text: None,
+            actual: Some(dec("438")),
+            actual_text: None,
+            weight: Some(dec(weight)),
+            score: score.map(dec),
+            applicable: true,
+            deviation_reason: None,
+        }
+    }
+
+    #[test]
+    fn the_reference_report_cross_foots() {
+        let findings = run(&fixture(), None);
+        for rule in [
+            "income_total",
+            "expenditure_total",
+            "basic_expenditure_total",
+            "project_expenditure_total",
+            "three_public_total",
+            "income_expenditure_balance",
+            "stated_change",
+            "staffing_quota",
+            "execution_rate",
+        ] {
+            assert!(of(&findings, rule).is_empty(), "{rule}: {findings:#?}");
+        }
+        // The only finding: vehicle operation's prior-year figure names 2020 in a 2022 report.
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        let finding = &findings[0];
+        assert_eq!((finding.rule, finding.rule_number, finding.severity), ("prior_year_figures", 9, Severity::Warning));
+        assert_eq!(finding.fields, ["three_public_expenses.prior_year[1].fiscal_year"]);
+        assert_eq!((finding.stated, finding.computed), (Some(dec("2020")), Some(dec("2021"))));
+        assert_eq!(finding.message_zh, "公务用车运行维护费上年数所述年度为 2020 年，2022 年度报告的上年应为 2021 年");
+        assert!(!has_errors(&findings));
+    }
+
+    #[test]
+    fn running_costs_change_adds_up_and_a_wrong_one_is_an_error() {
+        // 795200.00 − 923900.00 = −128700.00, as stated.
+        assert!(of(&run(&fixture(), None), "stated_change").is_empty());
+
+        let mut record = fixture();
+        record.running_costs.stated_change = Some(dec("-118700.00"));
+        let findings = run(&record, None);
+        let changes = of(&findings, "stated_change");
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].severity, Severity::Error);
+        assert_eq!(changes[0].rule_number, 8);
+        assert_eq!(changes[0].fields[0], "running_costs.stated_change");
+        assert_eq!(changes[0].stated.unwrap().to_string(), "-118700.00");
+        assert_eq!(changes[0].computed.unwrap().to_string(), "-128700.00");
+        assert_eq!(
+            changes[0].message_zh,
+            "机关运行经费增减额 -118700.00 元与本年 795200.00 元减上年 923900.00 元之差 -128700.00 元不符"
+        );
+        assert!(has_errors(&findings));
+    }
+
+    #[test]
+    fn three_public_stated_change_is_checked_per_item() {
+        let mut record = fixture();
+        record.three_public_expenses.prior_year[1].stated_change = Some(dec("-14000.00"));
+        let findings = run(&record, None);
+        let changes = of(&findings, "stated_change");
+        assert_eq!(changes.len(), 1);
+        assert_eq!(
+            changes[0].fields,
+            [
+                "three_public_expenses.prior_year[1].stated_change",
+                "three_public_expenses.vehicle_operation.amount",
+                "three_public_expenses.prior_year[1].amount"
+            ]
+        );
+        assert_eq!((changes[0].stated, changes[0].computed), (Some(dec("-14000")), Some(dec("-12000"))));
+        assert_eq!(changes[0].severity, Severity::Error);
+    }
+
+    #[test]
+    fn basic_total_off_by_100000_yuan_is_an_error() {
+        let mut record = fixture();
+        record.expenditure.basic_total = Some(dec("9180400.00"));
+        let findings = run(&record, None);
+        let basic = of(&findings, "basic_expenditure_total");
+        assert_eq!(basic.len(), 1);
+        let finding = basic[0];
+        assert_eq!((finding.rule_number, finding.severity), (3, Severity::Error));
+        assert_eq!(
+            finding.fields,
+            [
+                "expenditure.basic_total",
+                "expenditure.lines[0].executed",
+                "expenditure.lines[1].executed",
+                "expenditure.lines[2].executed"
+            ]
+        );
+        assert_eq!(finding.stated.unwrap().to_string(), "9180400.00");
+        assert_eq!(finding.computed.unwrap().to_string(), "9080400.00");
+        assert_eq!(finding.message_zh, "基本支出合计 9180400.00 元与明细之和 9080400.00 元不符");
+        assert_eq!(
+            finding.message_en,
+            "Basic expenditure total of 9180400.00 yuan differs from the sum of its lines, 9080400.00 yuan"
+        );
+        // basic + project no longer make the total either.
+        assert_eq!(of(&findings, "expenditure_total")[0].computed, Some(dec("18194800.00")));
+        assert!(has_errors(&findings));
+    }
+
+    #[test]
+    fn personnel_and_public_funds_lines_are_summed_instead_of_economic_classes() {
+        let mut record = fixture();
+        let mut personnel = record.expenditure.lines[0].clone();
+        personnel.economic_class = Some(EconomicClass::Personnel);
+        personnel.executed = dec("8285200.00");
+        let mut public_funds = record.expenditure.lines[1].clone();
+        public_funds.economic_class = Some(EconomicClass::PublicFunds);
+        public_funds.executed = dec("795200.00");
+        record.expenditure.lines.extend([personnel, public_funds]);
+        let findings = run(&record, None);
+        assert!(of(&findings, "basic_expenditure_total").is_empty(), "{findings:#?}");
+
+        record.expenditure.lines[5].executed = dec("795000.00");
+        let findings = run(&record, None);
+        let basic = of(&findings, "basic_expenditure_total");
+        assert_eq!(
+            basic[0].fields,
+            ["expenditure.basic_total", "expenditure.lines[4].executed", "expenditure.lines[5].executed"]
+        );
+        assert_eq!(basic[0].computed, Some(dec("9080200.00")));
+    }
+
+    #[test]
+    fn a_stored_prior_year_record_catches_the_misstated_vehicle_operation_figure() {
+        let mut prior = fixture();
+        prior.fiscal_year = 2021;
+        prior.three_public_expenses.vehicle_operation.as_mut().unwrap().amount = dec("12000.00");
+        prior.running_costs.amount = Some(dec("923900.00"));
+        let findings = run(&fixture(), Some(&prior));
+        let prior_year = of(&findings, "prior_year_figures");
+        assert_eq!(prior_year.len(), 2, "{prior_year:#?}");
+
+        assert_eq!(prior_year[0].fields, ["three_public_expenses.prior_year[1].fiscal_year"]);
+        assert_eq!(prior_year[0].stated, Some(dec("2020")));
+
+        let amount = prior_year[1];
+        assert_eq!((amount.rule_number, amount.severity), (9, Severity::Warning));
+        assert_eq!(amount.fields, ["three_public_expenses.prior_year[1].amount"]);
+        assert_eq!(amount.stated.unwrap().to_string(), "24000.00");
+        assert_eq!(amount.computed.unwrap().to_string(), "12000.00");
+        assert_eq!(amount.message_zh, "公务用车运行维护费上年数 24000.00 元与 2021 年度记录的 12000.00 元不符");
+        assert!(!has_errors(&findings));
+    }
+
+    #[test]
+    fn running_costs_prior_year_amount_is_compared_with_the_prior_record() {
+        let mut prior = fixture();
+        prior.fiscal_year = 2021;
+        let findings = run(&fixture(), Some(&prior));
+        let running: Vec<_> = of(&findings, "prior_year_figures")
+            .into_iter()
+            .filter(|f| f.fields[0] == "running_costs.prior_year_amount")
+            .collect();
+        assert_eq!(running.len(), 1);
+        assert_eq!((running[0].stated, running[0].computed), (Some(dec("923900.00")), Some(dec("795200.00"))));
+
+        // A record of another year is no reference.
+        prior.fiscal_year = 2020;
+        assert_eq!(of(&run(&fixture(), Some(&prior)), "prior_year_figures").len(), 1);
+    }
+
+    #[test]
+    fn weights_of_a_complete_table_sum_to_100() {
+        let mut record = fixture();
+        record.indicators = vec![weighted("50", None), weighted("30", None), weighted("15", None)];
+        let findings = run(&record, None);
+        let sums = of(&findings, "indicator_weights_sum");
+        assert_eq!(sums.len(), 1);
+        assert_eq!((sums[0].rule_number, sums[0].severity), (6, Severity::Error));
+        assert_eq!(sums[0].fields, ["indicators[0].weight", "indicators[1].weight", "indicators[2].weight"]);
+        assert_eq!(sums[0].stated.unwrap().to_string(), "95.00");
+        assert_eq!(sums[0].computed.unwrap().to_string(), "100.00");
+
+        record.indicators[2].weight = Some(dec("20"));
+        assert!(of(&run(&record, None), "indicator_weights_sum").is_empty());
+
+        // A row that does not apply leaves the table complete without it.
+        record.indicators.push(Indicator { applicable: false, ..weighted("10", None) });
+        assert!(of(&run(&record, None), "indicator_weights_sum").is_empty());
+    }
+
+    #[test]
+    fn partly_weighted_table_is_only_warned_when_over_100() {
+        let mut record = fixture();
+        record.indicators.extend([weighted("60", None), weighted("30", None)]);
+        assert!(of(&run(&record, None), "indicator_weights_sum").is_empty());
+        record.indicators.push(weighted("20", None));
+        let findings = run(&record, None);
+        let sums = of(&findings, "indicator_weights_sum");
+        assert_eq!(sums.len(), 1);
+        assert_eq!(sums[0].severity, Severity::Warning);
+        assert_eq!(sums[0].stated, Some(dec("110")));
+    }
+
+    #[test]
+    fn scores_stay_within_weights_and_match_the_figures() {
+        let mut record = fixture();
+        let mut short = weighted("50", Some("40"));
+        short.actual = Some(dec("400"));
+        record.indicators = vec![weighted("50", Some("55")), short];
+        let findings = run(&record, None);
+
+        let within = of(&findings, "indicator_score_within_weight");
+        assert_eq!(within.len(), 1);
+        assert_eq!(within[0].severity, Severity::Error);
+        assert_eq!(within[0].fields, ["indicators[0].score", "indicators[0].weight"]);
+        assert_eq!((within[0].stated, within[0].computed), (Some(dec("55")), Some(dec("50"))));
+
+        // Row 0: 55 stated, 50 computed; row 1: 400/438 × 50 = 45.66, 40 stated.
+        let computed = of(&findings, "indicator_score_computed");
+        assert_eq!(computed.len(), 2);
+        assert!(computed.iter().all(|f| f.severity == Severity::Warning));
+        assert_eq!(computed[1].fields, ["indicators[1].score"]);
+        assert_eq!(computed[1].computed.unwrap().to_string(), "45.66");
+
+        record.indicators[1].score = Some(dec("45.67"));
+        let findings = run(&record, None);
+        let computed = of(&findings, "indicator_score_computed");
+        assert_eq!(computed[1].severity, Severity::Note);
+    }
+
+    #[test]
+    fn stated_total_score_must_match_the_indicator_scores() {
+        let mut record = fixture();
+        record.indicators = vec![weighted("60", Some("55")), weighted("40", Some("34.5"))];
+        record.conclusion.total_score = Some(dec("89.50"));
+        record.conclusion.grade = Some(Grade::Good);
+        assert!(of(&run(&record, None), "total_score").is_empty());
+        assert!(of(&run(&record, None), "grade_band").is_empty());
+
+        record.conclusion.total_score = Some(dec("91.00"));
+        let findings = run(&record, None);
+        let total = of(&findings, "total_score");
+        assert_eq!(total.len(), 1);
+        assert_eq!((total[0].rule_number, total[0].severity), (6, Severity::Error));
+        assert_eq!((total[0].stated, total[0].computed), (Some(dec("91")), Some(dec("89.5"))));
+        // 91 is 优, not the 良 stated.
+        assert_eq!(of(&findings, "grade_band").len(), 1);
+    }
+
+    #[test]
+    fn stated_grade_must_be_the_band_of_the_score() {
+        let mut record = fixture();
+        record.conclusion.total_score = Some(dec("89.5"));
+        record.conclusion.grade = Some(Grade::Excellent);
+        let findings = run(&record, None);
+        let grade = of(&findings, "grade_band");
+        assert_eq!(grade.len(), 1);
+        assert_eq!((grade[0].rule_number, grade[0].severity), (6, Severity::Error));
+        assert_eq!(grade[0].fields, ["conclusion.grade", "conclusion.total_score"]);
+        assert_eq!(grade[0].stated.unwrap().to_string(), "89.50");
+        assert_eq!(grade[0].message_zh, "评价等级“优”与得分 89.50 分所在的等级“良”不符");
+        assert_eq!(grade[0].message_en, "Grade Excellent does not match Good, the band of the score 89.50");
+        assert!(has_errors(&findings));
+
+        record.conclusion.grade = Some(Grade::Good);
+        assert!(of(&run(&record, None), "grade_band").is_empty());
+    }
+
+    #[test]
+    fn grade_without_a_stated_total_is_checked_against_the_assessed_one() {
+        let mut record = fixture();
+        record.indicators = vec![weighted("60", Some("50")), weighted("40", Some("30"))];
+        record.conclusion.grade = Some(Grade::Excellent);
+        let findings = run(&record, None);
+        let grade = of(&findings, "grade_band");
+        assert_eq!(grade[0].fields, ["conclusion.grade"]);
+        assert_eq!((grade[0].stated, grade[0].computed), (None, Some(dec("80"))));
+    }
+
+    #[test]
+    fn a_difference_within_rounding_of_a_wan_yuan_report_is_a_note() {
+        let mut record = fixture();
+        // Lines 17994800.00 + 100000.00 + 0.00 with a total 50 元 higher: 4 rounded figures allow 200 元.
+        record.income.total = Some(dec("18094850.00"));
+        let findings = run(&record, None);
+        let income = of(&findings, "income_total");
+        assert_eq!(income.len(), 1);
+        assert_eq!((income[0].rule_number, income[0].severity), (1, Severity::Note));
+        assert_eq!((income[0].stated, income[0].computed), (Some(dec("18094850")), Some(dec("18094800"))));
+        assert_eq!(
+            income[0].message_zh,
+            "收入合计 18094850.00 元与收入明细之和 18094800.00 元不符，差额 50.00 元在舍入误差 200.00 元以内"
+        );
+        assert!(!has_errors(&findings));
+
+        record.reported_in = ReportedIn::Yuan;
+        let findings = run(&record, None);
+        assert_eq!(of(&findings, "income_total")[0].severity, Severity::Error);
+        assert!(has_errors(&findings));
+
+        // Beyond the tolerance, a 万元 report fails too.
+        record.reported_in = ReportedIn::TenThousandYuan;
+        record.income.total = Some(dec("18095100.00"));
+        assert_eq!(of(&run(&record, None), "income_total")[0].severity, Severity::Error);
+    }
+
+    #[test]
+    fn income_and_expenditure_balance_with_carry_overs() {
+        let mut record = fixture();
+        record.income.opening_carry_over = Some(dec("500000.00"));
+        let findings = run(&record, None);
+        let balance = of(&findings, "income_expenditure_balance");
+        assert_eq!((balance[0].rule_number, balance[0].severity), (5, Severity::Warning));
+        assert_eq!(balance[0].fields, ["income.total", "income.opening_carry_over", "expenditure.total"]);
+        assert_eq!((balance[0].stated, balance[0].computed), (Some(dec("18594800")), Some(dec("18094800"))));
+
+        record.expenditure.year_end_carry_over = Some(dec("500000.00"));
+        assert!(of(&run(&record, None), "income_expenditure_balance").is_empty());
+    }
+
+    #[test]
+    fn three_public_total_is_the_sum_of_its_items() {
+        let mut record = fixture();
+        record.three_public_expenses.total = Some(dec("117000.00"));
+        let findings = run(&record, None);
+        let total = of(&findings, "three_public_total");
+        assert_eq!((total[0].rule_number, total[0].severity), (4, Severity::Error));
+        assert_eq!(
+            total[0].fields,
+            [
+                "three_public_expenses.total",
+                "three_public_expenses.overseas_travel.amount",
+                "three_public_expenses.vehicle_operation.amount",
+                "three_public_expenses.reception.amount"
+            ]
+        );
+        assert_eq!(total[0].computed, Some(dec("107000")));
+    }
+
+    #[test]
+    fn execution_above_100_percent_is_a_warning() {
+        let mut record = fixture();
+        record.expenditure.lines[3].adjusted_budget = Some(dec("9000000.00"));
+        let findings = run(&record, None);
+        let rates = of(&findings, "execution_rate");
+        assert_eq!(rates.len(), 2, "{rates:#?}");
+        // The record's rate comes from the one line with an adjusted budget, then the line itself.
+        assert_eq!(rates[0].fields, ["expenditure.lines[3].executed", "expenditure.lines[3].adjusted_budget"]);
+        assert_eq!(rates[1].fields, ["expenditure.lines[3].executed"]);
+        for rate in &rates {
+            assert_eq!((rate.rule_number, rate.severity), (7, Severity::Warning));
+            assert_eq!((rate.stated, rate.computed.unwrap().to_string()), (None, "1.0016".to_owned()));
+        }
+        assert_eq!(
+            rates[1].message_zh,
+            "支出“项目支出”执行率 100.16% 超过 100%（执行数 9014400.00 元，全年预算数 9000000.00 元）"
+        );
+
+        record.budget_execution.adjusted_budget = Some(dec("20000000.00"));
+        record.budget_execution.executed = Some(dec("18094800.00"));
+        let rates = of(&run(&record, None), "execution_rate").len();
+        assert_eq!(rates, 1, "only the line is over budget now");
+    }
+
+    #[test]
+    fn staff_over_quota_is_a_warning() {
+        let mut record = fixture();
+        record.profile.staff_at_year_end = Some(79);
+        let findings = run(&record, None);
+        let staffing = of(&findings, "staffing_quota");
+        assert_eq!((staffing[0].rule_number, staffing[0].severity), (10, Severity::Warning));
+        assert_eq!((staffing[0].stated, staffing[0].computed), (Some(dec("79")), Some(dec("78"))));
+        assert_eq!(
+            staffing[0].fields,
+            [
+                "profile.staff_at_year_end",
+                "profile.staffing_quota.administrative",
+                "profile.staffing_quota.institutional"
+            ]
+        );
+    }
+
+    #[test]
+    fn findings_serialise_with_decimal_strings() {
+        let mut record = fixture();
+        record.expenditure.basic_total = Some(dec("9180400.00"));
+        let findings = run(&record, None);
+        let json = serde_json::to_value(of(&findings, "basic_expenditure_total")[0]).unwrap();
+        assert_eq!(json["rule"], "basic_expenditure_total");
+        assert_eq!(json["rule_number"], 3);
+        assert_eq!(json["severity"], "error");
+        assert_eq!(json["stated"], "9180400.00");
+        assert_eq!(json["computed"], "9080400.00");
+    }
+}

@@ -1,0 +1,104 @@
+//! `GET /api/v1/evaluations/{id}/revisions` and `…/revisions/{n}`
+use actix_web::{get, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{not_found, parse_id};
+use crate::{
+    db::evaluations::{self, RevisionRow},
+    domain::record::Status,
+    error::ApiError,
+    startup::AppState,
+};
+
+/// What one write did: who, when, and the status it left.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevisionSummary {
+    /// 版本号
+    pub revision: i32,
+    /// 操作: create, replace, or a review action
+    #[schema(example = "replace")]
+    pub action: String,
+    /// 该版本的状态
+    pub status: Status,
+    /// 操作人
+    pub actor: String,
+    /// 审核意见
+    pub comment: Option<String>,
+    /// 时间
+    pub at: DateTime<Utc>,
+}
+
+impl From<RevisionRow> for RevisionSummary {
+    fn from(row: RevisionRow) -> Self {
+        Self {
+            revision: row.revision,
+            action: row.action,
+            status: Status::parse(&row.status).unwrap_or(Status::Draft),
+            actor: row.actor,
+            comment: row.comment,
+            at: row.created_at,
+        }
+    }
+}
+
+/// Every stored version of a record.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevisionList {
+    pub items: Vec<RevisionSummary>,
+}
+
+/// One version of a record, as it was.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevisionDetail {
+    #[serde(flatten)]
+    pub summary: RevisionSummary,
+    /// The record's content at this version
+    #[schema(value_type = crate::domain::record::EvaluationInput)]
+    pub record: serde_json::Value,
+}
+
+/// Every stored version of a record (each create, replace and review action), oldest first.
+#[utoipa::path(
+    tag = "evaluations",
+    params(("id" = i64, Path, description = "记录编号")),
+    responses(
+        (status = 200, description = "The versions", body = RevisionList),
+        (status = 404, description = "No such record", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/evaluations/{id}/revisions")]
+pub async fn list_revisions(path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&path)?;
+    let mut conn = state.pool.get().await?;
+    let rows = evaluations::list_revisions(&mut conn, id).await?.ok_or_else(|| not_found(id))?;
+    Ok(HttpResponse::Ok().json(RevisionList { items: rows.into_iter().map(RevisionSummary::from).collect() }))
+}
+
+/// One version of a record: who wrote it, when, and the record as it was.
+#[utoipa::path(
+    tag = "evaluations",
+    params(("id" = i64, Path, description = "记录编号"), ("n" = i32, Path, description = "版本号")),
+    responses(
+        (status = 200, description = "The version", body = RevisionDetail),
+        (status = 404, description = "No such record or version", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/evaluations/{id}/revisions/{n}")]
+pub async fn get_revision(
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, n) = path.into_inner();
+    let id = parse_id(&id)?;
+    let revision =
+        n.parse::<i32>().ok().filter(|n| *n > 0).ok_or_else(|| ApiError::not_found(format!("no revision {n}")))?;
+    let mut conn = state.pool.get().await?;
+    let (row, record) = evaluations::get_revision(&mut conn, id, revision)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no revision {revision} of evaluation record {id}")))?;
+    Ok(HttpResponse::Ok().json(RevisionDetail { summary: row.into(), record }))
+}

@@ -1,0 +1,111 @@
+//! `Idempotency-Key` on POSTs: a retry with the same key and body replays the first response;
+//! the same key with another body is refused (422).
+use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use sha2::{Digest, Sha256};
+
+use crate::{
+    db::idempotency::{self, KeyRef, StoredResponse},
+    error::ApiError,
+};
+
+/// The header clients send.
+pub const HEADER: &str = "idempotency-key";
+/// Set on a replayed response.
+pub const REPLAYED: &str = "idempotency-replayed";
+
+/// A request's key, the endpoint it belongs to and a hash of its body.
+pub struct Idempotency {
+    scope: String,
+    key: String,
+    request_hash: Vec<u8>,
+}
+
+impl Idempotency {
+    /// The request's key, if it sent one (1–255 visible ASCII characters).
+    pub fn from_request(req: &HttpRequest, body: &[u8]) -> Result<Option<Self>, ApiError> {
+        let Some(value) = req.headers().get(HEADER) else { return Ok(None) };
+        let key = value
+            .to_str()
+            .ok()
+            .filter(|k| (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
+            .ok_or_else(|| {
+                ApiError::invalid_field("Idempotency-Key", "invalid", "1 to 255 visible ASCII characters")
+            })?;
+        Ok(Some(Self {
+            scope: format!("{} {}", req.method(), req.path()),
+            key: key.to_owned(),
+            request_hash: body_hash(body),
+        }))
+    }
+
+    pub fn key_ref(&self) -> KeyRef<'_> {
+        KeyRef { scope: &self.scope, key: &self.key }
+    }
+
+    /// The first response, when this key was seen before with the same body; 422 when it was
+    /// seen with another body.
+    pub async fn replay(&self, conn: &mut diesel_async::AsyncPgConnection) -> Result<Option<HttpResponse>, ApiError> {
+        match idempotency::find(conn, &self.key_ref()).await? {
+            None => Ok(None),
+            Some(stored) if stored.request_hash == self.request_hash => Ok(Some(to_response(&stored))),
+            Some(_) => Err(ApiError::invalid_field(
+                "Idempotency-Key",
+                "reused_with_another_body",
+                "this key was already used with a different request body",
+            )),
+        }
+    }
+
+    /// A response to store for this key.
+    pub fn stored(&self, status: StatusCode, headers: &[(&str, String)], body: Vec<u8>) -> StoredResponse {
+        StoredResponse {
+            request_hash: self.request_hash.clone(),
+            status: status.as_u16() as i16,
+            headers: serde_json::Value::Array(
+                headers.iter().map(|(name, value)| serde_json::json!([name, value])).collect(),
+            ),
+            body,
+        }
+    }
+
+    /// Stores a response outside any other write (for endpoints whose effect is itself idempotent).
+    pub async fn store(
+        &self,
+        conn: &mut diesel_async::AsyncPgConnection,
+        response: &StoredResponse,
+    ) -> Result<(), ApiError> {
+        idempotency::store(conn, &self.key_ref(), response).await?;
+        Ok(())
+    }
+}
+
+/// Equal JSON bodies hash equally whatever their spacing or member order; other bodies by their bytes.
+fn body_hash(body: &[u8]) -> Vec<u8> {
+    let canonical = serde_json::from_slice::<serde_json::Value>(body).ok().and_then(|v| serde_json::to_vec(&v).ok());
+    Sha256::digest(canonical.as_deref().unwrap_or(body)).to_vec()
+}
+
+/// Rebuilds a stored response.
+pub fn to_response(stored: &StoredResponse) -> HttpResponse {
+    let status = StatusCode::from_u16(stored.status as u16).unwrap_or(StatusCode::OK);
+    let mut builder = HttpResponse::build(status);
+    for pair in stored.headers.as_array().into_iter().flatten() {
+        if let (Some(name), Some(value)) = (pair[0].as_str(), pair[1].as_str()) {
+            builder.insert_header((name, value));
+        }
+    }
+    builder.insert_header((REPLAYED, "true"));
+    builder.body(web::Bytes::from(stored.body.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_json_hashes_equally_whatever_its_layout() {
+        assert_eq!(body_hash(br#"{"a": 1, "b": "x"}"#), body_hash(br#"{"b":"x","a":1}"#));
+        assert_ne!(body_hash(br#"{"a": 1}"#), body_hash(br#"{"a": 1.0}"#), "numbers keep their exact text");
+        assert_ne!(body_hash(b"line 1\n"), body_hash(b"line 2\n"));
+    }
+}

@@ -1,0 +1,174 @@
+//! `POST /api/v1/evaluations/batch`: upserts by identity, per record or all-or-nothing.
+use serde_json::{json, Value};
+
+use crate::helpers::{minimal, spawn_app, yintian, Reply, TestApp};
+
+async fn batch(app: &TestApp, query: &str, records: &[Value]) -> Reply {
+    app.post(&format!("/api/v1/evaluations/batch{query}"), &Value::Array(records.to_vec())).await
+}
+
+fn outcomes(body: &Value) -> Vec<String> {
+    body["items"].as_array().unwrap().iter().map(|i| i["outcome"].as_str().unwrap().to_owned()).collect()
+}
+
+/// Two good records around a bad one (an amount with three decimals).
+fn mixed() -> Vec<Value> {
+    let mut bad = minimal("430482101", 2022, "常宁市柏坊镇人民政府");
+    bad["income"]["total"] = json!("1000.001");
+    vec![yintian(), bad, minimal("430502001", 2022, "双清区兴隆街道办事处")]
+}
+
+#[tokio::test]
+async fn each_record_stands_alone_by_default() {
+    let app = spawn_app().await;
+    let reply = batch(&app, "", &mixed()).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let body = reply.json();
+    assert_eq!(outcomes(&body), ["created", "invalid", "created"]);
+    assert_eq!(body["summary"], json!({"created": 2, "updated": 0, "unchanged": 0, "invalid": 1}));
+    let bad = &body["items"][1];
+    assert_eq!(bad["index"], 1);
+    assert_eq!(bad["id"], Value::Null);
+    assert_eq!(bad["errors"][0]["field"], "income.total");
+    assert_eq!(bad["errors"][0]["code"], "too_many_decimals");
+    assert_eq!(app.count_rows("evaluations").await, 2);
+
+    // The stored records are whole and readable, with a first revision.
+    let id = body["items"][0]["id"].as_i64().unwrap();
+    let stored = app.get(&format!("/api/v1/evaluations/{id}")).await.json();
+    for (member, value) in yintian().as_object().unwrap() {
+        assert_eq!(&stored[member], value, "{member}");
+    }
+    assert_eq!(app.count_rows("evaluation_revisions").await, 2);
+    assert_eq!(app.count_rows("evaluation_indicators").await, yintian()["indicators"].as_array().unwrap().len() as i64);
+}
+
+#[tokio::test]
+async fn sending_the_same_batch_again_changes_nothing_and_a_change_is_an_update() {
+    let app = spawn_app().await;
+    let first = batch(&app, "", &mixed()).await.json();
+    let again = batch(&app, "", &mixed()).await.json();
+    assert_eq!(outcomes(&again), ["unchanged", "invalid", "unchanged"]);
+    assert_eq!(again["items"][0]["id"], first["items"][0]["id"]);
+    let mut records = mixed();
+    records[2]["expenditure"]["total"] = json!("950.00");
+    let changed = batch(&app, "", &records).await.json();
+    assert_eq!(outcomes(&changed), ["unchanged", "invalid", "updated"]);
+    let id = changed["items"][2]["id"].as_i64().unwrap();
+    let stored = app.get(&format!("/api/v1/evaluations/{id}")).await.json();
+    assert_eq!(stored["expenditure"]["total"], "950.00");
+    assert_eq!(stored["workflow"]["revision"], 2);
+    assert_eq!(app.count_rows("evaluations").await, 2);
+}
+
+#[tokio::test]
+async fn an_atomic_batch_with_one_bad_record_writes_nothing() {
+    let app = spawn_app().await;
+    let reply = batch(&app, "?atomic=true", &mixed()).await;
+    let problem = reply.problem(422, "batch_rejected");
+    assert!(problem["detail"].as_str().unwrap().starts_with("1 of 3 records"), "{problem}");
+    let items = problem["items"].as_array().unwrap();
+    assert_eq!(items[1]["outcome"], "invalid");
+    assert_eq!(items[1]["errors"][0]["field"], "income.total");
+    for table in ["evaluations", "evaluation_indicators", "evaluation_revisions"] {
+        assert_eq!(app.count_rows(table).await, 0, "{table}");
+    }
+    let mut good = mixed();
+    good.remove(1);
+    let reply = batch(&app, "?atomic=true", &good).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(outcomes(&reply.json()), ["created", "created"]);
+    assert_eq!(app.count_rows("evaluations").await, 2);
+}
+
+#[tokio::test]
+async fn a_dry_run_reports_without_writing() {
+    let app = spawn_app().await;
+    let body = batch(&app, "?dry_run=true", &mixed()).await.json();
+    assert_eq!(body["dry_run"], true);
+    assert_eq!(outcomes(&body), ["created", "invalid", "created"]);
+    assert_eq!(body["items"][0]["id"], Value::Null);
+    assert_eq!(app.count_rows("evaluations").await, 0);
+}
+
+#[tokio::test]
+async fn ndjson_is_accepted_line_by_line() {
+    let app = spawn_app().await;
+    let mut body = Vec::new();
+    for record in mixed() {
+        body.extend(serde_json::to_vec(&record).unwrap());
+        body.push(b'\n');
+    }
+    body.extend(b"{not json\n");
+    let reply = app.post_raw("/api/v1/evaluations/batch", "application/x-ndjson", body).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let result = reply.json();
+    assert_eq!(outcomes(&result), ["created", "invalid", "created", "invalid"]);
+    assert_eq!(result["items"][3]["errors"][0]["code"], "malformed_json");
+}
+
+#[tokio::test]
+async fn records_in_a_batch_are_checked_against_each_other_and_the_store() {
+    let app = spawn_app().await;
+    let mut prior = yintian();
+    prior["fiscal_year"] = json!(2021);
+    prior["three_public_expenses"]["vehicle_operation"]["amount"] = json!("12000.00");
+    let mut duplicate = yintian();
+    duplicate["issuer"] = json!("另一份");
+    let body = batch(&app, "", &[prior, yintian(), duplicate]).await.json();
+    assert_eq!(outcomes(&body), ["created", "created", "invalid"]);
+    assert_eq!(body["items"][2]["errors"][0]["code"], "duplicate_in_batch");
+    let findings = body["items"][1]["findings"].as_array().unwrap();
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["rule"] == "prior_year_figures" && f["stated"] == "24000.00" && f["computed"] == "12000.00"),
+        "{findings:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_submitted_record_is_not_overwritten_by_a_batch() {
+    let app = spawn_app().await;
+    let (id, etag) = app.create(&yintian()).await;
+    let submitted = app
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/v1/evaluations/{id}/transitions"),
+            Some(&json!({"action": "submit"})),
+            &[("if-match", &etag)],
+        )
+        .await;
+    assert_eq!(submitted.status, 200, "{}", submitted.text);
+    let mut changed = yintian();
+    changed["issuer"] = json!("改");
+    let body = batch(&app, "", &[changed, yintian()]).await.json();
+    assert_eq!(outcomes(&body), ["invalid", "invalid"], "{body}");
+    assert_eq!(body["items"][0]["errors"][0]["code"], "not_editable");
+    assert_eq!(app.get(&format!("/api/v1/evaluations/{id}")).await.json()["issuer"], "常宁市荫田镇人民政府");
+}
+
+#[tokio::test]
+async fn a_retried_batch_with_its_idempotency_key_replays_the_first_result() {
+    let app = spawn_app().await;
+    let body = Value::Array(mixed());
+    let key = [("idempotency-key", "hunan-2022-push-7")];
+    let first = app.request(reqwest::Method::POST, "/api/v1/evaluations/batch", Some(&body), &key).await;
+    let second = app.request(reqwest::Method::POST, "/api/v1/evaluations/batch", Some(&body), &key).await;
+    assert_eq!(second.header("idempotency-replayed"), Some("true"));
+    assert_eq!(outcomes(&second.json()), ["created", "invalid", "created"], "the first result, not `unchanged`");
+    assert_eq!(second.json(), first.json());
+    assert_eq!(app.count_rows("evaluations").await, 2);
+}
+
+#[tokio::test]
+async fn batches_are_limited_to_ten_thousand_records() {
+    let app = spawn_app().await;
+    let body = "{}\n".repeat(10_001).into_bytes();
+    let reply = app.post_raw("/api/v1/evaluations/batch", "application/x-ndjson", body).await;
+    reply.problem(422, "validation_failed");
+    assert_eq!(reply.json()["errors"][0]["code"], "too_many_records");
+    let reply = app.post_raw("/api/v1/evaluations/batch", "application/json", b"[1, 2".to_vec()).await;
+    reply.problem(400, "malformed_json");
+    app.get("/api/v1/evaluations/batch").await.problem(404, "not_found");
+}
