@@ -2,6 +2,7 @@
 //! governments, stored, checked and aggregated over a REST/JSON API.
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod openapi;

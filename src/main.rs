@@ -25,6 +25,21 @@ enum Command {
     },
     /// Print the OpenAPI document (what `openapi/openapi.json` holds).
     Openapi,
+    /// Load deterministic synthetic records for every township under a region and year, plus
+    /// the reference report (荫田镇 2022); or write them as NDJSON with `--ndjson`.
+    DemoData {
+        /// Region code prefix (2, 4 or 6 digits)
+        #[arg(long, default_value = "43")]
+        region: String,
+        /// Fiscal years: `2022` or `2018..2024`
+        #[arg(long, default_value = "2018..2024")]
+        years: String,
+        /// Write NDJSON to this file instead of loading the database
+        #[arg(long)]
+        ndjson: Option<PathBuf>,
+    },
+    /// Upsert records from an NDJSON file (one record per line), as the batch endpoint does.
+    Import { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -65,6 +80,17 @@ async fn main() -> anyhow::Result<()> {
                 Ok(())
             })
             .await
+        }
+        Command::DemoData { region, years, ndjson } => {
+            let records = perfeval::demo::records(&region, &years)?;
+            match ndjson {
+                Some(path) => perfeval::demo::write_ndjson(&path, &records),
+                None => with_database(&settings, |url| async move { perfeval::demo::load(&url, records).await }).await,
+            }
+        }
+        Command::Import { file } => {
+            let text = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            with_database(&settings, |url| async move { perfeval::demo::import(&url, &text).await }).await
         }
         Command::Openapi => unreachable!("handled above"),
     }

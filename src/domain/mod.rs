@@ -1,4 +1,5 @@
 //! Pure domain code: the record model, money, region codes and validation. No I/O.
+pub mod demo;
 pub mod money;
 pub mod record;
 pub mod region_code;

@@ -29,7 +29,8 @@ async fn the_reference_report_round_trips_exactly() {
     let stored = read.json();
     assert_round_trip(&fixture, &stored);
     let mut created_without_findings = created.clone();
-    let findings = created_without_findings.as_object_mut().unwrap().remove("findings").expect("the POST answer has findings");
+    let findings =
+        created_without_findings.as_object_mut().unwrap().remove("findings").expect("the POST answer has findings");
     assert!(findings.is_array());
     assert_eq!(stored, created_without_findings, "the POST answer is the stored record");
 

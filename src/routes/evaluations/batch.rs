@@ -126,6 +126,47 @@ pub async fn batch_evaluations(
     let parsed = split(&body)?;
     let total = parsed.len();
     let started = std::time::Instant::now();
+    let result = upsert(&mut conn, parsed, BatchOptions { dry_run, atomic }, &actor.0).await?;
+    tracing::info!(
+        records = total,
+        created = result.summary.created,
+        updated = result.summary.updated,
+        unchanged = result.summary.unchanged,
+        invalid = result.summary.invalid,
+        dry_run,
+        atomic,
+        actor = %actor.0,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "batch"
+    );
+    let body = serde_json::to_vec(&result).expect("a batch result serialises");
+    if let (Some(key), false) = (&idempotency, dry_run) {
+        key.store(
+            &mut conn,
+            &key.stored(StatusCode::OK, &[("content-type", "application/json".to_owned())], body.clone()),
+        )
+        .await?;
+    }
+    Ok(HttpResponse::Ok().content_type("application/json").body(body))
+}
+
+/// How a batch is applied.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BatchOptions {
+    pub dry_run: bool,
+    pub atomic: bool,
+}
+
+/// Checks and upserts parsed records (or their parse errors) by identity: the batch endpoint's
+/// core, also used by `perfeval demo-data` and `perfeval import`.
+pub async fn upsert(
+    conn: &mut diesel_async::AsyncPgConnection,
+    parsed: Vec<Result<EvaluationInput, Vec<FieldError>>>,
+    options: BatchOptions,
+    actor: &str,
+) -> Result<BatchResult, ApiError> {
+    let BatchOptions { dry_run, atomic } = options;
+    let total = parsed.len();
 
     // Parse and validate each record on its own; later duplicates of an identity are invalid.
     let mut items: Vec<Item> = Vec::with_capacity(total);
@@ -155,9 +196,9 @@ pub async fn batch_evaluations(
 
     // Context for the checks, in three queries for the whole batch.
     let valid_records: Vec<&EvaluationInput> = items.iter().filter_map(Item::record).collect();
-    let existing = batch::find_existing(&mut conn, &valid_records).await?;
-    let stored_priors = batch::prior_year_records(&mut conn, &valid_records).await?;
-    let rule_sets = batch::rule_sets(&mut conn).await?;
+    let existing = batch::find_existing(conn, &valid_records).await?;
+    let stored_priors = batch::prior_year_records(conn, &valid_records).await?;
+    let rule_sets = batch::rule_sets(conn).await?;
     let in_batch: HashMap<(String, i32, String, String), &EvaluationInput> =
         valid_records.iter().map(|r| (identity(r), *r)).collect();
     let national = ScoringRuleSet::default();
@@ -224,13 +265,13 @@ pub async fn batch_evaluations(
         let to_write: Vec<usize> =
             (0..items.len()).filter(|&i| matches!(items[i].outcome, Outcome::Created | Outcome::Updated)).collect();
         if atomic {
-            let ids = write(&mut conn, &items, &to_write, &actor.0).await?;
+            let ids = write(conn, &items, &to_write, actor).await?;
             for (&i, id) in to_write.iter().zip(ids) {
                 items[i].id = Some(id);
             }
         } else {
             for chunk in to_write.chunks(RECORDS_PER_TRANSACTION) {
-                match write(&mut conn, &items, chunk, &actor.0).await {
+                match write(conn, &items, chunk, actor).await {
                     Ok(ids) => {
                         for (&i, id) in chunk.iter().zip(ids) {
                             items[i].id = Some(id);
@@ -240,7 +281,7 @@ pub async fn batch_evaluations(
                     Err(error) => {
                         tracing::warn!(?error, "batch chunk failed; writing its records one by one");
                         for &i in chunk {
-                            match write(&mut conn, &items, &[i], &actor.0).await {
+                            match write(conn, &items, &[i], actor).await {
                                 Ok(ids) => items[i].id = ids.first().copied(),
                                 Err(error) => {
                                     tracing::warn!(?error, index = i, "batch record failed");
@@ -258,28 +299,7 @@ pub async fn batch_evaluations(
             }
         }
     }
-    let result = summarise(items, dry_run, atomic);
-    tracing::info!(
-        records = total,
-        created = result.summary.created,
-        updated = result.summary.updated,
-        unchanged = result.summary.unchanged,
-        invalid = result.summary.invalid,
-        dry_run,
-        atomic,
-        actor = %actor.0,
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "batch"
-    );
-    let body = serde_json::to_vec(&result).expect("a batch result serialises");
-    if let (Some(key), false) = (&idempotency, dry_run) {
-        key.store(
-            &mut conn,
-            &key.stored(StatusCode::OK, &[("content-type", "application/json".to_owned())], body.clone()),
-        )
-        .await?;
-    }
-    Ok(HttpResponse::Ok().content_type("application/json").body(body))
+    Ok(summarise(items, dry_run, atomic))
 }
 
 /// What the checks decided for one record.

@@ -1,0 +1,131 @@
+//! `perfeval demo-data` and `perfeval import`: bulk loads through the batch endpoint's code path.
+use std::{io::Write, path::Path, time::Instant};
+
+use anyhow::{bail, Context};
+
+use crate::{
+    db,
+    domain::{
+        demo::{self, Township},
+        record::EvaluationInput,
+        region_code::RegionCode,
+    },
+    routes::evaluations::batch::{upsert, BatchOptions, BatchSummary},
+};
+
+/// Records per transaction while loading.
+const CHUNK: usize = 1_000;
+
+/// The reference report, 荫田镇 2022, which replaces its generated twin.
+const REFERENCE: &str = include_str!("../tests/fixtures/yintian-2022.json");
+
+/// Every township's record for every year of `years` (`2022` or `2018..2024`) under `region`,
+/// year by year, so each year's prior-year figures are stored before it is checked.
+pub fn records(region: &str, years: &str) -> anyhow::Result<Vec<EvaluationInput>> {
+    let region = RegionCode::parse(region).map_err(|e| anyhow::anyhow!("--region: {e}"))?;
+    let (from, to) = match years.split_once("..") {
+        Some((from, to)) => (from.trim().parse::<i32>()?, to.trim().parse::<i32>()?),
+        None => (years.trim().parse::<i32>()?, years.trim().parse::<i32>()?),
+    };
+    if !(1991..=2100).contains(&from) || from > to || to > 2100 {
+        bail!("--years must be a year or a range within 1991..2100");
+    }
+    let rows = db::regions::builtin_rows();
+    let names: std::collections::HashMap<&str, &str> =
+        rows.iter().map(|r| (r.code.as_str(), r.name.as_str())).collect();
+    let townships: Vec<Township> = rows
+        .iter()
+        .filter(|r| r.level == "township" && r.code.starts_with(region.as_str()))
+        .map(|r| Township {
+            code: r.code.clone(),
+            name: r.name.clone(),
+            county_name: names.get(&r.code[..6]).copied().unwrap_or("").to_owned(),
+        })
+        .collect();
+    if townships.is_empty() {
+        bail!("no township under region {region}");
+    }
+    let reference: EvaluationInput = serde_json::from_str(REFERENCE).expect("the reference fixture is a record");
+    let mut records = Vec::new();
+    for year in from..=to {
+        for township in &townships {
+            if township.code == reference.region_code && year == reference.fiscal_year {
+                records.push(reference.clone());
+            } else if demo::files(&township.code, year) {
+                records.push(demo::record(township, year));
+            }
+        }
+    }
+    Ok(records)
+}
+
+/// Writes records as NDJSON, one per line.
+pub fn write_ndjson(path: &Path, records: &[EvaluationInput]) -> anyhow::Result<()> {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).with_context(|| path.display().to_string())?);
+    for record in records {
+        serde_json::to_writer(&mut out, record)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    eprintln!("wrote {} records to {}", records.len(), path.display());
+    Ok(())
+}
+
+/// Upserts records in chunks, printing progress.
+pub async fn load(database_url: &str, records: Vec<EvaluationInput>) -> anyhow::Result<()> {
+    upsert_all(database_url, records.into_iter().map(Ok).collect(), "demo-data").await
+}
+
+/// Upserts the records of an NDJSON file.
+pub async fn import(database_url: &str, text: &[u8]) -> anyhow::Result<()> {
+    let parsed = text
+        .split(|b| *b == b'\n')
+        .filter(|line| line.iter().any(|b| !b.is_ascii_whitespace()))
+        .map(|line| {
+            crate::routes::parse_json::<EvaluationInput>(line)
+                .map_err(|e| vec![crate::domain::FieldError::new("$", "invalid", e.to_string())])
+        })
+        .collect();
+    upsert_all(database_url, parsed, "import").await
+}
+
+async fn upsert_all(
+    database_url: &str,
+    parsed: Vec<Result<EvaluationInput, Vec<crate::domain::FieldError>>>,
+    actor: &str,
+) -> anyhow::Result<()> {
+    db::migrate(database_url).await?;
+    let mut conn = db::connect(database_url).await?;
+    let total = parsed.len();
+    let started = Instant::now();
+    let mut sum = BatchSummary::default();
+    let mut done = 0;
+    let mut parsed = parsed.into_iter();
+    loop {
+        let chunk: Vec<_> = parsed.by_ref().take(CHUNK).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        done += chunk.len();
+        let result =
+            upsert(&mut conn, chunk, BatchOptions::default(), actor).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        for item in result.items.iter().filter(|i| !i.errors.is_empty()).take(3) {
+            eprintln!("record {}: {:?}", item.index, item.errors);
+        }
+        sum.created += result.summary.created;
+        sum.updated += result.summary.updated;
+        sum.unchanged += result.summary.unchanged;
+        sum.invalid += result.summary.invalid;
+        let seconds = started.elapsed().as_secs_f64();
+        eprintln!("{done}/{total} records, {seconds:.1} s, {:.0} records/s", done as f64 / seconds.max(0.001));
+    }
+    eprintln!(
+        "done: {} created, {} updated, {} unchanged, {} invalid in {:.1} s",
+        sum.created,
+        sum.updated,
+        sum.unchanged,
+        sum.invalid,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
