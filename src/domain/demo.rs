@@ -50,7 +50,7 @@ fn wan(value: Decimal) -> Decimal {
 
 /// Whether the township files for that year.
 pub fn files(code: &str, year: i32) -> bool {
-    seed(code, year, 1) % MISSING_ONE_IN != 0
+    !seed(code, year, 1).is_multiple_of(MISSING_ONE_IN)
 }
 
 /// The figures of one township-year, in 万元.
@@ -102,7 +102,8 @@ pub fn record(township: &Township, year: i32) -> EvaluationInput {
     let staff_quota_admin = 12 + (seed(code, 0, 10) % 20) as i32;
     let staff_quota_inst = 30 + (seed(code, 0, 11) % 50) as i32;
     let staff = staff_quota_admin + staff_quota_inst - (seed(code, year, 12) % 6) as i32;
-    let basic_total = if seed(code, year, 13) % BROKEN_ONE_IN == 0 { f.basic + Decimal::from(10) } else { f.basic };
+    let basic_total =
+        if seed(code, year, 13).is_multiple_of(BROKEN_ONE_IN) { f.basic + Decimal::from(10) } else { f.basic };
 
     // Indicators: weights 10 (budget execution) + 50 (outputs) + 30 (effects) + 10 (satisfaction).
     let rate = between(seed(code, year, 14), 86, 100);
@@ -349,7 +350,7 @@ mod tests {
                 assert_eq!(valid.record, record, "already canonical");
                 let prior = super::record(&township(code), year - 1);
                 let findings = check(&record, &CheckContext { prior_year: Some(&prior), rules: &rules });
-                let broken = seed(code, year, 13) % BROKEN_ONE_IN == 0;
+                let broken = seed(code, year, 13).is_multiple_of(BROKEN_ONE_IN);
                 let errors: Vec<_> = findings.iter().filter(|f| f.severity != Severity::Note).collect();
                 if broken {
                     assert!(errors.iter().any(|f| f.rule == "basic_expenditure_total"), "{errors:?}");
@@ -367,7 +368,7 @@ mod tests {
         let codes: Vec<String> = (0..2000).map(|i| format!("4304{:05}", i)).collect();
         let missing = codes.iter().filter(|c| !files(c, 2022)).count();
         assert!((10..60).contains(&missing), "{missing}");
-        let broken = codes.iter().filter(|c| seed(c, 2022, 13) % BROKEN_ONE_IN == 0).count();
+        let broken = codes.iter().filter(|c| seed(c, 2022, 13).is_multiple_of(BROKEN_ONE_IN)).count();
         assert!((5..50).contains(&broken), "{broken}");
     }
 }
