@@ -19,6 +19,8 @@ pub enum ErrorCode {
     InvalidPath,
     /// The request is well-formed but breaks a rule; see `errors`.
     ValidationFailed,
+    /// The bearer token is malformed, unknown or revoked.
+    Unauthorized,
     /// No such resource, or not visible to the caller.
     NotFound,
     /// The method is not allowed on this path.
@@ -53,6 +55,7 @@ impl ErrorCode {
             Self::InvalidQuery => "invalid_query",
             Self::InvalidPath => "invalid_path",
             Self::ValidationFailed => "validation_failed",
+            Self::Unauthorized => "unauthorized",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::DuplicateRecord => "duplicate_record",
@@ -106,6 +109,8 @@ pub enum ApiError {
     BadRequest { code: ErrorCode, detail: String, errors: Vec<FieldError> },
     #[error("validation failed")]
     Validation(Vec<FieldError>),
+    #[error("{0}")]
+    Unauthorized(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -169,6 +174,7 @@ impl ApiError {
         match self {
             Self::BadRequest { code, .. } => *code,
             Self::Validation(_) => ErrorCode::ValidationFailed,
+            Self::Unauthorized(_) => ErrorCode::Unauthorized,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
             Self::DuplicateRecord { .. } => ErrorCode::DuplicateRecord,
@@ -191,6 +197,7 @@ impl ApiError {
             ErrorCode::InvalidQuery => "Invalid query parameter",
             ErrorCode::InvalidPath => "Invalid path parameter",
             ErrorCode::ValidationFailed => "Validation failed",
+            ErrorCode::Unauthorized => "Unauthorized",
             ErrorCode::NotFound => "Not found",
             ErrorCode::MethodNotAllowed => "Method not allowed",
             ErrorCode::DuplicateRecord => "Duplicate record",
@@ -269,6 +276,7 @@ impl ResponseError for ApiError {
             Self::Validation(_) | Self::SubmissionBlocked(_) | Self::BatchRejected { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::DuplicateRecord { .. } | Self::InvalidState(_) => StatusCode::CONFLICT,
@@ -291,6 +299,9 @@ impl ResponseError for ApiError {
         response.content_type("application/problem+json");
         if matches!(self, Self::Unavailable(_)) {
             response.insert_header(("Retry-After", RETRY_AFTER_SECONDS.to_string()));
+        }
+        if matches!(self, Self::Unauthorized(_)) {
+            response.insert_header(("WWW-Authenticate", "Bearer"));
         }
         if let Self::DuplicateRecord { existing_id } = self {
             response.insert_header(("Location", format!("/api/v1/evaluations/{existing_id}")));

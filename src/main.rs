@@ -40,6 +40,31 @@ enum Command {
     },
     /// Upsert records from an NDJSON file (one record per line), as the batch endpoint does.
     Import { file: PathBuf },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token and print it once; only its hash is stored.
+    Create {
+        /// submitter (one township), reviewer (a region subtree) or admin
+        #[arg(long)]
+        role: String,
+        /// The region the token acts in (a township for submitters)
+        #[arg(long)]
+        region: Option<String>,
+        /// A unique name, recorded with every write made with the token
+        #[arg(long)]
+        name: String,
+    },
+    /// List tokens (names, roles, regions; never the tokens).
+    List,
+    /// Revoke a token by name.
+    Revoke { name: String },
 }
 
 #[derive(Subcommand)]
@@ -92,8 +117,67 @@ async fn main() -> anyhow::Result<()> {
             let text = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             with_database(&settings, |url| async move { perfeval::demo::import(&url, &text).await }).await
         }
+        Command::Token { command } => with_database(&settings, |url| async move { token(&url, command).await }).await,
         Command::Openapi => unreachable!("handled above"),
     }
+}
+
+async fn token(database_url: &str, command: TokenCommand) -> anyhow::Result<()> {
+    db::migrate(database_url).await?;
+    let mut conn = db::connect(database_url).await?;
+    match command {
+        TokenCommand::Create { role, region, name } => {
+            if !["submitter", "reviewer", "admin"].contains(&role.as_str()) {
+                anyhow::bail!("--role must be submitter, reviewer or admin");
+            }
+            let region = match region {
+                Some(code) => Some(
+                    perfeval::domain::region_code::RegionCode::parse(&code)
+                        .map_err(|e| anyhow::anyhow!("--region: {e}"))?
+                        .to_string(),
+                ),
+                None if role == "admin" => None,
+                None => anyhow::bail!("--region is required for a {role}"),
+            };
+            if role == "submitter" && region.as_ref().is_some_and(|r| r.len() != 9) {
+                anyhow::bail!("a submitter's --region is a township (9 digits)");
+            }
+            if let Some(code) = &region {
+                if db::regions::find(&mut conn, code).await?.is_none() {
+                    anyhow::bail!("--region {code} is not in the division table");
+                }
+            }
+            let token = db::tokens::generate()?;
+            db::tokens::create(&mut conn, &name, &role, region.as_deref(), &token)
+                .await
+                .with_context(|| format!("creating token `{name}` (names are unique)"))?;
+            println!("{token}");
+            eprintln!(
+                "token `{name}` ({role}{}) created; it is shown only this once",
+                region.map(|r| format!(", region {r}")).unwrap_or_default()
+            );
+        }
+        TokenCommand::List => {
+            for holder in db::tokens::list(&mut conn).await? {
+                let state = if holder.revoked_at.is_some() { "revoked" } else { "active" };
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    holder.name,
+                    holder.role,
+                    holder.region_code.unwrap_or_default(),
+                    holder.created_at,
+                    state
+                );
+            }
+        }
+        TokenCommand::Revoke { name } => {
+            if !db::tokens::revoke(&mut conn, &name).await? {
+                anyhow::bail!("no active token named `{name}`");
+            }
+            eprintln!("token `{name}` revoked");
+        }
+    }
+    Ok(())
 }
 
 /// Runs `task` against the configured database, starting and stopping the private one if needed.

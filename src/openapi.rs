@@ -1,5 +1,8 @@
 //! The OpenAPI 3.1 document's frame; paths and schemas come from the handlers.
-use utoipa::OpenApi;
+use utoipa::{
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme},
+    Modify, OpenApi,
+};
 
 /// Top of the document: title, description, tags and shared schemas.
 #[derive(OpenApi)]
@@ -19,6 +22,27 @@ use utoipa::OpenApi;
         (name = "regions", description = "行政区划 (the 2023 division hierarchy)"),
         (name = "health", description = "Probes"),
     ),
-    components(schemas(crate::error::Problem, crate::error::ErrorCode, crate::error::FieldError))
+    components(schemas(crate::error::Problem, crate::error::ErrorCode, crate::error::FieldError)),
+    modifiers(&BearerTokens)
 )]
 pub struct ApiDoc;
+
+/// Bearer tokens (made with `perfeval token create`), optional: without one a caller is anonymous.
+struct BearerTokens;
+
+impl Modify for BearerTokens {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A token from `perfeval token create --role R --region CODE --name TEXT`"))
+                    .build(),
+            ),
+        );
+        openapi.security =
+            Some(vec![SecurityRequirement::default(), SecurityRequirement::new("bearer_token", Vec::<String>::new())]);
+    }
+}

@@ -6,6 +6,7 @@ pub mod idempotency;
 pub mod private_pg;
 pub mod regions;
 pub mod schema;
+pub mod tokens;
 
 use std::time::Duration;
 

@@ -233,3 +233,15 @@ diesel::table! {
 diesel::joinable!(evaluation_revisions -> evaluations (evaluation_id));
 diesel::joinable!(evaluation_transitions -> evaluations (evaluation_id));
 diesel::allow_tables_to_appear_in_same_query!(evaluations, evaluation_revisions, evaluation_transitions);
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Int8,
+        name -> Text,
+        role -> Text,
+        region_code -> Nullable<Text>,
+        token_hash -> Bytea,
+        created_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}

@@ -199,17 +199,42 @@ pub fn invalid_parameter(name: &str, code: &str, message: impl Into<String>) -> 
     ApiError::Validation(vec![FieldError::new(name, code, message)])
 }
 
-/// Who is making a request, as recorded in transitions and revisions.
-///
-/// Until tokens exist every caller is `anonymous`; the access-control work replaces this with
-/// the token's name.
-pub struct Actor(pub String);
+/// Who is making a request: the holder of the bearer token, or `anonymous` without one. Its
+/// name is recorded in transitions, revisions and the log.
+pub struct Actor {
+    pub name: String,
+    pub role: String,
+    pub region_code: Option<String>,
+}
+
+impl Actor {
+    pub fn anonymous() -> Self {
+        Self { name: "anonymous".to_owned(), role: "anonymous".to_owned(), region_code: None }
+    }
+}
 
 impl FromRequest for Actor {
     type Error = ApiError;
-    type Future = std::future::Ready<Result<Self, ApiError>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
-    fn from_request(_req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        std::future::ready(Ok(Actor("anonymous".to_owned())))
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let header = req.headers().get(actix_web::http::header::AUTHORIZATION).map(|v| v.to_str().map(str::to_owned));
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let Some(value) = header else { return Ok(Actor::anonymous()) };
+            let token = value
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer ").map(|t| t.trim().to_owned()))
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| {
+                    ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".to_owned())
+                })?;
+            let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no application state")))?;
+            let mut conn = state.pool.get().await?;
+            match crate::db::tokens::resolve(&mut conn, &token).await? {
+                Some(holder) => Ok(Actor { name: holder.name, role: holder.role, region_code: holder.region_code }),
+                None => Err(ApiError::Unauthorized("unknown or revoked token".to_owned())),
+            }
+        })
     }
 }

@@ -270,3 +270,59 @@ async fn concurrent_retries_with_one_key_create_one_record() {
     assert_eq!(app.count_rows("evaluations").await, 1);
     assert_eq!(app.count_rows("evaluation_revisions").await, 1);
 }
+
+/// Runs the `perfeval` command against the test's database.
+fn perfeval(app: &TestApp, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_perfeval"))
+        .args(args)
+        .env("DATABASE_URL", &app.db.url)
+        .env("PERFEVAL_LOG_FORMAT", "json")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("running perfeval")
+}
+
+#[tokio::test]
+async fn transitions_and_revisions_record_the_token_holder() {
+    let app = spawn_app().await;
+    let made = perfeval(&app, &["token", "create", "--role", "reviewer", "--region", "4304", "--name", "衡阳市财政局"]);
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let token = String::from_utf8(made.stdout).unwrap().trim().to_owned();
+    assert!(token.starts_with("pe_") && token.len() == 67, "{token}");
+    let listed = perfeval(&app, &["token", "list"]);
+    let listing = String::from_utf8(listed.stdout).unwrap();
+    assert!(listing.contains("衡阳市财政局\treviewer\t4304"), "{listing}");
+    assert!(!listing.contains(&token), "the token itself is never shown again");
+
+    let auth = format!("Bearer {token}");
+    let created =
+        app.request(reqwest::Method::POST, "/api/v1/evaluations", Some(&yintian()), &[("authorization", &auth)]).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let id = created.json()["id"].as_i64().unwrap();
+    let etag = created.header("etag").unwrap().to_owned();
+    let submitted = app
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/v1/evaluations/{id}/transitions"),
+            Some(&json!({"action": "submit"})),
+            &[("authorization", &auth), ("if-match", &etag)],
+        )
+        .await;
+    assert_eq!(submitted.json()["workflow"]["history"][0]["actor"], "衡阳市财政局");
+    let revisions = app.get(&format!("/api/v1/evaluations/{id}/revisions")).await.json();
+    let actors: Vec<&str> =
+        revisions["items"].as_array().unwrap().iter().map(|r| r["actor"].as_str().unwrap()).collect();
+    assert_eq!(actors, ["衡阳市财政局", "衡阳市财政局"]);
+
+    let revoked = perfeval(&app, &["token", "revoke", "衡阳市财政局"]);
+    assert!(revoked.status.success());
+    let refused =
+        app.request(reqwest::Method::POST, "/api/v1/evaluations", Some(&yintian()), &[("authorization", &auth)]).await;
+    refused.problem(401, "unauthorized");
+    assert_eq!(refused.header("www-authenticate"), Some("Bearer"));
+    let malformed = app
+        .request(reqwest::Method::POST, "/api/v1/evaluations", Some(&yintian()), &[("authorization", "Basic eDp5")])
+        .await;
+    malformed.problem(401, "unauthorized");
+    assert_eq!(app.count_rows("evaluations").await, 1);
+}

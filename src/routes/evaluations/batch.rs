@@ -102,6 +102,7 @@ pub struct BatchResult {
         (status = 413, description = "Body over the limit", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is neither JSON nor NDJSON", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "More than 10,000 records, an atomic batch with invalid records (nothing written), or the Idempotency-Key was used with another body", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Unknown or revoked bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -126,7 +127,7 @@ pub async fn batch_evaluations(
     let parsed = split(&body)?;
     let total = parsed.len();
     let started = std::time::Instant::now();
-    let result = upsert(&mut conn, parsed, BatchOptions { dry_run, atomic }, &actor.0).await?;
+    let result = upsert(&mut conn, parsed, BatchOptions { dry_run, atomic }, &actor.name).await?;
     tracing::info!(
         records = total,
         created = result.summary.created,
@@ -135,7 +136,7 @@ pub async fn batch_evaluations(
         invalid = result.summary.invalid,
         dry_run,
         atomic,
-        actor = %actor.0,
+        actor = %actor.name,
         elapsed_ms = started.elapsed().as_millis() as u64,
         "batch"
     );

@@ -26,6 +26,7 @@ use crate::{
         (status = 413, description = "Body over the limit", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field breaks a rule, or the Idempotency-Key was used with another body", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Unknown or revoked bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -51,14 +52,14 @@ pub async fn create_evaluation(
     let respond =
         |stored: &StoredEvaluation| render(stored).stored(idempotency.as_ref().expect("only called with a key"));
     let context = WriteContext {
-        actor: &actor.0,
+        actor: &actor.name,
         derived: derived(&findings, &assessment),
         idempotency: idempotency.as_ref().map(|key| IdempotentWrite { key: key.key_ref(), respond: &respond }),
     };
     let result = evaluations::insert(&mut conn, &valid, &context).await;
     match resolve_race(&mut conn, idempotency.as_ref(), result).await? {
         Ok(stored) => {
-            tracing::info!(evaluation_id = stored.meta.id, region_code = %valid.region_code, actor = %actor.0, "evaluation created");
+            tracing::info!(evaluation_id = stored.meta.id, region_code = %valid.region_code, actor = %actor.name, "evaluation created");
             Ok(render(&stored).into_response())
         }
         Err(replay) => Ok(replay),

@@ -30,6 +30,7 @@ use crate::{
         (status = 415, description = "Body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field breaks a rule", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Unknown or revoked bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -46,8 +47,8 @@ pub async fn replace_evaluation(
     let valid = validated(body.0)?;
     let mut conn = state.pool.get().await?;
     let (findings, assessment) = check_record(&mut conn, &valid.record).await?;
-    let context = WriteContext { actor: &actor.0, derived: derived(&findings, &assessment), idempotency: None };
+    let context = WriteContext { actor: &actor.name, derived: derived(&findings, &assessment), idempotency: None };
     let stored = evaluations::replace(&mut conn, id, expected.as_deref(), &valid, &context).await?;
-    tracing::info!(evaluation_id = id, revision = stored.meta.revision, actor = %actor.0, "evaluation replaced");
+    tracing::info!(evaluation_id = id, revision = stored.meta.revision, actor = %actor.name, "evaluation replaced");
     Ok(record_response(HttpResponse::Ok(), &EvaluationView::new(stored, Some(findings))))
 }

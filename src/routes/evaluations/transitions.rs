@@ -50,6 +50,7 @@ pub struct TransitionRequest {
         (status = 415, description = "Body is not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Comment missing for `return`, error findings block `submit`, or the Idempotency-Key was used with another body", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Unknown or revoked bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -96,14 +97,14 @@ pub async fn transition_evaluation(
     let respond =
         |stored: &StoredEvaluation| render(stored).stored(idempotency.as_ref().expect("only called with a key"));
     let context = WriteContext {
-        actor: &actor.0,
+        actor: &actor.name,
         derived: derived(&findings, &assessment),
         idempotency: idempotency.as_ref().map(|key| IdempotentWrite { key: key.key_ref(), respond: &respond }),
     };
     let result = evaluations::transition(&mut conn, &stored, request.action, to_status, comment, &context).await;
     match resolve_race(&mut conn, idempotency.as_ref(), result).await? {
         Ok(after) => {
-            tracing::info!(evaluation_id = id, action = request.action.as_str(), actor = %actor.0, revision = after.meta.revision, "evaluation transition");
+            tracing::info!(evaluation_id = id, action = request.action.as_str(), actor = %actor.name, revision = after.meta.revision, "evaluation transition");
             Ok(render(&after).into_response())
         }
         Err(replay) => Ok(replay),
