@@ -20,6 +20,7 @@ use utoipa::{
     tags(
         (name = "evaluations", description = "绩效评价记录 (evaluation records)"),
         (name = "regions", description = "行政区划 (the 2023 division hierarchy)"),
+        (name = "aggregates", description = "汇总分析 (aggregates across townships, counties, prefectures and years)"),
         (name = "health", description = "Probes"),
     ),
     components(schemas(crate::error::Problem, crate::error::ErrorCode, crate::error::FieldError)),

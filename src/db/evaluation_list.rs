@@ -187,20 +187,20 @@ pub struct EvaluationSummaryRow {
     pub updated_at: DateTime<Utc>,
 }
 
-type Query = BoxedSqlQuery<'static, Pg, SqlQuery>;
+pub(crate) type Query = BoxedSqlQuery<'static, Pg, SqlQuery>;
 
 /// Builds SQL text and its binds together, numbering the placeholders.
-struct Builder {
-    query: Query,
+pub(crate) struct Builder {
+    pub(crate) query: Query,
     next: usize,
 }
 
 impl Builder {
-    fn new(sql: &str) -> Self {
+    pub(crate) fn new(sql: &str) -> Self {
         Self { query: diesel::sql_query(sql).into_boxed(), next: 1 }
     }
 
-    fn sql(&mut self, text: &str) -> &mut Self {
+    pub(crate) fn sql(&mut self, text: &str) -> &mut Self {
         self.query = std::mem::replace(&mut self.query, diesel::sql_query("").into_boxed()).sql(text);
         self
     }
@@ -211,7 +211,7 @@ impl Builder {
         text
     }
 
-    fn bind_text(&mut self, value: String) -> String {
+    pub(crate) fn bind_text(&mut self, value: String) -> String {
         let p = self.placeholder();
         self.query = std::mem::replace(&mut self.query, diesel::sql_query("").into_boxed()).bind::<Text, _>(value);
         p
@@ -224,7 +224,7 @@ impl Builder {
         p
     }
 
-    fn bind_value(&mut self, value: SortValue) -> String {
+    pub(crate) fn bind_value(&mut self, value: SortValue) -> String {
         let p = self.placeholder();
         let query = std::mem::replace(&mut self.query, diesel::sql_query("").into_boxed());
         self.query = match value {
@@ -236,7 +236,8 @@ impl Builder {
         p
     }
 
-    fn filters(&mut self, filter: &ListFilter) {
+    /// ` WHERE …` for the list filters, on `evaluations e`.
+    pub(crate) fn filters(&mut self, filter: &ListFilter) {
         self.sql(" WHERE true");
         if let Some((from, to)) = filter.fiscal_years {
             let (from, to) = (self.bind_value(SortValue::Int(from.into())), self.bind_value(SortValue::Int(to.into())));
@@ -339,4 +340,11 @@ pub async fn count(conn: &mut AsyncPgConnection, filter: &ListFilter) -> QueryRe
     b.filters(filter);
     let row: Count = b.query.get_result(conn).await?;
     Ok(row.total)
+}
+
+/// How many fiscal years have records.
+pub async fn distinct_years(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+    use crate::db::schema::evaluations;
+    use diesel::{AggregateExpressionMethods, QueryDsl};
+    evaluations::table.select(diesel::dsl::count(evaluations::fiscal_year).aggregate_distinct()).get_result(conn).await
 }

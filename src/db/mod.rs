@@ -1,5 +1,7 @@
 //! Database access: the connection pool, embedded migrations, and queries by table.
+pub mod aggregates;
 pub mod batch;
+pub mod coverage;
 pub mod evaluation_list;
 pub mod evaluations;
 pub mod idempotency;

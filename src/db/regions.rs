@@ -157,6 +157,20 @@ pub fn escape_like(text: &str) -> String {
     escaped
 }
 
+/// How many regions of `level` lie under any of `prefixes` (all of them when none is given).
+pub async fn count_at_level(conn: &mut AsyncPgConnection, level: &str, prefixes: &[String]) -> QueryResult<i64> {
+    let mut query = regions::table.filter(regions::level.eq(level.to_owned())).into_boxed();
+    if !prefixes.is_empty() {
+        let mut any: Box<dyn BoxableExpression<regions::table, diesel::pg::Pg, SqlType = diesel::sql_types::Bool>> =
+            Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("false"));
+        for prefix in prefixes {
+            any = Box::new(any.or(regions::code.like(format!("{prefix}%"))));
+        }
+        query = query.filter(any);
+    }
+    query.count().get_result(conn).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,11 @@
 //! HTTP handlers by resource, and the one place that lists every route.
+pub mod aggregates;
+pub mod coverage;
 pub mod evaluations;
+pub mod filters;
 pub mod health;
 pub mod idempotency;
+pub mod model;
 pub mod regions;
 
 use std::future::Future;
@@ -24,6 +28,9 @@ pub fn configure(config: &mut ServiceConfig) {
     config.service(health::healthz).service(health::readyz).service(
         scope::scope("/api/v1")
             .service(health::openapi_json)
+            .service(model::get_model)
+            .service(aggregates::get_aggregates)
+            .service(coverage::get_coverage)
             .service(regions::list::list_regions)
             .service(regions::get::get_region)
             .service(evaluations::validate::validate_evaluation)

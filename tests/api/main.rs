@@ -1,5 +1,7 @@
 //! Black-box tests over HTTP against a real PostgreSQL, one database per test.
+mod aggregates;
 mod batch;
+mod coverage;
 mod evaluations_crud;
 mod evaluations_list;
 mod evaluations_validation;

@@ -1,0 +1,194 @@
+//! Grouped aggregates over evaluation records: one SQL statement per grouping level.
+use diesel::{sql_types::Text, QueryResult, QueryableByName};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use rust_decimal::Decimal;
+
+use super::evaluation_list::{Builder, ListFilter};
+use crate::domain::measures::{Aggregation, Dimension, MeasureSpec, Source};
+
+/// A measure's raw result in one group, before ratios and percentiles are finished in Rust.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawValue {
+    Value(Option<Decimal>),
+    /// The group's values in ascending order, for a percentile.
+    Sorted(Vec<Decimal>),
+    /// The two sums of a ratio.
+    Ratio(Option<Decimal>, Option<Decimal>),
+}
+
+/// One group: its dimension values (with region names), record count and raw measures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupRow {
+    /// Per dimension: a region code, a year or a text (null for a missing grade).
+    pub keys: Vec<serde_json::Value>,
+    /// Per dimension: the region's name for region dimensions.
+    pub names: Vec<Option<String>>,
+    pub records: i64,
+    pub values: Vec<RawValue>,
+}
+
+/// What to compute at one grouping level.
+pub struct GroupQuery<'a> {
+    pub dimensions: &'a [Dimension],
+    pub measures: &'a [MeasureSpec],
+    pub filter: &'a ListFilter,
+    pub min_count: i64,
+}
+
+fn dimension_sql(dimension: Dimension) -> &'static str {
+    match dimension {
+        Dimension::Province => "left(e.region_code, 2)",
+        Dimension::Prefecture => "left(e.region_code, 4)",
+        Dimension::County => "left(e.region_code, 6)",
+        Dimension::Township => "e.region_code",
+        Dimension::FiscalYear => "e.fiscal_year",
+        Dimension::Kind => "e.kind",
+        Dimension::Status => "e.status",
+        Dimension::Grade => "coalesce(e.grade, e.computed_grade)",
+    }
+}
+
+/// The SQL columns of one measure (one, or two for a ratio).
+fn measure_sql(b: &mut Builder, spec: &MeasureSpec) -> Vec<String> {
+    let per_record = |b: &mut Builder, source: &Source| -> String {
+        match source {
+            Source::Column(column) => (*column).to_owned(),
+            Source::IndicatorActual(code) => {
+                let code = b.bind_text(code.clone());
+                format!("(SELECT sum(i.actual) FROM evaluation_indicators i WHERE i.evaluation_id = e.id AND i.code = {code} AND i.applicable)")
+            }
+            _ => "1".to_owned(),
+        }
+    };
+    match (&spec.measure.source, spec.aggregation) {
+        (Source::Records, _) => vec!["count(*)".to_owned()],
+        (Source::Ratio { numerator, denominator }, _) => {
+            let both = format!("{numerator} IS NOT NULL AND {denominator} IS NOT NULL");
+            vec![format!("sum({numerator}) FILTER (WHERE {both})"), format!("sum({denominator}) FILTER (WHERE {both})")]
+        }
+        (Source::IndicatorCompletion(code), _) => {
+            let code = b.bind_text(code.clone());
+            let rows = format!(
+                "FROM evaluation_indicators i WHERE i.evaluation_id = e.id AND i.code = {code} AND i.applicable \
+                 AND i.actual IS NOT NULL AND i.target IS NOT NULL"
+            );
+            vec![format!("sum((SELECT sum(i.actual) {rows}))"), format!("sum((SELECT sum(i.target) {rows}))")]
+        }
+        (source, aggregation) => {
+            let x = per_record(b, source);
+            vec![match aggregation {
+                Aggregation::Sum => format!("sum({x})"),
+                Aggregation::Avg => format!("avg({x})"),
+                Aggregation::Min => format!("min({x})"),
+                Aggregation::Max => format!("max({x})"),
+                Aggregation::Count => format!("count({x})"),
+                Aggregation::Median | Aggregation::P25 | Aggregation::P75 => {
+                    format!("coalesce(array_agg({x} ORDER BY {x}) FILTER (WHERE {x} IS NOT NULL), '{{}}')")
+                }
+                Aggregation::Ratio => unreachable!("ratios are handled above"),
+            }]
+        }
+    }
+}
+
+/// Aggregates the filtered records grouped by `dimensions` (none: one grand-total group).
+pub async fn group(conn: &mut AsyncPgConnection, query: &GroupQuery<'_>) -> QueryResult<Vec<GroupRow>> {
+    #[derive(QueryableByName)]
+    struct JsonRow {
+        #[diesel(sql_type = Text)]
+        row: String,
+    }
+    let mut b = Builder::new("");
+    let mut inner_columns: Vec<String> = Vec::new();
+    for (i, dimension) in query.dimensions.iter().enumerate() {
+        inner_columns.push(format!("{} AS d{i}", dimension_sql(*dimension)));
+    }
+    inner_columns.push("count(*) AS n".to_owned());
+    let mut measure_columns = Vec::new();
+    for spec in query.measures {
+        let columns = measure_sql(&mut b, spec);
+        let names: Vec<String> = (0..columns.len()).map(|k| format!("m{}_{k}", measure_columns.len())).collect();
+        for (column, name) in columns.iter().zip(&names) {
+            inner_columns.push(format!("{column} AS {name}"));
+        }
+        measure_columns.push(names);
+    }
+    let mut outer: Vec<String> = Vec::new();
+    let mut joins = String::new();
+    for (i, dimension) in query.dimensions.iter().enumerate() {
+        outer.push(format!("g.d{i}"));
+        if dimension.code_len().is_some() {
+            outer.push(format!("r{i}.name"));
+            joins.push_str(&format!(" LEFT JOIN regions r{i} ON r{i}.code = g.d{i}"));
+        } else {
+            outer.push("NULL".to_owned());
+        }
+    }
+    outer.push("g.n".to_owned());
+    outer.extend(measure_columns.iter().flatten().map(|name| format!("g.{name}")));
+    b.sql(&format!(
+        "SELECT json_build_array({})::text AS row FROM (SELECT {} FROM evaluations e",
+        outer.join(", "),
+        inner_columns.join(", ")
+    ));
+    b.filters(query.filter);
+    if !query.dimensions.is_empty() {
+        let positions: Vec<String> = (1..=query.dimensions.len()).map(|p| p.to_string()).collect();
+        b.sql(&format!(" GROUP BY {}", positions.join(", ")));
+    }
+    let min = b.bind_value(super::evaluation_list::SortValue::Int(query.min_count));
+    b.sql(&format!(" HAVING count(*) >= {min}) g{joins}"));
+    let rows: Vec<JsonRow> = b.query.load(conn).await?;
+    rows.into_iter()
+        .map(|row| decode(&row.row, query))
+        .collect::<Result<_, _>>()
+        .map_err(|e| diesel::result::Error::DeserializationError(e.into()))
+}
+
+fn decode(text: &str, query: &GroupQuery<'_>) -> Result<GroupRow, String> {
+    let values: Vec<serde_json::Value> = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let mut it = values.into_iter();
+    let mut keys = Vec::new();
+    let mut names = Vec::new();
+    for _ in query.dimensions {
+        keys.push(it.next().ok_or("short row")?);
+        names.push(it.next().ok_or("short row")?.as_str().map(str::to_owned));
+    }
+    let records = it.next().and_then(|v| v.as_i64()).ok_or("no count")?;
+    let mut raw = Vec::new();
+    for spec in query.measures {
+        let mut next_decimal = || -> Result<Option<Decimal>, String> { decimal(it.next().ok_or("short row")?) };
+        raw.push(match (&spec.measure.source, spec.aggregation) {
+            (Source::Ratio { .. } | Source::IndicatorCompletion(_), _) => {
+                RawValue::Ratio(next_decimal()?, next_decimal()?)
+            }
+            (_, aggregation) if aggregation.percentile().is_some() => {
+                let list = it.next().ok_or("short row")?;
+                let sorted = list
+                    .as_array()
+                    .ok_or("not an array")?
+                    .iter()
+                    .map(|v| decimal(v.clone()).map(|d| d.unwrap_or_default()))
+                    .collect::<Result<Vec<_>, _>>()?;
+                RawValue::Sorted(sorted)
+            }
+            _ => RawValue::Value(next_decimal()?),
+        });
+    }
+    Ok(GroupRow { keys, names, records, values: raw })
+}
+
+/// A JSON number (its exact text) as a decimal.
+fn decimal(value: serde_json::Value) -> Result<Option<Decimal>, String> {
+    match value {
+        serde_json::Value::Null => Ok(None),
+        serde_json::Value::Number(n) => {
+            let text = n.to_string();
+            text.parse::<Decimal>()
+                .or_else(|_| Decimal::from_scientific(&text))
+                .map(Some)
+                .map_err(|e| format!("{text}: {e}"))
+        }
+        other => Err(format!("not a number: {other}")),
+    }
+}

@@ -1,0 +1,367 @@
+//! What aggregates can compute: the measures (with 中文 labels and units), how each is
+//! aggregated, the dimensions to group by, and exact percentiles.
+use rust_decimal::Decimal;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// How a measure is aggregated over records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Aggregation {
+    Sum,
+    Avg,
+    Min,
+    Max,
+    Median,
+    P25,
+    P75,
+    Count,
+    /// A ratio of two sums (never an average of ratios)
+    Ratio,
+}
+
+impl Aggregation {
+    pub const SELECTABLE: [Aggregation; 8] =
+        [Self::Sum, Self::Avg, Self::Min, Self::Max, Self::Median, Self::P25, Self::P75, Self::Count];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sum => "sum",
+            Self::Avg => "avg",
+            Self::Min => "min",
+            Self::Max => "max",
+            Self::Median => "median",
+            Self::P25 => "p25",
+            Self::P75 => "p75",
+            Self::Count => "count",
+            Self::Ratio => "ratio",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::SELECTABLE.into_iter().find(|a| a.as_str() == text)
+    }
+
+    /// The fraction of the way through the sorted values, for percentiles.
+    pub fn percentile(self) -> Option<Decimal> {
+        match self {
+            Self::Median => Some(Decimal::new(5, 1)),
+            Self::P25 => Some(Decimal::new(25, 2)),
+            Self::P75 => Some(Decimal::new(75, 2)),
+            _ => None,
+        }
+    }
+}
+
+/// What a measure is computed from, per record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A column expression of `evaluations e`.
+    Column(&'static str),
+    /// The number of records.
+    Records,
+    /// sum(numerator) / sum(denominator) over records where both are present.
+    Ratio { numerator: &'static str, denominator: &'static str },
+    /// An indicator of the library, by code: its actual values.
+    IndicatorActual(String),
+    /// An indicator's completion: sum(actual) / sum(target).
+    IndicatorCompletion(String),
+}
+
+/// A measure of the model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Measure {
+    pub name: String,
+    pub label_zh: String,
+    pub unit: &'static str,
+    pub default: Aggregation,
+    pub source: Source,
+}
+
+/// (name, 中文 label, unit, default aggregation, column of `evaluations e`)
+const COLUMN_MEASURES: [(&str, &str, &str, Aggregation, &str); 13] = [
+    ("income.total", "收入总计", "元", Aggregation::Sum, "e.income_total"),
+    ("expenditure.total", "支出总计", "元", Aggregation::Sum, "e.expenditure_total"),
+    ("expenditure.basic", "基本支出", "元", Aggregation::Sum, "e.expenditure_basic_total"),
+    ("expenditure.project", "项目支出", "元", Aggregation::Sum, "e.expenditure_project_total"),
+    ("three_public.total", "三公经费合计", "元", Aggregation::Sum, "e.three_public_total"),
+    ("three_public.overseas_travel", "因公出国(境)费", "元", Aggregation::Sum, "e.overseas_travel_amount"),
+    ("three_public.vehicle_purchase", "公务用车购置费", "元", Aggregation::Sum, "e.vehicle_purchase_amount"),
+    ("three_public.vehicle_operation", "公务用车运行维护费", "元", Aggregation::Sum, "e.vehicle_operation_amount"),
+    ("three_public.reception", "公务接待费", "元", Aggregation::Sum, "e.reception_amount"),
+    ("running_costs", "机关运行经费", "元", Aggregation::Sum, "e.running_costs_amount"),
+    ("budget.executed", "全年执行数", "元", Aggregation::Sum, "e.budget_executed"),
+    ("staff", "年末在职人员", "人", Aggregation::Sum, "e.staff_at_year_end"),
+    ("score", "总得分", "分", Aggregation::Avg, "coalesce(e.total_score, e.computed_total_score)"),
+];
+
+/// (name, 中文 label, unit, numerator, denominator)
+const RATIO_MEASURES: [(&str, &str, &str, &str, &str); 4] = [
+    ("execution_rate", "预算执行率", "比率", "e.budget_executed", "e.budget_adjusted"),
+    ("three_public.share", "三公经费占支出比重", "比率", "e.three_public_total", "e.expenditure_total"),
+    ("three_public.per_staff", "人均三公经费", "元/人", "e.three_public_total", "e.staff_at_year_end"),
+    ("expenditure.per_staff", "人均支出", "元/人", "e.expenditure_total", "e.staff_at_year_end"),
+];
+
+/// Every fixed measure of the model (indicator measures are named by code: see `parse_measure`).
+pub fn catalogue() -> Vec<Measure> {
+    let mut measures: Vec<Measure> = COLUMN_MEASURES
+        .iter()
+        .map(|&(name, label, unit, default, column)| Measure {
+            name: name.to_owned(),
+            label_zh: label.to_owned(),
+            unit,
+            default,
+            source: Source::Column(column),
+        })
+        .collect();
+    measures.push(Measure {
+        name: "records".to_owned(),
+        label_zh: "记录数".to_owned(),
+        unit: "份",
+        default: Aggregation::Count,
+        source: Source::Records,
+    });
+    measures.extend(RATIO_MEASURES.iter().map(|&(name, label, unit, numerator, denominator)| Measure {
+        name: name.to_owned(),
+        label_zh: label.to_owned(),
+        unit,
+        default: Aggregation::Ratio,
+        source: Source::Ratio { numerator, denominator },
+    }));
+    measures
+}
+
+/// A measure with the aggregation asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeasureSpec {
+    pub measure: Measure,
+    pub aggregation: Aggregation,
+}
+
+impl MeasureSpec {
+    /// The key of its value in a row: `expenditure.total:sum`.
+    pub fn key(&self) -> String {
+        format!("{}:{}", self.measure.name, self.aggregation.as_str())
+    }
+
+    /// Fraction digits of its values: rates and shares 4, everything else 2 (counts 0).
+    pub fn scale(&self) -> u32 {
+        match (self.aggregation, &self.measure.source) {
+            (Aggregation::Count, _) => 0,
+            (Aggregation::Ratio, _) if self.measure.unit == "比率" => 4,
+            (_, Source::IndicatorCompletion(_)) => 4,
+            _ => 2,
+        }
+    }
+
+    /// Whether its values add up across groups (so shares of a parent make sense).
+    pub fn is_additive(&self) -> bool {
+        matches!(self.aggregation, Aggregation::Sum | Aggregation::Count)
+    }
+}
+
+/// Parses `name` or `name:aggregation`; indicator measures are `indicator.<code>.actual` and
+/// `indicator.<code>.completion`.
+pub fn parse_measure(text: &str) -> Result<MeasureSpec, String> {
+    let (name, aggregation) = match text.split_once(':') {
+        Some((name, aggregation)) => (name, Some(aggregation)),
+        None => (text, None),
+    };
+    let measure = match catalogue().into_iter().find(|m| m.name == name) {
+        Some(measure) => measure,
+        None => {
+            indicator_measure(name).ok_or_else(|| format!("unknown measure `{name}`; GET /api/v1/model lists them"))?
+        }
+    };
+    let aggregation = match aggregation {
+        None => measure.default,
+        Some(text) => {
+            let aggregation = Aggregation::parse(text).ok_or_else(|| {
+                format!("unknown aggregation `{text}`; use sum, avg, min, max, median, p25, p75 or count")
+            })?;
+            if measure.default == Aggregation::Ratio {
+                return Err(format!("`{name}` is a ratio of sums and takes no aggregation"));
+            }
+            if matches!(measure.source, Source::Records) && aggregation != Aggregation::Count {
+                return Err("`records` is a count".to_owned());
+            }
+            aggregation
+        }
+    };
+    Ok(MeasureSpec { measure, aggregation })
+}
+
+fn indicator_measure(name: &str) -> Option<Measure> {
+    let rest = name.strip_prefix("indicator.")?;
+    let (code, what) = rest.rsplit_once('.')?;
+    let valid = !code.is_empty()
+        && code.len() <= 64
+        && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !valid {
+        return None;
+    }
+    match what {
+        "actual" => Some(Measure {
+            name: name.to_owned(),
+            label_zh: format!("指标{code}实际完成值"),
+            unit: "指标单位",
+            default: Aggregation::Sum,
+            source: Source::IndicatorActual(code.to_owned()),
+        }),
+        "completion" => Some(Measure {
+            name: name.to_owned(),
+            label_zh: format!("指标{code}完成率"),
+            unit: "比率",
+            default: Aggregation::Ratio,
+            source: Source::IndicatorCompletion(code.to_owned()),
+        }),
+        _ => None,
+    }
+}
+
+/// A dimension to group by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Dimension {
+    Province,
+    Prefecture,
+    County,
+    Township,
+    FiscalYear,
+    Kind,
+    Status,
+    Grade,
+}
+
+impl Dimension {
+    pub const ALL: [Dimension; 8] = [
+        Self::Province,
+        Self::Prefecture,
+        Self::County,
+        Self::Township,
+        Self::FiscalYear,
+        Self::Kind,
+        Self::Status,
+        Self::Grade,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Province => "province",
+            Self::Prefecture => "prefecture",
+            Self::County => "county",
+            Self::Township => "township",
+            Self::FiscalYear => "fiscal_year",
+            Self::Kind => "kind",
+            Self::Status => "status",
+            Self::Grade => "grade",
+        }
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Province => "省",
+            Self::Prefecture => "市(州)",
+            Self::County => "县(市、区)",
+            Self::Township => "乡镇(街道)",
+            Self::FiscalYear => "年度",
+            Self::Kind => "评价类型",
+            Self::Status => "审核状态",
+            Self::Grade => "评价等级",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.as_str() == text)
+    }
+
+    /// Digits of the region code at this level, for the region dimensions.
+    pub fn code_len(self) -> Option<usize> {
+        match self {
+            Self::Province => Some(2),
+            Self::Prefecture => Some(4),
+            Self::County => Some(6),
+            Self::Township => Some(9),
+            _ => None,
+        }
+    }
+
+    /// The region level one above (None for province and for non-region dimensions).
+    pub fn parent(self) -> Option<Self> {
+        match self {
+            Self::Prefecture => Some(Self::Province),
+            Self::County => Some(Self::Prefecture),
+            Self::Township => Some(Self::County),
+            _ => None,
+        }
+    }
+}
+
+/// The `fraction` percentile of sorted values, interpolating linearly between neighbours
+/// (as PostgreSQL's percentile_cont does), exactly in decimal.
+pub fn percentile(sorted: &[Decimal], fraction: Decimal) -> Option<Decimal> {
+    let last = sorted.len().checked_sub(1)?;
+    let position = fraction * Decimal::from(last);
+    let below = position.floor();
+    let index = usize::try_from(below.mantissa() / 10_i128.pow(below.scale())).ok()?;
+    let weight = position - below;
+    let low = sorted[index];
+    Some(match sorted.get(index + 1) {
+        Some(high) if !weight.is_zero() => low + (*high - low) * weight,
+        _ => low,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(text: &str) -> Decimal {
+        Decimal::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn parses_measures_with_and_without_aggregation() {
+        let spec = parse_measure("expenditure.total").unwrap();
+        assert_eq!((spec.key(), spec.scale()), ("expenditure.total:sum".to_owned(), 2));
+        assert_eq!(parse_measure("score").unwrap().key(), "score:avg");
+        assert_eq!(parse_measure("three_public.total:median").unwrap().aggregation, Aggregation::Median);
+        let ratio = parse_measure("execution_rate").unwrap();
+        assert_eq!((ratio.key(), ratio.scale()), ("execution_rate:ratio".to_owned(), 4));
+        assert_eq!(parse_measure("three_public.per_staff").unwrap().scale(), 2);
+        assert!(parse_measure("execution_rate:avg").unwrap_err().contains("ratio"));
+        assert!(parse_measure("nope").unwrap_err().contains("unknown measure"));
+        assert!(parse_measure("expenditure.total:mode").unwrap_err().contains("unknown aggregation"));
+    }
+
+    #[test]
+    fn indicator_measures_are_named_by_library_code() {
+        let actual = parse_measure("indicator.HN-02.actual:avg").unwrap();
+        assert_eq!(actual.measure.source, Source::IndicatorActual("HN-02".into()));
+        let completion = parse_measure("indicator.HN-02.completion").unwrap();
+        assert_eq!(completion.aggregation, Aggregation::Ratio);
+        assert!(parse_measure("indicator.a b.actual").is_err());
+        assert!(parse_measure("indicator.HN-02.weight").is_err());
+    }
+
+    #[test]
+    fn percentiles_interpolate_exactly() {
+        let values = [d("1"), d("2"), d("3"), d("4")];
+        assert_eq!(percentile(&values, d("0.5")), Some(d("2.5")));
+        assert_eq!(percentile(&values, d("0.25")), Some(d("1.75")));
+        assert_eq!(percentile(&values, d("0.75")), Some(d("3.25")));
+        assert_eq!(percentile(&[d("0.10"), d("0.20"), d("0.40")], d("0.5")), Some(d("0.20")));
+        assert_eq!(percentile(&[d("7")], d("0.25")), Some(d("7")));
+        assert_eq!(percentile(&[], d("0.5")), None);
+    }
+
+    #[test]
+    fn region_dimensions_know_their_parents() {
+        assert_eq!(Dimension::County.parent(), Some(Dimension::Prefecture));
+        assert_eq!(Dimension::Province.parent(), None);
+        assert_eq!(Dimension::Township.code_len(), Some(9));
+        assert_eq!(Dimension::FiscalYear.code_len(), None);
+    }
+}

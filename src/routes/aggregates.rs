@@ -1,0 +1,680 @@
+//! `GET /api/v1/aggregates`: grouped measures across townships and years, with year-on-year
+//! comparison, subtotals, shares and ranks.
+use std::collections::{BTreeMap, HashMap};
+
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::{
+    db::{
+        aggregates::{self, GroupQuery, GroupRow, RawValue},
+        evaluation_list::{self, ListFilter},
+    },
+    domain::{
+        measures::{parse_measure, percentile, Dimension, MeasureSpec},
+        record::{EvaluationKind, Grade, Status},
+    },
+    error::ApiError,
+    routes::{invalid_parameter, QueryPairs},
+    startup::AppState,
+};
+
+/// Most rows an aggregate may produce (estimated before it runs).
+pub const ROW_CAP: u64 = 50_000;
+
+/// Query parameters of aggregates.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct AggregateParams {
+    /// Measures from `/api/v1/model`, comma-separated, each with an optional `:sum|avg|min|max|median|p25|p75|count`
+    #[param(example = "expenditure.total,three_public.total,score:avg")]
+    measures: String,
+    /// Dimensions to group by, comma-separated: province, prefecture, county, township, fiscal_year, kind, status, grade (at most one region level; none = one grand-total row)
+    #[param(example = "county,fiscal_year")]
+    group_by: Option<String>,
+    /// 年度: one year or an inclusive range (`2019..2024`)
+    fiscal_year: Option<String>,
+    /// 区划: any ancestor code; repeatable
+    region: Option<Vec<String>>,
+    /// 审核状态 (repeatable)
+    status: Option<Vec<Status>>,
+    /// 评价类型 (repeatable)
+    kind: Option<Vec<EvaluationKind>>,
+    /// 评价等级 (repeatable)
+    grade: Option<Vec<Grade>>,
+    /// 单位名称包含
+    q: Option<String>,
+    /// `previous_year`: each row also carries the previous year's values, the change and the change in percent (needs fiscal_year in group_by)
+    compare: Option<String>,
+    /// Subtotal rows for every region level above the grouped one, and a grand total
+    rollup: Option<bool>,
+    /// Each additive value as a share of its parent region (`parent`) or of the grand total (`total`), 4 decimals
+    share: Option<String>,
+    /// Rank within the parent region, by the first `order` measure (or the first measure), largest first
+    rank: Option<bool>,
+    /// Only groups with at least this many records
+    min_count: Option<i64>,
+    /// Sort keys: measure keys (`expenditure.total:sum` or `expenditure.total`) or dimensions, `-` for descending
+    #[param(example = "-expenditure.total")]
+    order: Option<String>,
+    /// Rows per page, 1–1000 (default 100)
+    limit: Option<i64>,
+    /// Opaque cursor from the previous page's `next_cursor`
+    cursor: Option<String>,
+}
+
+/// A region in a row.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RegionRef {
+    pub code: String,
+    pub name: Option<String>,
+}
+
+/// One aggregate row.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AggregateRow {
+    /// `detail` for grouped rows; for rollup rows the region level summed over (`prefecture`, `province`) or `total`
+    pub level: String,
+    /// The row's dimension values: regions as `{code, name}`, the others as values
+    #[schema(value_type = Object)]
+    pub group: BTreeMap<String, serde_json::Value>,
+    /// 记录数: records behind this row
+    pub records: i64,
+    /// Values by measure key (`expenditure.total:sum`), decimal strings
+    #[schema(value_type = Object)]
+    pub values: BTreeMap<String, Option<Decimal>>,
+    /// The previous year's values (with `compare=previous_year`); null when that year has no records
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub previous: Option<Option<BTreeMap<String, Option<Decimal>>>>,
+    /// value − previous
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub change: Option<BTreeMap<String, Option<Decimal>>>,
+    /// (value − previous) / previous, 4 decimals
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub change_pct: Option<BTreeMap<String, Option<Decimal>>>,
+    /// Share of the parent region or of the total, 4 decimals (additive measures only)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub share: Option<BTreeMap<String, Option<Decimal>>>,
+    /// Rank within the parent region (1 = largest)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rank: Option<i64>,
+}
+
+/// The answer: the normalised query, the records behind it and the rows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AggregateResponse {
+    /// The query as understood
+    #[schema(value_type = Object)]
+    pub query: serde_json::Value,
+    /// 记录数: records matching the filters
+    pub records: i64,
+    pub rows: Vec<AggregateRow>,
+    pub next_cursor: Option<String>,
+}
+
+/// The parsed query.
+struct Plan {
+    measures: Vec<MeasureSpec>,
+    dimensions: Vec<Dimension>,
+    filter: ListFilter,
+    compare: bool,
+    rollup: bool,
+    share: Option<String>,
+    rank: bool,
+    min_count: i64,
+    order: Vec<(String, bool)>,
+    limit: usize,
+    offset: usize,
+    normalised: serde_json::Value,
+}
+
+/// Grouped aggregates: measures by region level, year, kind, status or grade, over the records
+/// the filters select. Money sums are exact; ratio measures are ratios of sums.
+#[utoipa::path(
+    tag = "aggregates",
+    params(AggregateParams),
+    responses(
+        (status = 200, description = "The rows", body = AggregateResponse),
+        (status = 400, description = "Malformed or unknown parameter, measure or dimension", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A combination that cannot be answered: compare without fiscal_year in group_by, share=parent without a region below province, or more rows than the cap", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/aggregates")]
+pub async fn get_aggregates(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let query = QueryPairs::from_request(&req);
+    let plan = plan(&query)?;
+    let mut conn = state.pool.get().await?;
+    estimate_rows(&mut conn, &plan).await?;
+    let records = evaluation_list::count(&mut conn, &plan.filter).await?;
+
+    // With compare, also aggregate the year before the first requested one.
+    let mut fetch_filter = plan.filter.clone();
+    if plan.compare {
+        if let Some((from, to)) = fetch_filter.fiscal_years {
+            fetch_filter.fiscal_years = Some((from - 1, to));
+        }
+    }
+    let region = plan.dimensions.iter().copied().find(|d| d.code_len().is_some());
+    let mut levels: Vec<(String, Vec<Dimension>)> = vec![("detail".to_owned(), plan.dimensions.clone())];
+    let mut parent_rows: Option<Vec<Row>> = None;
+    let mut total_rows: Option<Vec<Row>> = None;
+    if let Some(region) = region {
+        let mut ancestor = region.parent();
+        while let Some(level) = ancestor {
+            levels.push((level.as_str().to_owned(), replace(&plan.dimensions, region, Some(level))));
+            ancestor = level.parent();
+        }
+    }
+    let others = replace(&plan.dimensions, region.unwrap_or(Dimension::Province), None);
+    if region.is_some() {
+        levels.push(("total".to_owned(), others.clone()));
+    }
+
+    let mut per_level: Vec<(String, Vec<Dimension>, Vec<Row>)> = Vec::new();
+    for (index, (level, dimensions)) in levels.into_iter().enumerate() {
+        let needed = index == 0
+            || plan.rollup
+            || (index == 1 && plan.share.as_deref() == Some("parent"))
+            || (level == "total" && plan.share.as_deref() == Some("total"));
+        if !needed {
+            continue;
+        }
+        let rows = aggregates::group(
+            &mut conn,
+            &GroupQuery {
+                dimensions: &dimensions,
+                measures: &plan.measures,
+                filter: &fetch_filter,
+                min_count: plan.min_count,
+            },
+        )
+        .await?;
+        let rows: Vec<Row> = rows.into_iter().map(|r| Row::finish(r, &dimensions, &plan.measures)).collect();
+        if index == 1 {
+            parent_rows = Some(rows.clone());
+        }
+        if level == "total" {
+            total_rows = Some(rows.clone());
+        }
+        per_level.push((level, dimensions, rows));
+    }
+    if region.is_none() && plan.share.as_deref() == Some("total") {
+        let rows = aggregates::group(
+            &mut conn,
+            &GroupQuery { dimensions: &others, measures: &plan.measures, filter: &fetch_filter, min_count: 1 },
+        )
+        .await?;
+        total_rows = Some(rows.into_iter().map(|r| Row::finish(r, &others, &plan.measures)).collect());
+    }
+
+    let mut output: Vec<AggregateRow> = Vec::new();
+    for (position, (level, dimensions, rows)) in per_level.iter().enumerate() {
+        if position > 0 && !plan.rollup {
+            continue;
+        }
+        let index: HashMap<String, &Row> = rows.iter().map(|r| (r.full_key(dimensions, 0), r)).collect();
+        let mut level_rows: Vec<AggregateRow> = Vec::new();
+        for row in rows {
+            if plan.compare && !row.in_requested_years(dimensions, &plan.filter) {
+                continue;
+            }
+            let mut out = row.to_output(level, dimensions);
+            if plan.compare {
+                let previous = index.get(&row.full_key(dimensions, -1)).map(|p| p.values.clone());
+                out.change = Some(change(&row.values, previous.as_ref(), false));
+                out.change_pct = Some(change(&row.values, previous.as_ref(), true));
+                out.previous = Some(previous);
+            }
+            if let Some(mode) = &plan.share {
+                let base_rows =
+                    if mode == "parent" && position == 0 { parent_rows.as_ref() } else { total_rows.as_ref() };
+                let base_dimensions = if mode == "parent" && position == 0 {
+                    region.and_then(|r| r.parent()).map(|p| replace(dimensions, region.unwrap(), Some(p)))
+                } else {
+                    Some(others.clone())
+                };
+                out.share = Some(share(row, dimensions, base_rows, base_dimensions.as_deref(), &plan.measures));
+            }
+            level_rows.push(out);
+        }
+        if plan.rank && position == 0 {
+            rank_rows(&mut level_rows, region, &plan);
+        }
+        sort_rows(&mut level_rows, &plan);
+        output.extend(level_rows);
+    }
+
+    let total = output.len();
+    let page: Vec<AggregateRow> = output.into_iter().skip(plan.offset).take(plan.limit).collect();
+    let next_cursor =
+        (plan.offset + plan.limit < total).then(|| encode_cursor(&plan.normalised, plan.offset + plan.limit));
+    Ok(HttpResponse::Ok().json(AggregateResponse { query: plan.normalised, records, rows: page, next_cursor }))
+}
+
+/// A finished group: exact values rounded to each measure's scale.
+#[derive(Debug, Clone)]
+struct Row {
+    keys: Vec<serde_json::Value>,
+    names: Vec<Option<String>>,
+    records: i64,
+    values: BTreeMap<String, Option<Decimal>>,
+}
+
+fn round(value: Decimal, scale: u32) -> Decimal {
+    let mut rounded = value.round_dp_with_strategy(scale, RoundingStrategy::MidpointAwayFromZero);
+    rounded.rescale(scale);
+    rounded
+}
+
+impl Row {
+    fn finish(row: GroupRow, _dimensions: &[Dimension], measures: &[MeasureSpec]) -> Self {
+        let values = measures
+            .iter()
+            .zip(row.values)
+            .map(|(spec, raw)| {
+                let scale = spec.scale();
+                let value = match raw {
+                    RawValue::Value(v) => v,
+                    RawValue::Sorted(sorted) => spec.aggregation.percentile().and_then(|p| percentile(&sorted, p)),
+                    RawValue::Ratio(Some(numerator), Some(denominator)) if !denominator.is_zero() => {
+                        Some(numerator / denominator)
+                    }
+                    RawValue::Ratio(..) => None,
+                };
+                (spec.key(), value.map(|v| round(v, scale)))
+            })
+            .collect();
+        Self { keys: row.keys, names: row.names, records: row.records, values }
+    }
+
+    /// A key of the row's dimension values, with the fiscal year shifted by `year_offset`.
+    fn full_key(&self, dimensions: &[Dimension], year_offset: i64) -> String {
+        dimensions
+            .iter()
+            .zip(&self.keys)
+            .map(|(d, v)| match (d, v.as_i64()) {
+                (Dimension::FiscalYear, Some(year)) => (year + year_offset).to_string(),
+                _ => v.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("|")
+    }
+
+    /// A key of the row's values on `base` dimensions, its region truncated to the base level.
+    fn key_on(&self, dimensions: &[Dimension], base: &[Dimension]) -> String {
+        base.iter()
+            .map(|b| {
+                if let Some(len) = b.code_len() {
+                    let region = dimensions.iter().zip(&self.keys).find(|(d, _)| d.code_len().is_some());
+                    region
+                        .and_then(|(_, v)| v.as_str())
+                        .map(|code| format!("\"{}\"", &code[..len.min(code.len())]))
+                        .unwrap_or_default()
+                } else {
+                    dimensions
+                        .iter()
+                        .zip(&self.keys)
+                        .find(|(d, _)| *d == b)
+                        .map(|(_, v)| v.to_string())
+                        .unwrap_or_default()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("|")
+    }
+
+    fn in_requested_years(&self, dimensions: &[Dimension], filter: &ListFilter) -> bool {
+        let year =
+            dimensions.iter().zip(&self.keys).find(|(d, _)| **d == Dimension::FiscalYear).and_then(|(_, v)| v.as_i64());
+        match (year, filter.fiscal_years) {
+            (Some(year), Some((from, to))) => (i64::from(from)..=i64::from(to)).contains(&year),
+            _ => true,
+        }
+    }
+
+    fn to_output(&self, level: &str, dimensions: &[Dimension]) -> AggregateRow {
+        let group = dimensions
+            .iter()
+            .zip(self.keys.iter().zip(&self.names))
+            .map(|(d, (key, name))| {
+                let value =
+                    if d.code_len().is_some() { serde_json::json!({"code": key, "name": name}) } else { key.clone() };
+                (d.as_str().to_owned(), value)
+            })
+            .collect();
+        AggregateRow {
+            level: level.to_owned(),
+            group,
+            records: self.records,
+            values: self.values.clone(),
+            previous: None,
+            change: None,
+            change_pct: None,
+            share: None,
+            rank: None,
+        }
+    }
+}
+
+/// The dimensions with the region dimension replaced by `with` (or removed).
+fn replace(dimensions: &[Dimension], region: Dimension, with: Option<Dimension>) -> Vec<Dimension> {
+    dimensions.iter().filter_map(|&d| if d == region { with } else { Some(d) }).collect()
+}
+
+fn change(
+    values: &BTreeMap<String, Option<Decimal>>,
+    previous: Option<&BTreeMap<String, Option<Decimal>>>,
+    percent: bool,
+) -> BTreeMap<String, Option<Decimal>> {
+    values
+        .iter()
+        .map(|(key, value)| {
+            let before = previous.and_then(|p| p.get(key).copied().flatten());
+            let changed = match (value, before) {
+                (Some(now), Some(before)) if percent => (!before.is_zero()).then(|| round((*now - before) / before, 4)),
+                (Some(now), Some(before)) => Some(*now - before),
+                _ => None,
+            };
+            (key.clone(), changed)
+        })
+        .collect()
+}
+
+fn share(
+    row: &Row,
+    dimensions: &[Dimension],
+    base_rows: Option<&Vec<Row>>,
+    base_dimensions: Option<&[Dimension]>,
+    measures: &[MeasureSpec],
+) -> BTreeMap<String, Option<Decimal>> {
+    let base = match (base_rows, base_dimensions) {
+        (Some(rows), Some(base_dimensions)) => {
+            let key = row.key_on(dimensions, base_dimensions);
+            rows.iter().find(|r| r.full_key(base_dimensions, 0) == key)
+        }
+        _ => None,
+    };
+    measures
+        .iter()
+        .map(|spec| {
+            let key = spec.key();
+            let value = if spec.is_additive() {
+                match (
+                    row.values.get(&key).copied().flatten(),
+                    base.and_then(|b| b.values.get(&key).copied().flatten()),
+                ) {
+                    (Some(part), Some(whole)) if !whole.is_zero() => Some(round(part / whole, 4)),
+                    _ => None,
+                }
+            } else {
+                None
+            };
+            (key, value)
+        })
+        .collect()
+}
+
+/// The measure key rows are ranked and primarily ordered by.
+fn rank_key(plan: &Plan) -> String {
+    plan.order
+        .iter()
+        .find(|(key, _)| plan.measures.iter().any(|m| &m.key() == key))
+        .map(|(key, _)| key.clone())
+        .unwrap_or_else(|| plan.measures[0].key())
+}
+
+fn rank_rows(rows: &mut [AggregateRow], region: Option<Dimension>, plan: &Plan) {
+    let key = rank_key(plan);
+    let parent_of = |row: &AggregateRow| -> String {
+        let mut parts: Vec<String> = Vec::new();
+        for (name, value) in &row.group {
+            match (Dimension::parse(name), region) {
+                (Some(d), Some(r)) if d == r => {
+                    let code = value["code"].as_str().unwrap_or("");
+                    let len = r.parent().and_then(|p| p.code_len()).unwrap_or(0);
+                    parts.push(code[..len.min(code.len())].to_owned());
+                }
+                _ => parts.push(value.to_string()),
+            }
+        }
+        parts.join("|")
+    };
+    let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, row) in rows.iter().enumerate() {
+        groups.entry(parent_of(row)).or_default().push(i);
+    }
+    for members in groups.values() {
+        let mut ordered = members.clone();
+        ordered.sort_by(|&a, &b| {
+            let va = rows[a].values.get(&key).copied().flatten();
+            let vb = rows[b].values.get(&key).copied().flatten();
+            vb.cmp(&va)
+        });
+        for (position, &i) in ordered.iter().enumerate() {
+            rows[i].rank = Some(position as i64 + 1);
+        }
+    }
+}
+
+fn sort_rows(rows: &mut [AggregateRow], plan: &Plan) {
+    let order: Vec<(String, bool)> = if plan.order.is_empty() {
+        plan.dimensions.iter().map(|d| (d.as_str().to_owned(), false)).collect()
+    } else {
+        plan.order.clone()
+    };
+    rows.sort_by(|a, b| {
+        for (key, descending) in &order {
+            let ordering = match Dimension::parse(key) {
+                Some(d) => {
+                    let (va, vb) = (&a.group.get(d.as_str()), &b.group.get(d.as_str()));
+                    let text = |v: &Option<&serde_json::Value>| match v {
+                        Some(value) if value.is_object() => value["code"].to_string(),
+                        Some(value) => match value.as_i64() {
+                            Some(n) => format!("{n:020}"),
+                            None => value.to_string(),
+                        },
+                        None => String::new(),
+                    };
+                    text(va).cmp(&text(vb))
+                }
+                None => a.values.get(key).copied().flatten().cmp(&b.values.get(key).copied().flatten()),
+            };
+            let ordering = if *descending { ordering.reverse() } else { ordering };
+            if ordering.is_ne() {
+                return ordering;
+            }
+        }
+        std::cmp::Ordering::Equal
+    });
+}
+
+fn plan(query: &QueryPairs) -> Result<Plan, ApiError> {
+    query.only(&[
+        "measures",
+        "group_by",
+        "fiscal_year",
+        "region",
+        "status",
+        "kind",
+        "grade",
+        "q",
+        "compare",
+        "rollup",
+        "share",
+        "rank",
+        "min_count",
+        "order",
+        "limit",
+        "cursor",
+    ])?;
+    let measure_names = query.all("measures");
+    if measure_names.is_empty() {
+        return Err(ApiError::invalid_query("measures", "name at least one measure; GET /api/v1/model lists them"));
+    }
+    let mut measures: Vec<MeasureSpec> = Vec::new();
+    for name in &measure_names {
+        let spec = parse_measure(name).map_err(|message| ApiError::invalid_query("measures", message))?;
+        if !measures.iter().any(|m| m.key() == spec.key()) {
+            measures.push(spec);
+        }
+    }
+    let mut dimensions: Vec<Dimension> = Vec::new();
+    for name in query.all("group_by") {
+        let dimension = Dimension::parse(&name).ok_or_else(|| {
+            ApiError::invalid_query(
+                "group_by",
+                format!("unknown dimension `{name}`; use province, prefecture, county, township, fiscal_year, kind, status or grade"),
+            )
+        })?;
+        if dimensions.contains(&dimension) {
+            return Err(ApiError::invalid_query("group_by", format!("`{name}` given twice")));
+        }
+        dimensions.push(dimension);
+    }
+    if dimensions.iter().filter(|d| d.code_len().is_some()).count() > 1 {
+        return Err(invalid_parameter("group_by", "one_region_level", "group by at most one region level"));
+    }
+    let filter = crate::routes::filters::parse_filter(query)?;
+    let compare = match query.one("compare")? {
+        None => false,
+        Some("previous_year") => true,
+        Some(_) => return Err(ApiError::invalid_query("compare", "the only value is `previous_year`")),
+    };
+    if compare && !dimensions.contains(&Dimension::FiscalYear) {
+        return Err(invalid_parameter(
+            "compare",
+            "needs_fiscal_year",
+            "compare=previous_year needs fiscal_year in group_by",
+        ));
+    }
+    let flag = |name: &str| -> Result<bool, ApiError> {
+        match query.one(name)? {
+            None | Some("false") => Ok(false),
+            Some("true") | Some("") => Ok(true),
+            Some(_) => Err(ApiError::invalid_query(name, "must be true or false")),
+        }
+    };
+    let rollup = flag("rollup")?;
+    let rank = flag("rank")?;
+    let share = match query.one("share")? {
+        None => None,
+        Some(mode @ ("parent" | "total")) => Some(mode.to_owned()),
+        Some(_) => return Err(ApiError::invalid_query("share", "must be `parent` or `total`")),
+    };
+    let region = dimensions.iter().copied().find(|d| d.code_len().is_some());
+    if share.as_deref() == Some("parent") && region.and_then(|r| r.parent()).is_none() {
+        return Err(invalid_parameter(
+            "share",
+            "needs_region",
+            "share=parent needs a region level below province in group_by",
+        ));
+    }
+    let min_count = match query.one("min_count")? {
+        None => 1,
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| ApiError::invalid_query("min_count", "must be a whole number of at least 1"))?,
+    };
+    let mut order = Vec::new();
+    for part in query.all("order") {
+        let (descending, name) = match part.strip_prefix('-') {
+            Some(name) => (true, name.to_owned()),
+            None => (false, part.clone()),
+        };
+        let key = if Dimension::parse(&name).is_some_and(|d| dimensions.contains(&d)) {
+            name
+        } else {
+            let spec = parse_measure(&name).map_err(|_| {
+                ApiError::invalid_query(
+                    "order",
+                    format!("`{name}` is neither a grouped dimension nor a requested measure"),
+                )
+            })?;
+            if !measures.iter().any(|m| m.key() == spec.key()) {
+                return Err(ApiError::invalid_query("order", format!("`{name}` is not among the requested measures")));
+            }
+            spec.key()
+        };
+        order.push((key, descending));
+    }
+    let limit = query.limit(100, 1000)? as usize;
+    let mut normalised = serde_json::json!({
+        "measures": measures.iter().map(MeasureSpec::key).collect::<Vec<_>>(),
+        "group_by": dimensions.iter().map(|d| d.as_str()).collect::<Vec<_>>(),
+        "filters": {
+            "fiscal_year": filter.fiscal_years.map(|(a, b)| if a == b { a.to_string() } else { format!("{a}..{b}") }),
+            "region": filter.region_prefixes,
+            "status": filter.statuses,
+            "kind": filter.kinds,
+            "grade": filter.grades,
+            "q": filter.unit_contains,
+        },
+        "compare": compare.then_some("previous_year"),
+        "rollup": rollup,
+        "share": share,
+        "rank": rank,
+        "min_count": min_count,
+        "order": order.iter().map(|(k, d)| if *d { format!("-{k}") } else { k.clone() }).collect::<Vec<_>>(),
+        "limit": limit,
+    });
+    let offset = match query.one("cursor")? {
+        None => 0,
+        Some(cursor) => decode_cursor(cursor, &normalised)
+            .ok_or_else(|| ApiError::invalid_query("cursor", "not a cursor for this query"))?,
+    };
+    normalised["offset"] = offset.into();
+    Ok(Plan { measures, dimensions, filter, compare, rollup, share, rank, min_count, order, limit, offset, normalised })
+}
+
+/// Refuses a grouping whose possible rows exceed the cap, before running it.
+async fn estimate_rows(conn: &mut diesel_async::AsyncPgConnection, plan: &Plan) -> Result<(), ApiError> {
+    let mut estimate: u64 = 1;
+    for dimension in &plan.dimensions {
+        let cardinality = match dimension {
+            Dimension::FiscalYear => match plan.filter.fiscal_years {
+                Some((from, to)) => (to - from + 1) as u64,
+                None => crate::db::evaluation_list::distinct_years(conn).await? as u64,
+            },
+            Dimension::Kind => 4,
+            Dimension::Status => 5,
+            Dimension::Grade => 5,
+            region => {
+                crate::db::regions::count_at_level(conn, region.as_str(), &plan.filter.region_prefixes).await? as u64
+            }
+        };
+        estimate = estimate.saturating_mul(cardinality.max(1));
+    }
+    if estimate > ROW_CAP {
+        return Err(invalid_parameter(
+            "group_by",
+            "too_many_rows",
+            format!("this grouping can produce up to {estimate} rows, above the cap of {ROW_CAP}; narrow fiscal_year or region"),
+        ));
+    }
+    Ok(())
+}
+
+fn encode_cursor(query: &serde_json::Value, offset: usize) -> String {
+    let mut key = query.clone();
+    key["offset"] = serde_json::Value::Null;
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&serde_json::json!({"q": key, "o": offset})).unwrap_or_default())
+}
+
+fn decode_cursor(cursor: &str, query: &serde_json::Value) -> Option<usize> {
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let mut key = query.clone();
+    key["offset"] = serde_json::Value::Null;
+    (value["q"] == key).then(|| value["o"].as_u64()).flatten().map(|o| o as usize)
+}
