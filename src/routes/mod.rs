@@ -2,6 +2,7 @@
 pub mod aggregates;
 pub mod coverage;
 pub mod evaluations;
+pub mod export;
 pub mod filters;
 pub mod health;
 pub mod idempotency;

@@ -5,6 +5,7 @@ mod coverage;
 mod evaluations_crud;
 mod evaluations_list;
 mod evaluations_validation;
+mod exports;
 mod health;
 mod helpers;
 mod migrations;

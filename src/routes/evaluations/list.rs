@@ -1,7 +1,7 @@
 //! `GET /api/v1/evaluations`
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -14,9 +14,15 @@ use crate::{
         validation::FISCAL_YEARS,
     },
     error::ApiError,
-    routes::QueryPairs,
+    routes::{
+        export::{self, Cell, CellKind, Column, Format, Labels, Rows, Table},
+        QueryPairs,
+    },
     startup::AppState,
 };
+
+/// Rows fetched per database round trip in an export.
+const EXPORT_PAGE_SIZE: i64 = 1000;
 
 /// Query parameters of the record list.
 #[derive(IntoParams)]
@@ -42,13 +48,46 @@ pub struct EvaluationListParams {
     /// updated_at. Missing amounts sort below every amount. Default `id`.
     #[param(example = "-total_score,region_code")]
     sort: Option<String>,
-    /// Page size, 1–1000 (default 50)
-    #[param(minimum = 1, maximum = 1000)]
+    /// Page size, 1–1000 (default 50). In an export (`format` other than json), the most
+    /// records to export (default all).
+    #[param(minimum = 1)]
     limit: Option<i64>,
-    /// Opaque cursor from the previous page's `next_cursor` (same filters and sort)
+    /// Opaque cursor from the previous page's `next_cursor` (same filters and sort); not in
+    /// an export
     cursor: Option<String>,
-    /// `exact` adds `total`, the number of matching records
+    /// `exact` adds `total`, the number of matching records; not in an export
+    #[param(inline)]
     count: Option<CountMode>,
+    /// 导出格式 (export format): `json` (default, paginated), or every matching record as `csv`
+    /// (UTF-8 with BOM, streamed), `ndjson` (one summary per line, streamed) or `xlsx` (at
+    /// most 100,000 rows). Wins over the `Accept` header (`text/csv`, `application/x-ndjson`,
+    /// `application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`).
+    #[param(inline)]
+    format: Option<ExportFormat>,
+    /// 表头语言 (header labels) of csv and xlsx: `en` column names (default) or `zh` Chinese
+    /// labels (`支出总计(元)`)
+    #[param(inline)]
+    labels: Option<HeaderLabels>,
+}
+
+/// Response format of a list.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum ExportFormat {
+    Json,
+    Csv,
+    Ndjson,
+    Xlsx,
+}
+
+/// Header row of an export: column names or Chinese labels.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum HeaderLabels {
+    En,
+    Zh,
 }
 
 /// Whether to count the matches.
@@ -138,20 +177,49 @@ struct Cursor {
     after: Vec<SortValue>,
 }
 
-/// List record summaries, filtered, sorted and paginated by keyset.
+/// List record summaries, filtered, sorted and paginated by keyset; or export them all.
+///
+/// With `format=csv|ndjson|xlsx` (or `Accept: text/csv`, `application/x-ndjson`, the XLSX type)
+/// the answer is every matching record, in the same sort, as a download; `limit` caps it.
 #[utoipa::path(
     tag = "evaluations",
     params(EvaluationListParams),
     responses(
-        (status = 200, description = "A page of record summaries", body = EvaluationPage),
-        (status = 400, description = "Malformed or unknown parameter", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "A page of record summaries (JSON); or, with `format` or `Accept`, every \
+            matching record as a download (`Content-Disposition: attachment; filename=\"evaluations.csv\"`): CSV \
+            with a UTF-8 BOM and a header row, NDJSON with one `EvaluationSummary` per line, or an XLSX workbook \
+            with one sheet. CSV and NDJSON stream; a failure part-way cuts the response short.",
+            content(
+                (EvaluationPage = "application/json"),
+                (String = "text/csv"),
+                (String = "application/x-ndjson"),
+                ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            )
+        ),
+        (status = 400, description = "Malformed or unknown parameter, or `cursor`/`count` in an export", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An xlsx export of more than 100,000 records (`format`, `too_many_rows`)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/evaluations")]
 pub async fn list_evaluations(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let query = QueryPairs::from_request(&req);
-    query.only(&["fiscal_year", "region", "status", "kind", "grade", "q", "sort", "limit", "cursor", "count"])?;
+    query.only(&[
+        "fiscal_year",
+        "region",
+        "status",
+        "kind",
+        "grade",
+        "q",
+        "sort",
+        "limit",
+        "cursor",
+        "count",
+        "format",
+        "labels",
+    ])?;
+    let format = export::negotiate(&req, &query)?;
+    let labels = export::labels(&query)?;
     let filter = ListFilter {
         fiscal_years: query.one("fiscal_year")?.map(parse_years).transpose()?,
         region_prefixes: query
@@ -174,6 +242,9 @@ pub async fn list_evaluations(req: HttpRequest, state: web::Data<AppState>) -> R
     };
     let sort_text = query.one("sort")?.unwrap_or("id").to_owned();
     let sort = parse_sort(&sort_text)?;
+    if format.is_export() {
+        return export_evaluations(state, &query, format, labels, filter, sort).await;
+    }
     let order = evaluation_list::total_order(&sort);
     let after = match query.one("cursor")? {
         None => None,
@@ -194,6 +265,113 @@ pub async fn list_evaluations(req: HttpRequest, state: web::Data<AppState>) -> R
         next_cursor,
         total,
     }))
+}
+
+/// Every matching record in an export format, fetched a page at a time.
+async fn export_evaluations(
+    state: web::Data<AppState>,
+    query: &QueryPairs,
+    format: Format,
+    labels: Labels,
+    filter: ListFilter,
+    sort: Vec<Sort>,
+) -> Result<HttpResponse, ApiError> {
+    for name in ["cursor", "count"] {
+        if query.one(name)?.is_some() {
+            return Err(ApiError::invalid_query(name, "not used in an export, which holds every matching record"));
+        }
+    }
+    let cap = match query.one("limit")? {
+        None => None,
+        Some(text) => Some(
+            text.parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| ApiError::invalid_query("limit", "must be a whole number of at least 1"))?,
+        ),
+    };
+    if format == Format::Xlsx {
+        let mut conn = state.pool.get().await?;
+        let matching = evaluation_list::count(&mut conn, &filter).await?;
+        let rows = cap.map_or(matching, |cap| cap.min(matching));
+        if rows > export::XLSX_MAX_ROWS as i64 {
+            return Err(export::too_many_rows_for_xlsx(rows));
+        }
+    }
+
+    /// Where the next page starts, and how many rows `limit` still allows.
+    struct Position {
+        after: Option<Vec<SortValue>>,
+        remaining: Option<i64>,
+    }
+    let rows = export::pages(Position { after: None, remaining: cap }, move |position: Position| {
+        let (state, filter, sort) = (state.clone(), filter.clone(), sort.clone());
+        async move {
+            let size = position.remaining.map_or(EXPORT_PAGE_SIZE, |r| r.min(EXPORT_PAGE_SIZE));
+            // A connection per page: a slow download holds none while the client reads.
+            let mut conn = state.pool.get().await?;
+            let (page, next) = evaluation_list::page(&mut conn, &filter, &sort, position.after, size).await?;
+            let remaining = position.remaining.map(|r| r - page.len() as i64);
+            let next = next
+                .filter(|_| remaining.is_none_or(|r| r > 0))
+                .map(|after| Position { after: Some(after), remaining });
+            let rows: Rows = page.into_iter().map(|row| summary_cells(EvaluationSummary::from(row))).collect();
+            Ok((rows, next))
+        }
+    });
+    export::respond(format, Table { columns: summary_columns(), labels, file_stem: "evaluations" }, rows).await
+}
+
+/// The export's columns: the fields of [`EvaluationSummary`], labelled as its docs say.
+fn summary_columns() -> Vec<Column> {
+    use CellKind::{Decimal, Integer, Text};
+    [
+        ("id", "记录编号", Integer),
+        ("region_code", "区划代码", Text),
+        ("region_name", "区划名称", Text),
+        ("fiscal_year", "年度", Integer),
+        ("kind", "评价类型", Text),
+        ("unit", "单位名称", Text),
+        ("status", "审核状态", Text),
+        ("revision", "版本号", Integer),
+        ("income_total", "收入总计(元)", Decimal),
+        ("expenditure_total", "支出总计(元)", Decimal),
+        ("three_public_total", "三公经费合计(元)", Decimal),
+        ("total_score", "总得分", Decimal),
+        ("grade", "评价等级", Text),
+        ("created_at", "创建时间", Text),
+        ("updated_at", "更新时间", Text),
+    ]
+    .into_iter()
+    .map(|(name, label, kind)| Column::new(name, label, kind))
+    .collect()
+}
+
+/// One summary as cells in [`summary_columns`] order, each written as the JSON list writes it.
+fn summary_cells(summary: EvaluationSummary) -> Vec<Cell> {
+    let time = |t: DateTime<Utc>| Cell::Text(t.to_rfc3339_opts(SecondsFormat::AutoSi, true));
+    vec![
+        summary.id.into(),
+        summary.region_code.into(),
+        summary.region_name.into(),
+        summary.fiscal_year.into(),
+        plain(&summary.kind),
+        summary.unit.into(),
+        plain(&summary.status),
+        summary.revision.into(),
+        summary.income_total.into(),
+        summary.expenditure_total.into(),
+        summary.three_public_total.into(),
+        summary.total_score.into(),
+        summary.grade.as_ref().map_or(Cell::Null, plain),
+        time(summary.created_at),
+        time(summary.updated_at),
+    ]
+}
+
+/// An enum value as its JSON string (`department_overall`).
+fn plain<T: Serialize>(value: &T) -> Cell {
+    Cell::Text(serde_plain::to_string(value).expect("a unit variant serialises as plain text"))
 }
 
 /// `2022` or `2019..2024`.
@@ -308,5 +486,64 @@ mod tests {
         assert_eq!(decode_cursor(&text, "-total_score", &order).unwrap(), cursor.after);
         assert!(decode_cursor(&text, "fiscal_year", &order).is_err());
         assert!(decode_cursor("not-base64!", "-total_score", &order).is_err());
+    }
+
+    #[test]
+    fn export_columns_are_the_summary_fields_labelled_by_their_docs() {
+        use utoipa::{
+            openapi::{RefOr, Schema},
+            PartialSchema,
+        };
+        let RefOr::T(Schema::Object(schema)) = EvaluationSummary::schema() else { panic!("an object schema") };
+        // In declaration order (utoipa's `preserve_order`).
+        let properties: Vec<(String, serde_json::Value)> =
+            schema.properties.into_iter().map(|(name, p)| (name, serde_json::to_value(p).unwrap())).collect();
+        let columns = summary_columns();
+        assert_eq!(
+            columns.iter().map(|c| c.name.as_ref()).collect::<Vec<_>>(),
+            properties.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>()
+        );
+        fn description(value: &serde_json::Value) -> Option<&str> {
+            value["description"].as_str().or_else(|| value["oneOf"].as_array()?.iter().find_map(description))
+        }
+        for (column, (_, property)) in columns.iter().zip(&properties) {
+            let doc = description(property).unwrap();
+            let chinese: String = doc.split(':').next().unwrap().chars().filter(|c| *c != ' ').collect();
+            assert_eq!(column.label_zh, chinese, "{}", column.name);
+        }
+    }
+
+    #[test]
+    fn export_cells_are_written_as_the_json_list_writes_them() {
+        let time = "2024-03-01T08:00:00.123456Z".parse::<DateTime<Utc>>().unwrap();
+        let summary = || EvaluationSummary {
+            id: 7,
+            region_code: "430482104".into(),
+            region_name: "荫田镇".into(),
+            fiscal_year: 2022,
+            kind: EvaluationKind::DepartmentOverall,
+            unit: "常宁市荫田镇人民政府".into(),
+            status: Status::Draft,
+            revision: 1,
+            income_total: Some(Decimal::new(1_809_480_000, 2)),
+            expenditure_total: None,
+            three_public_total: Some(Decimal::new(0, 2)),
+            total_score: Some(Decimal::new(89_5000, 4)),
+            grade: Some(Grade::Good),
+            created_at: time,
+            updated_at: time,
+        };
+        let json = serde_json::to_value(summary()).unwrap();
+        let columns = summary_columns();
+        for (column, cell) in columns.iter().zip(summary_cells(summary())) {
+            let expected = &json[column.name.as_ref()];
+            let actual = match cell {
+                Cell::Null => serde_json::Value::Null,
+                Cell::Text(text) => text.into(),
+                Cell::Integer(n) => n.into(),
+                Cell::Decimal(d) => d.to_string().into(),
+            };
+            assert_eq!(&actual, expected, "{}", column.name);
+        }
     }
 }

@@ -1,0 +1,237 @@
+//! `GET /api/v1/evaluations` as CSV, NDJSON and XLSX downloads.
+use std::{collections::HashSet, io::Cursor};
+
+use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
+use serde_json::{json, Value};
+
+use crate::helpers::{minimal, spawn_app, yintian, TestApp};
+
+const HEADER: &str = "id,region_code,region_name,fiscal_year,kind,unit,status,revision,income_total,\
+                      expenditure_total,three_public_total,total_score,grade,created_at,updated_at";
+const HEADER_ZH: &str = "记录编号,区划代码,区划名称,年度,评价类型,单位名称,审核状态,版本号,收入总计(元),\
+                         支出总计(元),三公经费合计(元),总得分,评价等级,创建时间,更新时间";
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// A download read whole, as bytes.
+struct Download {
+    status: u16,
+    content_type: String,
+    disposition: String,
+    transfer_encoding: String,
+    body: Vec<u8>,
+}
+
+impl Download {
+    /// The CSV after its BOM, as records (the header first).
+    fn csv(&self) -> Vec<Vec<String>> {
+        assert_eq!(self.status, 200, "{}", String::from_utf8_lossy(&self.body));
+        assert_eq!(self.content_type, "text/csv; charset=utf-8");
+        assert_eq!(&self.body[..3], b"\xEF\xBB\xBF", "the body starts with a UTF-8 BOM");
+        csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(&self.body[3..])
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+            .collect()
+    }
+
+    fn ndjson(&self) -> Vec<Value> {
+        assert_eq!(self.status, 200, "{}", String::from_utf8_lossy(&self.body));
+        assert_eq!(self.content_type, "application/x-ndjson");
+        std::str::from_utf8(&self.body)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+            .collect()
+    }
+}
+
+async fn download(app: &TestApp, path: &str, accept: Option<&str>) -> Download {
+    let mut request = app.client.get(format!("{}{path}", app.address));
+    if let Some(accept) = accept {
+        request = request.header("accept", accept);
+    }
+    let response = request.send().await.expect("sending the request");
+    let header = |name| response.headers().get(name).map_or("", |v| v.to_str().unwrap()).to_owned();
+    let (content_type, disposition) = (header("content-type"), header("content-disposition"));
+    let transfer_encoding = header("transfer-encoding");
+    Download {
+        status: response.status().as_u16(),
+        content_type,
+        disposition,
+        transfer_encoding,
+        body: response.bytes().await.expect("reading the whole body").to_vec(),
+    }
+}
+
+/// 荫田镇 2022 (the fixture) and two more records in 衡阳市 (4304); one in 邵阳市 (4305).
+async fn seed(app: &TestApp) {
+    app.create(&yintian()).await;
+    let mut bofang = minimal("430482101", 2022, "常宁市柏坊镇人民政府");
+    bofang["expenditure"]["total"] = json!("5000.00");
+    app.create(&bofang).await;
+    app.create(&minimal("430482104", 2021, "常宁市荫田镇人民政府")).await;
+    app.create(&minimal("430502001", 2022, "双清区兴隆街道办事处")).await;
+}
+
+/// The items of the JSON list for `query`, every page.
+async fn json_items(app: &TestApp, query: &str) -> Vec<Value> {
+    let body = app.get(&format!("/api/v1/evaluations?{query}&limit=1000")).await.json();
+    assert_eq!(body["next_cursor"], Value::Null, "one page holds them all");
+    body["items"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn csv_holds_every_matching_record_with_a_bom_and_exact_amounts() {
+    let app = spawn_app().await;
+    seed(&app).await;
+    let reply = download(&app, "/api/v1/evaluations?region=4304&format=csv", None).await;
+    assert_eq!(reply.disposition, "attachment; filename=\"evaluations.csv\"");
+    let records = reply.csv();
+    assert_eq!(records[0].join(","), HEADER);
+    let rows = &records[1..];
+    let expected = json_items(&app, "region=4304").await;
+    assert_eq!(rows.len(), expected.len());
+    assert_eq!(rows.len(), 3);
+    // Same order as the JSON list (by id), every row in 衡阳市.
+    let ids: Vec<String> = expected.iter().map(|i| i["id"].to_string()).collect();
+    assert_eq!(rows.iter().map(|r| r[0].clone()).collect::<Vec<_>>(), ids);
+    assert!(rows.iter().all(|r| r[1].starts_with("4304")));
+
+    let yintian = rows.iter().find(|r| r[2] == "荫田镇" && r[3] == "2022").expect("a row for 荫田镇 2022");
+    assert_eq!(yintian[5], "常宁市荫田镇人民政府");
+    assert_eq!(yintian[9], "18094800.00");
+    assert_eq!(yintian[4], "department_overall");
+    assert_eq!(yintian[6], "draft");
+    let bofang = rows.iter().find(|r| r[2] == "柏坊镇").unwrap();
+    assert_eq!(bofang[9], "5000.00");
+    assert_eq!(bofang[10], "", "a missing amount is an empty field");
+}
+
+#[tokio::test]
+async fn labels_zh_gives_chinese_headers() {
+    let app = spawn_app().await;
+    seed(&app).await;
+    let records = download(&app, "/api/v1/evaluations?region=4304&format=csv&labels=zh", None).await.csv();
+    assert_eq!(records[0].join(","), HEADER_ZH);
+    assert_eq!(records.len(), 4);
+}
+
+#[tokio::test]
+async fn accept_text_csv_asks_for_csv_and_format_json_overrides_it() {
+    let app = spawn_app().await;
+    seed(&app).await;
+    let records = download(&app, "/api/v1/evaluations?region=4305", Some("text/csv")).await.csv();
+    assert_eq!(records[0].join(","), HEADER);
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[1][2], "兴隆街道");
+
+    let json = download(&app, "/api/v1/evaluations?region=4305&format=json", Some("text/csv")).await;
+    assert_eq!(json.content_type, "application/json");
+    let body: Value = serde_json::from_slice(&json.body).unwrap();
+    assert_eq!(body["items"].as_array().unwrap().len(), 1);
+
+    let browser = download(&app, "/api/v1/evaluations", Some("text/html,*/*;q=0.8")).await;
+    assert_eq!(browser.content_type, "application/json");
+}
+
+#[tokio::test]
+async fn an_export_of_nothing_is_the_header_alone() {
+    let app = spawn_app().await;
+    seed(&app).await;
+    let records = download(&app, "/api/v1/evaluations?region=44&format=csv", None).await.csv();
+    assert_eq!(records.len(), 1);
+    assert_eq!(download(&app, "/api/v1/evaluations?region=44&format=ndjson", None).await.ndjson(), Vec::<Value>::new());
+}
+
+#[tokio::test]
+async fn ndjson_lines_are_the_json_list_items() {
+    let app = spawn_app().await;
+    seed(&app).await;
+    for query in ["sort=-expenditure_total,region_code", "region=4304&fiscal_year=2022"] {
+        let reply = download(&app, &format!("/api/v1/evaluations?{query}&format=ndjson"), None).await;
+        assert_eq!(reply.disposition, "attachment; filename=\"evaluations.ndjson\"");
+        assert_eq!(reply.ndjson(), json_items(&app, query).await, "{query}");
+    }
+    let lines =
+        download(&app, "/api/v1/evaluations?format=ndjson&q=%E8%8D%AB%E7%94%B0&fiscal_year=2022", None).await.ndjson();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["expenditure_total"], "18094800.00");
+}
+
+#[tokio::test]
+async fn xlsx_is_a_workbook_with_numbers_as_numbers() {
+    let app = spawn_app().await;
+    seed(&app).await;
+    let reply = download(&app, "/api/v1/evaluations?region=4304&format=xlsx&labels=zh", None).await;
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(reply.content_type, XLSX);
+    assert_eq!(reply.disposition, "attachment; filename=\"evaluations.xlsx\"");
+    let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(reply.body)).expect("an XLSX workbook");
+    assert_eq!(workbook.sheet_names(), ["evaluations"]);
+    let sheet = workbook.worksheet_range("evaluations").unwrap();
+    let rows: Vec<&[Data]> = sheet.rows().collect();
+    let header: Vec<String> = rows[0].iter().map(|c| c.to_string()).collect();
+    assert_eq!(header.join(","), HEADER_ZH);
+    assert_eq!(rows.len(), 4);
+    let yintian = rows[1..]
+        .iter()
+        .find(|r| r[2] == Data::String("荫田镇".into()) && r[3] == Data::Float(2022.0))
+        .expect("a row for 荫田镇 2022");
+    assert_eq!(yintian[9], Data::Float(18_094_800.0), "the expenditure is a number");
+    assert_eq!(yintian[1], Data::String("430482104".into()), "codes stay text");
+    assert!(matches!(yintian[0], Data::Float(id) if id >= 1.0));
+    let bofang = rows[1..].iter().find(|r| r[2] == Data::String("柏坊镇".into())).unwrap();
+    assert_eq!(bofang[10], Data::Empty, "a missing amount is an empty cell");
+}
+
+#[tokio::test]
+async fn exports_of_more_than_a_page_stream_every_record() {
+    let app = spawn_app().await;
+    // 1,050 units of one township, in one batch.
+    let records: Vec<Value> =
+        (0..1050).map(|i| minimal("430482104", 2022, &format!("常宁市荫田镇第{i:04}单位"))).collect();
+    let reply = app.post("/api/v1/evaluations/batch", &Value::Array(records)).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.json()["summary"]["created"], 1050);
+
+    let reply = download(&app, "/api/v1/evaluations?format=csv&sort=-unit", None).await;
+    assert_eq!(reply.transfer_encoding, "chunked", "streamed, its length unknown up front");
+    let rows = reply.csv();
+    assert_eq!(rows.len(), 1 + 1050);
+    let units: Vec<&str> = rows[1..].iter().map(|r| r[5].as_str()).collect();
+    assert_eq!(units.iter().collect::<HashSet<_>>().len(), 1050, "no record twice");
+    assert!(units.windows(2).all(|w| w[0] > w[1]), "in the asked order across pages");
+    assert_eq!(units[0], "常宁市荫田镇第1049单位");
+
+    // `limit` caps the total, across the page boundary.
+    let lines = download(&app, "/api/v1/evaluations?format=ndjson&limit=1010&sort=unit", None).await.ndjson();
+    assert_eq!(lines.len(), 1010);
+    assert_eq!(lines[1009]["unit"], "常宁市荫田镇第1009单位");
+    let capped = download(&app, "/api/v1/evaluations?format=xlsx&limit=1001", None).await;
+    let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(capped.body)).unwrap();
+    assert_eq!(workbook.worksheet_range("evaluations").unwrap().rows().count(), 1 + 1001);
+}
+
+#[tokio::test]
+async fn bad_export_parameters_are_400_naming_the_parameter() {
+    let app = spawn_app().await;
+    for (query, parameter) in [
+        ("format=pdf", "format"),
+        ("format=csv&labels=fr", "labels"),
+        ("labels=fr", "labels"),
+        ("format=csv&format=xlsx", "format"),
+        ("format=csv&cursor=abc", "cursor"),
+        ("format=ndjson&count=exact", "count"),
+        ("format=csv&limit=0", "limit"),
+        ("format=csv&limit=many", "limit"),
+    ] {
+        let reply = app.get(&format!("/api/v1/evaluations?{query}")).await;
+        reply.problem(400, "invalid_query");
+        assert_eq!(reply.error_fields(), [parameter], "{query}");
+    }
+    let reply =
+        app.request(reqwest::Method::GET, "/api/v1/evaluations?cursor=abc", None, &[("accept", "text/csv")]).await;
+    reply.problem(400, "invalid_query");
+    assert_eq!(reply.error_fields(), ["cursor"]);
+}
