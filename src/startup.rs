@@ -138,7 +138,7 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<
             .allowed_methods(["GET", "POST", "PUT", "DELETE", "OPTIONS"])
             .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT, header::IF_MATCH])
             .allowed_header("idempotency-key")
-            .expose_headers([header::ETAG, header::LOCATION, header::RETRY_AFTER])
+            .expose_headers([header::ETAG, header::LOCATION, header::RETRY_AFTER, header::CONTENT_DISPOSITION])
             .max_age(3600);
         for origin in &cors_origins {
             cors = cors.allowed_origin(origin);

@@ -18,7 +18,10 @@ use crate::{
         record::{EvaluationKind, Grade, Status},
     },
     error::ApiError,
-    routes::{invalid_parameter, QueryPairs},
+    routes::{
+        export::{self, Cell, CellKind, Column, Format, Table},
+        invalid_parameter, QueryPairs,
+    },
     startup::AppState,
 };
 
@@ -65,6 +68,10 @@ pub struct AggregateParams {
     limit: Option<i64>,
     /// Opaque cursor from the previous page's `next_cursor`
     cursor: Option<String>,
+    /// Output format: json (default), csv (UTF-8 with BOM), xlsx or ndjson; `Accept` works too. Exports hold every row (no paging)
+    format: Option<String>,
+    /// Column headers of csv/xlsx: `en` (default) or `zh` (中文)
+    labels: Option<String>,
 }
 
 /// A region in a row.
@@ -142,7 +149,12 @@ struct Plan {
     tag = "aggregates",
     params(AggregateParams),
     responses(
-        (status = 200, description = "The rows", body = AggregateResponse),
+        (status = 200, description = "The rows", content(
+            (AggregateResponse = "application/json"),
+            (String = "text/csv"),
+            (String = "application/x-ndjson"),
+            ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
         (status = 400, description = "Malformed or unknown parameter, measure or dimension", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "A combination that cannot be answered: compare without fiscal_year in group_by, share=parent without a region below province, or more rows than the cap", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -151,6 +163,8 @@ struct Plan {
 #[get("/aggregates")]
 pub async fn get_aggregates(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let query = QueryPairs::from_request(&req);
+    let format = export::negotiate(&req, &query)?;
+    let labels = export::labels(&query)?;
     let plan = plan(&query)?;
     let mut conn = state.pool.get().await?;
     estimate_rows(&mut conn, &plan).await?;
@@ -253,11 +267,108 @@ pub async fn get_aggregates(req: HttpRequest, state: web::Data<AppState>) -> Res
         output.extend(level_rows);
     }
 
+    if format.is_export() {
+        return export_rows(format, labels, &plan, output).await;
+    }
     let total = output.len();
     let page: Vec<AggregateRow> = output.into_iter().skip(plan.offset).take(plan.limit).collect();
     let next_cursor =
         (plan.offset + plan.limit < total).then(|| encode_cursor(&plan.normalised, plan.offset + plan.limit));
     Ok(HttpResponse::Ok().json(AggregateResponse { query: plan.normalised, records, rows: page, next_cursor }))
+}
+
+/// The rows as a table for csv, xlsx or ndjson: level, the dimensions (regions as code and
+/// name), the record count, then per measure its value and, when asked for, previous value,
+/// change, change in percent and share, and the rank.
+async fn export_rows(
+    format: Format,
+    labels: export::Labels,
+    plan: &Plan,
+    rows: Vec<AggregateRow>,
+) -> Result<HttpResponse, ApiError> {
+    let mut columns = vec![Column::new("level", "层级", CellKind::Text)];
+    for dimension in &plan.dimensions {
+        if dimension.code_len().is_some() {
+            columns.push(Column::new(
+                format!("{}_code", dimension.as_str()),
+                format!("{}代码", dimension.label_zh()),
+                CellKind::Text,
+            ));
+            columns.push(Column::new(
+                format!("{}_name", dimension.as_str()),
+                format!("{}名称", dimension.label_zh()),
+                CellKind::Text,
+            ));
+        } else {
+            let kind = if *dimension == Dimension::FiscalYear { CellKind::Integer } else { CellKind::Text };
+            columns.push(Column::new(dimension.as_str(), dimension.label_zh(), kind));
+        }
+    }
+    columns.push(Column::new("records", "记录数", CellKind::Integer));
+    let extras: Vec<(&str, &str, bool)> = [
+        ("previous", "上年", plan.compare),
+        ("change", "增减额", plan.compare),
+        ("change_pct", "增减率", plan.compare),
+        ("share", "占比", plan.share.is_some()),
+    ]
+    .into_iter()
+    .filter(|e| e.2)
+    .collect();
+    for spec in &plan.measures {
+        let label = format!("{}({})", spec.measure.label_zh, spec.aggregation.as_str());
+        columns.push(Column::new(spec.key(), label.clone(), CellKind::Decimal));
+        for (name, label_zh, _) in &extras {
+            columns.push(Column::new(
+                format!("{}.{name}", spec.key()),
+                format!("{label}{label_zh}"),
+                CellKind::Decimal,
+            ));
+        }
+    }
+    if plan.rank {
+        columns.push(Column::new("rank", "排名", CellKind::Integer));
+    }
+    let cells: Vec<Vec<Cell>> = rows
+        .into_iter()
+        .map(|row| {
+            let mut cells = vec![Cell::from(row.level.as_str())];
+            for dimension in &plan.dimensions {
+                let value = row.group.get(dimension.as_str());
+                if dimension.code_len().is_some() {
+                    cells.push(value.and_then(|v| v["code"].as_str()).map(Cell::from).unwrap_or(Cell::Null));
+                    cells.push(value.and_then(|v| v["name"].as_str()).map(Cell::from).unwrap_or(Cell::Null));
+                } else {
+                    cells.push(match value {
+                        Some(serde_json::Value::Number(n)) => n.as_i64().map(Cell::Integer).unwrap_or(Cell::Null),
+                        Some(serde_json::Value::String(text)) => Cell::from(text.as_str()),
+                        _ => Cell::Null,
+                    });
+                }
+            }
+            cells.push(Cell::Integer(row.records));
+            for spec in &plan.measures {
+                let key = spec.key();
+                cells.push(Cell::from(row.values.get(&key).copied().flatten()));
+                for (name, _, _) in &extras {
+                    let value = match *name {
+                        "previous" => {
+                            row.previous.as_ref().and_then(|p| p.as_ref()).and_then(|p| p.get(&key).copied().flatten())
+                        }
+                        "change" => row.change.as_ref().and_then(|c| c.get(&key).copied().flatten()),
+                        "change_pct" => row.change_pct.as_ref().and_then(|c| c.get(&key).copied().flatten()),
+                        _ => row.share.as_ref().and_then(|c| c.get(&key).copied().flatten()),
+                    };
+                    cells.push(Cell::from(value));
+                }
+            }
+            if plan.rank {
+                cells.push(Cell::from(row.rank));
+            }
+            cells
+        })
+        .collect();
+    let table = Table { columns, labels, file_stem: "aggregates" };
+    export::respond(format, table, futures_util::stream::iter([Ok(cells)])).await
 }
 
 /// A finished group: exact values rounded to each measure's scale.
@@ -515,6 +626,8 @@ fn plan(query: &QueryPairs) -> Result<Plan, ApiError> {
         "order",
         "limit",
         "cursor",
+        "format",
+        "labels",
     ])?;
     let measure_names = query.all("measures");
     if measure_names.is_empty() {

@@ -279,3 +279,37 @@ async fn bad_aggregate_queries_name_the_parameter() {
         assert_eq!(reply.error_fields(), [parameter], "{query}");
     }
 }
+
+#[tokio::test]
+async fn aggregates_export_as_csv_and_ndjson_with_every_row() {
+    let app = spawn_app().await;
+    seed(&app).await;
+    let query = "measures=expenditure.total&group_by=county,fiscal_year&compare=previous_year&rollup=true&limit=1";
+    let csv = app.get(&format!("/api/v1/aggregates?{query}&format=csv&labels=zh")).await;
+    assert_eq!(csv.status, 200, "{}", csv.text);
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    assert!(csv.text.starts_with('\u{feff}'), "UTF-8 BOM first");
+    let lines: Vec<&str> = csv.text.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(
+        lines[0],
+        "层级,县(市、区)代码,县(市、区)名称,年度,记录数,支出总计(sum),支出总计(sum)上年,支出总计(sum)增减额,支出总计(sum)增减率"
+    );
+    let json = aggregate(&app, &query.replace("&limit=1", "&limit=1000")).await;
+    assert_eq!(lines.len() - 1, json["rows"].as_array().unwrap().len(), "an export holds every row, not one page");
+    let changning = lines.iter().find(|l| l.starts_with("detail,430482,常宁市,2022,")).unwrap();
+    let expected: Decimal = DATA.iter().filter(|d| d.0.starts_with("430482") && d.1 == 2022).map(|d| dec(d.2)).sum();
+    assert!(changning.contains(&format!(",{},", scaled(expected, 2))), "{changning}");
+
+    let ndjson = app
+        .request(
+            reqwest::Method::GET,
+            &format!("/api/v1/aggregates?{query}"),
+            None,
+            &[("accept", "application/x-ndjson")],
+        )
+        .await;
+    assert_eq!(ndjson.header("content-type"), Some("application/x-ndjson"));
+    let first: Value = serde_json::from_str(ndjson.text.lines().next().unwrap()).unwrap();
+    assert_eq!(first["level"], "detail");
+    assert!(first["expenditure.total:sum"].is_string(), "{first}");
+}

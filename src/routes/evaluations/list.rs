@@ -8,11 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     db::evaluation_list::{self, EvaluationSummaryRow, ListFilter, Sort, SortKey, SortValue},
-    domain::{
-        record::{EvaluationKind, Grade, Status},
-        region_code::RegionCode,
-        validation::FISCAL_YEARS,
-    },
+    domain::record::{EvaluationKind, Grade, Status},
     error::ApiError,
     routes::{
         export::{self, Cell, CellKind, Column, Format, Labels, Rows, Table},
@@ -220,26 +216,7 @@ pub async fn list_evaluations(req: HttpRequest, state: web::Data<AppState>) -> R
     ])?;
     let format = export::negotiate(&req, &query)?;
     let labels = export::labels(&query)?;
-    let filter = ListFilter {
-        fiscal_years: query.one("fiscal_year")?.map(parse_years).transpose()?,
-        region_prefixes: query
-            .all("region")
-            .iter()
-            .map(|code| {
-                RegionCode::parse(code)
-                    .map(|c| c.to_string())
-                    .map_err(|e| ApiError::invalid_query("region", e.to_string()))
-            })
-            .collect::<Result<_, _>>()?,
-        statuses: enum_values::<Status>(&query, "status")?,
-        kinds: enum_values::<EvaluationKind>(&query, "kind")?,
-        grades: enum_values::<Grade>(&query, "grade")?,
-        unit_contains: match query.one("q")? {
-            Some(q) if q.contains('\0') => return Err(ApiError::invalid_query("q", "must not contain NUL characters")),
-            Some(q) if !q.is_empty() => Some(q.to_owned()),
-            _ => None,
-        },
-    };
+    let filter = crate::routes::filters::parse_filter(&query)?;
     let sort_text = query.one("sort")?.unwrap_or("id").to_owned();
     let sort = parse_sort(&sort_text)?;
     if format.is_export() {
@@ -374,43 +351,6 @@ fn plain<T: Serialize>(value: &T) -> Cell {
     Cell::Text(serde_plain::to_string(value).expect("a unit variant serialises as plain text"))
 }
 
-/// `2022` or `2019..2024`.
-fn parse_years(text: &str) -> Result<(i16, i16), ApiError> {
-    let bad = || {
-        ApiError::invalid_query(
-            "fiscal_year",
-            "must be a year (2022) or an inclusive range (2019..2024) within 1990–2100",
-        )
-    };
-    let year = |t: &str| t.trim().parse::<i32>().ok().filter(|y| FISCAL_YEARS.contains(y)).map(|y| y as i16);
-    let (from, to) = match text.split_once("..") {
-        Some((from, to)) => (year(from).ok_or_else(bad)?, year(to).ok_or_else(bad)?),
-        None => {
-            let y = year(text).ok_or_else(bad)?;
-            (y, y)
-        }
-    };
-    if from > to {
-        return Err(bad());
-    }
-    Ok((from, to))
-}
-
-fn enum_values<T: serde::de::DeserializeOwned + Serialize>(
-    query: &QueryPairs,
-    name: &str,
-) -> Result<Vec<String>, ApiError> {
-    query
-        .all(name)
-        .into_iter()
-        .map(|value| {
-            serde_plain::from_str::<T>(&value)
-                .map(|_| value.clone())
-                .map_err(|_| ApiError::invalid_query(name, format!("`{value}` is not a known value")))
-        })
-        .collect()
-}
-
 fn parse_sort(text: &str) -> Result<Vec<Sort>, ApiError> {
     let mut sort = Vec::new();
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -451,15 +391,6 @@ fn decode_cursor(text: &str, sort_text: &str, order: &[Sort]) -> Result<Vec<Sort
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_years_and_ranges() {
-        assert_eq!(parse_years("2022").unwrap(), (2022, 2022));
-        assert_eq!(parse_years("2019..2024").unwrap(), (2019, 2024));
-        for bad in ["2024..2019", "22", "2019..", "1989", "x"] {
-            assert!(parse_years(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn parses_sort_keys_with_direction() {
