@@ -145,10 +145,11 @@ impl MeasureSpec {
         format!("{}:{}", self.measure.name, self.aggregation.as_str())
     }
 
-    /// Fraction digits of its values: rates and shares 4, everything else 2 (counts 0).
+    /// Fraction digits of its values: rates and shares 4, counts and head counts 0, else 2.
     pub fn scale(&self) -> u32 {
         match (self.aggregation, &self.measure.source) {
             (Aggregation::Count, _) => 0,
+            (Aggregation::Sum | Aggregation::Min | Aggregation::Max, _) if self.measure.unit == "人" => 0,
             (Aggregation::Ratio, _) if self.measure.unit == "比率" => 4,
             (_, Source::IndicatorCompletion(_)) => 4,
             _ => 2,
@@ -331,6 +332,8 @@ mod tests {
         let ratio = parse_measure("execution_rate").unwrap();
         assert_eq!((ratio.key(), ratio.scale()), ("execution_rate:ratio".to_owned(), 4));
         assert_eq!(parse_measure("three_public.per_staff").unwrap().scale(), 2);
+        assert_eq!(parse_measure("staff").unwrap().scale(), 0);
+        assert_eq!(parse_measure("staff:avg").unwrap().scale(), 2);
         assert!(parse_measure("execution_rate:avg").unwrap_err().contains("ratio"));
         assert!(parse_measure("nope").unwrap_err().contains("unknown measure"));
         assert!(parse_measure("expenditure.total:mode").unwrap_err().contains("unknown aggregation"));
