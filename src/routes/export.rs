@@ -414,11 +414,13 @@ fn csv_field(cell: &Cell) -> Cow<'_, [u8]> {
 }
 
 /// Collects the rows into one worksheet (bold, frozen header row; numbers as numbers) and
-/// returns the workbook's bytes.
+/// returns the workbook's bytes. The sheet is in constant-memory mode: rows go to a temporary
+/// file as they are written, so memory stays flat up to the row cap.
 async fn xlsx(table: &Table, rows: &mut RowStream) -> Result<Vec<u8>, ApiError> {
-    use rust_xlsxwriter::{Format as CellFormat, Worksheet};
+    use rust_xlsxwriter::Format as CellFormat;
 
-    let mut sheet = Worksheet::new();
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet_with_constant_memory().map_err(internal)?;
     sheet.set_name(table.file_stem).map_err(internal)?;
     let bold = CellFormat::new().set_bold();
     for (col, header) in table.headers().enumerate() {
@@ -458,14 +460,10 @@ async fn xlsx(table: &Table, rows: &mut RowStream) -> Result<Vec<u8>, ApiError> 
             }
         }
     }
-    web::block(move || {
-        let mut workbook = rust_xlsxwriter::Workbook::new();
-        workbook.push_worksheet(sheet);
-        workbook.save_to_buffer()
-    })
-    .await
-    .map_err(|e| ApiError::Internal(anyhow::anyhow!("building the workbook: {e}")))?
-    .map_err(internal)
+    web::block(move || workbook.save_to_buffer())
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("building the workbook: {e}")))?
+        .map_err(internal)
 }
 
 /// Excel keeps at most 32,767 characters in a cell.
