@@ -4,6 +4,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::region_code::RegionLevel;
+
 /// How a measure is aggregated over records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -279,11 +281,16 @@ impl Dimension {
 
     /// Digits of the region code at this level, for the region dimensions.
     pub fn code_len(self) -> Option<usize> {
+        self.region_level().map(RegionLevel::code_len)
+    }
+
+    /// The division level of a region dimension.
+    pub fn region_level(self) -> Option<RegionLevel> {
         match self {
-            Self::Province => Some(2),
-            Self::Prefecture => Some(4),
-            Self::County => Some(6),
-            Self::Township => Some(9),
+            Self::Province => Some(RegionLevel::Province),
+            Self::Prefecture => Some(RegionLevel::Prefecture),
+            Self::County => Some(RegionLevel::County),
+            Self::Township => Some(RegionLevel::Township),
             _ => None,
         }
     }

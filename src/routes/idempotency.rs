@@ -56,6 +56,17 @@ impl Idempotency {
         }
     }
 
+    /// The first response to the request's key, if it has one and was answered before.
+    pub async fn replay_any(
+        key: Option<&Self>,
+        conn: &mut diesel_async::AsyncPgConnection,
+    ) -> Result<Option<HttpResponse>, ApiError> {
+        match key {
+            Some(key) => key.replay(conn).await,
+            None => Ok(None),
+        }
+    }
+
     /// A response to store for this key.
     pub fn stored(&self, status: StatusCode, headers: &[(&str, String)], body: Vec<u8>) -> StoredResponse {
         StoredResponse {

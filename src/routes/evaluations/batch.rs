@@ -119,10 +119,8 @@ pub async fn batch_evaluations(
     let atomic = flag(&query, "atomic")?;
     let idempotency = Idempotency::from_request(&req, &body.bytes)?;
     let mut conn = state.pool.get().await?;
-    if let Some(key) = &idempotency {
-        if let Some(replay) = key.replay(&mut conn).await? {
-            return Ok(replay);
-        }
+    if let Some(replay) = Idempotency::replay_any(idempotency.as_ref(), &mut conn).await? {
+        return Ok(replay);
     }
     let parsed = split(&body)?;
     let total = parsed.len();

@@ -1,9 +1,9 @@
 //! `POST /api/v1/evaluations`
 use actix_web::{http::StatusCode, post, web, HttpRequest, HttpResponse};
 
-use super::{check_record, derived, resolve_race, validated, EvaluationView, Rendered};
+use super::{check_record, validated, write_record, EvaluationView};
 use crate::{
-    db::evaluations::{self, IdempotentWrite, StoredEvaluation, WriteContext},
+    db::evaluations,
     domain::record::EvaluationInput,
     error::ApiError,
     routes::{idempotency::Idempotency, Actor, JsonBody},
@@ -39,29 +39,23 @@ pub async fn create_evaluation(
 ) -> Result<HttpResponse, ApiError> {
     let idempotency = Idempotency::from_request(&req, &body.1)?;
     let mut conn = state.pool.get().await?;
-    if let Some(key) = &idempotency {
-        if let Some(replay) = key.replay(&mut conn).await? {
-            return Ok(replay);
-        }
+    if let Some(replay) = Idempotency::replay_any(idempotency.as_ref(), &mut conn).await? {
+        return Ok(replay);
     }
     let valid = validated(body.0)?;
     let (findings, assessment) = check_record(&mut conn, &valid.record).await?;
-    let render = |stored: &StoredEvaluation| {
-        Rendered::record(StatusCode::CREATED, &EvaluationView::new(stored.clone(), Some(findings.clone())))
-    };
-    let respond =
-        |stored: &StoredEvaluation| render(stored).stored(idempotency.as_ref().expect("only called with a key"));
-    let context = WriteContext {
-        actor: &actor.name,
-        derived: derived(&findings, &assessment),
-        idempotency: idempotency.as_ref().map(|key| IdempotentWrite { key: key.key_ref(), respond: &respond }),
-    };
-    let result = evaluations::insert(&mut conn, &valid, &context).await;
-    match resolve_race(&mut conn, idempotency.as_ref(), result).await? {
-        Ok(stored) => {
-            tracing::info!(evaluation_id = stored.meta.id, region_code = %valid.region_code, actor = %actor.name, "evaluation created");
-            Ok(render(&stored).into_response())
-        }
-        Err(replay) => Ok(replay),
+    let (response, created) = write_record(
+        &mut conn,
+        StatusCode::CREATED,
+        idempotency.as_ref(),
+        &actor.name,
+        findings,
+        &assessment,
+        async |conn, context| evaluations::insert(conn, &valid, context).await,
+    )
+    .await?;
+    if let Some(meta) = created {
+        tracing::info!(evaluation_id = meta.id, region_code = %valid.region_code, actor = %actor.name, "evaluation created");
     }
+    Ok(response)
 }

@@ -19,7 +19,9 @@ use crate::db::idempotency::StoredResponse;
 use crate::{
     db::{
         self,
-        evaluations::{Derived, StoredEvaluation, TransitionRow, WriteError},
+        evaluations::{
+            Derived, EvaluationMeta, IdempotentWrite, StoredEvaluation, TransitionRow, WriteContext, WriteError,
+        },
     },
     domain::{
         record::{EvaluationInput, Grade, Status},
@@ -207,17 +209,43 @@ pub fn record_response(mut builder: actix_web::HttpResponseBuilder, view: &Evalu
     builder.json(view)
 }
 
-/// Runs a write that may store an idempotent response; when a concurrent request with the same
-/// key won the race (or its effect makes this one fail), that request's response is replayed.
-pub async fn resolve_race<T>(
+/// Runs a write whose answer is the stored record with the findings of this write. With an
+/// Idempotency-Key the answer is stored in the write's own transaction; when a concurrent
+/// request with the same key won the race (or its effect makes this write fail), that request's
+/// answer is replayed instead. The answer is rendered once. Returns it, with the stored record
+/// unless the answer is a replay.
+pub async fn write_record(
     conn: &mut diesel_async::AsyncPgConnection,
+    status: actix_web::http::StatusCode,
     idempotency: Option<&Idempotency>,
-    result: Result<T, WriteError>,
-) -> Result<Result<T, HttpResponse>, ApiError> {
-    match (result, idempotency) {
-        (Ok(value), _) => Ok(Ok(value)),
+    actor: &str,
+    findings: Vec<Finding>,
+    assessment: &Assessment,
+    write: impl AsyncFnOnce(&mut diesel_async::AsyncPgConnection, &WriteContext<'_>) -> Result<StoredEvaluation, WriteError>,
+) -> Result<(HttpResponse, Option<EvaluationMeta>), ApiError> {
+    let render = |stored: &StoredEvaluation| {
+        Rendered::record(status, &EvaluationView::new(stored.clone(), Some(findings.clone())))
+    };
+    // The answer rendered inside the transaction, kept for the response.
+    let rendered: std::sync::Mutex<Option<Rendered>> = std::sync::Mutex::new(None);
+    let respond = |stored: &StoredEvaluation| {
+        let answer = render(stored);
+        let kept = answer.stored(idempotency.expect("only called with a key"));
+        *rendered.lock().expect("not poisoned") = Some(answer);
+        kept
+    };
+    let context = WriteContext {
+        actor,
+        derived: derived(&findings, assessment),
+        idempotency: idempotency.map(|key| IdempotentWrite { key: key.key_ref(), respond: &respond }),
+    };
+    match (write(conn, &context).await, idempotency) {
+        (Ok(stored), _) => {
+            let answer = rendered.lock().expect("not poisoned").take().unwrap_or_else(|| render(&stored));
+            Ok((answer.into_response(), Some(stored.meta)))
+        }
         (Err(error), Some(key)) => match key.replay(conn).await? {
-            Some(replay) => Ok(Err(replay)),
+            Some(replay) => Ok((replay, None)),
             None => Err(error.into()),
         },
         (Err(error), None) => Err(error.into()),

@@ -3,9 +3,9 @@ use actix_web::{http::StatusCode, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{check_record, derived, etag, if_match, not_found, parse_id, resolve_race, EvaluationView, Rendered};
+use super::{check_record, etag, if_match, not_found, parse_id, write_record, EvaluationView};
 use crate::{
-    db::evaluations::{self, IdempotentWrite, StoredEvaluation, WriteContext},
+    db::evaluations,
     domain::{
         record::Status,
         rules::{has_errors, Severity},
@@ -65,10 +65,8 @@ pub async fn transition_evaluation(
     let id = parse_id(&path)?;
     let idempotency = Idempotency::from_request(&req, &body.1)?;
     let mut conn = state.pool.get().await?;
-    if let Some(key) = &idempotency {
-        if let Some(replay) = key.replay(&mut conn).await? {
-            return Ok(replay);
-        }
+    if let Some(replay) = Idempotency::replay_any(idempotency.as_ref(), &mut conn).await? {
+        return Ok(replay);
     }
     let expected = if_match(&req)?;
     let request = body.0;
@@ -91,22 +89,18 @@ pub async fn transition_evaluation(
         findings.sort_by_key(|f| f.severity != Severity::Error);
         return Err(ApiError::SubmissionBlocked(findings));
     }
-    let render = |stored: &StoredEvaluation| {
-        Rendered::record(StatusCode::OK, &EvaluationView::new(stored.clone(), Some(findings.clone())))
-    };
-    let respond =
-        |stored: &StoredEvaluation| render(stored).stored(idempotency.as_ref().expect("only called with a key"));
-    let context = WriteContext {
-        actor: &actor.name,
-        derived: derived(&findings, &assessment),
-        idempotency: idempotency.as_ref().map(|key| IdempotentWrite { key: key.key_ref(), respond: &respond }),
-    };
-    let result = evaluations::transition(&mut conn, &stored, request.action, to_status, comment, &context).await;
-    match resolve_race(&mut conn, idempotency.as_ref(), result).await? {
-        Ok(after) => {
-            tracing::info!(evaluation_id = id, action = request.action.as_str(), actor = %actor.name, revision = after.meta.revision, "evaluation transition");
-            Ok(render(&after).into_response())
-        }
-        Err(replay) => Ok(replay),
+    let (response, after) = write_record(
+        &mut conn,
+        StatusCode::OK,
+        idempotency.as_ref(),
+        &actor.name,
+        findings,
+        &assessment,
+        async |conn, context| evaluations::transition(conn, &stored, request.action, to_status, comment, context).await,
+    )
+    .await?;
+    if let Some(meta) = after {
+        tracing::info!(evaluation_id = id, action = request.action.as_str(), actor = %actor.name, revision = meta.revision, "evaluation transition");
     }
+    Ok(response)
 }
