@@ -29,10 +29,21 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// `PERFEVAL_DB_WAIT_MS`: how long a request waits for a pooled connection (503 after).
     pub db_wait_ms: u64,
+    /// `PERFEVAL_STATEMENT_TIMEOUT_MS`: the longest a database statement may run (503 after).
+    pub statement_timeout_ms: u64,
+    /// `PERFEVAL_RATE_LIMIT`: requests per second per token (per address without one), with
+    /// bursts of as many; 0 turns the limit off (429 above it).
+    pub rate_limit: u32,
 }
 
 /// The documented request body limit: 32 MiB, enough for a batch of 10,000 records.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+/// The documented statement timeout: 30 s, far above any single statement of a 10,000-record batch.
+pub const DEFAULT_STATEMENT_TIMEOUT_MS: u64 = 30_000;
+
+/// The documented request rate per token: 100 requests a second, bursts of 100.
+pub const DEFAULT_RATE_LIMIT: u32 = 100;
 
 impl Settings {
     /// Reads the process environment, after loading `.env` from the working folder if present.
@@ -72,6 +83,12 @@ impl Settings {
                 DEFAULT_MAX_BODY_BYTES,
             )?,
             db_wait_ms: parse_or(get("PERFEVAL_DB_WAIT_MS"), "PERFEVAL_DB_WAIT_MS", 5_000)?,
+            statement_timeout_ms: parse_or(
+                get("PERFEVAL_STATEMENT_TIMEOUT_MS"),
+                "PERFEVAL_STATEMENT_TIMEOUT_MS",
+                DEFAULT_STATEMENT_TIMEOUT_MS,
+            )?,
+            rate_limit: parse_or(get("PERFEVAL_RATE_LIMIT"), "PERFEVAL_RATE_LIMIT", DEFAULT_RATE_LIMIT)?,
         })
     }
 
@@ -107,6 +124,8 @@ mod tests {
         assert!(s.db_pool_size >= 2);
         assert!(s.cors_origins.is_empty());
         assert_eq!(s.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
+        assert_eq!(s.statement_timeout_ms, DEFAULT_STATEMENT_TIMEOUT_MS);
+        assert_eq!(s.rate_limit, DEFAULT_RATE_LIMIT);
     }
 
     #[test]

@@ -96,6 +96,11 @@ async fn upsert_all(
 ) -> anyhow::Result<()> {
     db::migrate(database_url).await?;
     let mut conn = db::connect(database_url).await?;
+    // The command line acts as an administrator, under the command's name.
+    let actor = crate::auth::Actor {
+        name: actor.to_owned(),
+        principal: crate::domain::access::Principal { role: crate::domain::access::Role::Admin, scope: None },
+    };
     let total = parsed.len();
     let started = Instant::now();
     let mut sum = BatchSummary::default();
@@ -108,7 +113,7 @@ async fn upsert_all(
         }
         done += chunk.len();
         let result =
-            upsert(&mut conn, chunk, BatchOptions::default(), actor).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            upsert(&mut conn, chunk, BatchOptions::default(), &actor).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         for item in result.items.iter().filter(|i| !i.errors.is_empty()).take(3) {
             eprintln!("record {}: {:?}", item.index, item.errors);
         }

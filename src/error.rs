@@ -21,6 +21,8 @@ pub enum ErrorCode {
     ValidationFailed,
     /// The bearer token is malformed, unknown or revoked.
     Unauthorized,
+    /// The caller's role or region does not allow this action.
+    Forbidden,
     /// No such resource, or not visible to the caller.
     NotFound,
     /// The method is not allowed on this path.
@@ -41,8 +43,13 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// The body's media type is not accepted.
     UnsupportedMediaType,
+    /// The caller's token (or address, without a token) sent more requests than its rate allows;
+    /// retry after `Retry-After` seconds.
+    TooManyRequests,
     /// The database is unreachable or busy; retry after `Retry-After` seconds.
     ServiceUnavailable,
+    /// A query ran longer than the statement timeout; retry after `Retry-After` seconds or narrow it.
+    QueryTimeout,
     /// An unexpected fault; the log has the details.
     Internal,
 }
@@ -56,6 +63,7 @@ impl ErrorCode {
             Self::InvalidPath => "invalid_path",
             Self::ValidationFailed => "validation_failed",
             Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::DuplicateRecord => "duplicate_record",
@@ -66,7 +74,9 @@ impl ErrorCode {
             Self::BatchRejected => "batch_rejected",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::TooManyRequests => "too_many_requests",
             Self::ServiceUnavailable => "service_unavailable",
+            Self::QueryTimeout => "query_timeout",
             Self::Internal => "internal",
         }
     }
@@ -112,6 +122,8 @@ pub enum ApiError {
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
     MethodNotAllowed(String),
@@ -131,8 +143,12 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("{0}")]
     UnsupportedMediaType(String),
+    #[error("too many requests")]
+    TooManyRequests { retry_after: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    #[error("statement timeout: {0}")]
+    QueryTimeout(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -175,6 +191,7 @@ impl ApiError {
             Self::BadRequest { code, .. } => *code,
             Self::Validation(_) => ErrorCode::ValidationFailed,
             Self::Unauthorized(_) => ErrorCode::Unauthorized,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
             Self::DuplicateRecord { .. } => ErrorCode::DuplicateRecord,
@@ -185,7 +202,9 @@ impl ApiError {
             Self::BatchRejected { .. } => ErrorCode::BatchRejected,
             Self::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
             Self::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
+            Self::TooManyRequests { .. } => ErrorCode::TooManyRequests,
             Self::Unavailable(_) => ErrorCode::ServiceUnavailable,
+            Self::QueryTimeout(_) => ErrorCode::QueryTimeout,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -198,6 +217,7 @@ impl ApiError {
             ErrorCode::InvalidPath => "Invalid path parameter",
             ErrorCode::ValidationFailed => "Validation failed",
             ErrorCode::Unauthorized => "Unauthorized",
+            ErrorCode::Forbidden => "Forbidden",
             ErrorCode::NotFound => "Not found",
             ErrorCode::MethodNotAllowed => "Method not allowed",
             ErrorCode::DuplicateRecord => "Duplicate record",
@@ -208,7 +228,9 @@ impl ApiError {
             ErrorCode::BatchRejected => "Batch rejected",
             ErrorCode::PayloadTooLarge => "Payload too large",
             ErrorCode::UnsupportedMediaType => "Unsupported media type",
+            ErrorCode::TooManyRequests => "Too many requests",
             ErrorCode::ServiceUnavailable => "Service unavailable",
+            ErrorCode::QueryTimeout => "Query timeout",
             ErrorCode::Internal => "Internal server error",
         }
     }
@@ -232,7 +254,13 @@ impl ApiError {
                 format!("{errors} error finding(s) block submission; fix them and submit again")
             }
             Self::PayloadTooLarge { limit } => format!("the request body exceeds the limit of {limit} bytes"),
+            Self::TooManyRequests { retry_after } => {
+                format!("this token's request rate is exhausted; retry in {retry_after} s")
+            }
             Self::Unavailable(_) => "the database is unavailable or busy; retry later".to_owned(),
+            Self::QueryTimeout(_) => {
+                "the query ran longer than the statement timeout; retry later or narrow the request".to_owned()
+            }
             Self::Internal(_) => "an unexpected error occurred; it has been logged".to_owned(),
             other => other.to_string(),
         };
@@ -277,6 +305,7 @@ impl ResponseError for ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::DuplicateRecord { .. } | Self::InvalidState(_) => StatusCode::CONFLICT,
@@ -284,7 +313,8 @@ impl ResponseError for ApiError {
             Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) | Self::QueryTimeout(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -293,12 +323,19 @@ impl ResponseError for ApiError {
         match self {
             Self::Internal(cause) => tracing::error!(error = ?cause, "request failed"),
             Self::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
+            Self::QueryTimeout(cause) => tracing::warn!(error = %cause, "statement timeout"),
             _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());
         response.content_type("application/problem+json");
-        if matches!(self, Self::Unavailable(_)) {
-            response.insert_header(("Retry-After", RETRY_AFTER_SECONDS.to_string()));
+        match self {
+            Self::Unavailable(_) | Self::QueryTimeout(_) => {
+                response.insert_header(("Retry-After", RETRY_AFTER_SECONDS.to_string()));
+            }
+            Self::TooManyRequests { retry_after } => {
+                response.insert_header(("Retry-After", retry_after.to_string()));
+            }
+            _ => {}
         }
         if matches!(self, Self::Unauthorized(_)) {
             response.insert_header(("WWW-Authenticate", "Bearer"));
@@ -324,7 +361,14 @@ impl From<diesel::result::Error> for ApiError {
             ) => Self::Unavailable(info.message().to_owned()),
             // 57014 query_canceled (statement timeout) and connection failures surface as Unknown.
             Error::DatabaseError(DatabaseErrorKind::Unknown, ref info)
-                if info.message().contains("statement timeout") || info.message().contains("connection") =>
+                if info.message().contains("statement timeout") =>
+            {
+                Self::QueryTimeout(info.message().to_owned())
+            }
+            Error::DatabaseError(DatabaseErrorKind::Unknown, ref info)
+                if info.message().contains("connection")
+                    || info.message().contains("terminating")
+                    || info.message().contains("shutting down") =>
             {
                 Self::Unavailable(info.message().to_owned())
             }

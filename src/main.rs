@@ -127,34 +127,21 @@ async fn token(database_url: &str, command: TokenCommand) -> anyhow::Result<()> 
     let mut conn = db::connect(database_url).await?;
     match command {
         TokenCommand::Create { role, region, name } => {
-            if !["submitter", "reviewer", "admin"].contains(&role.as_str()) {
-                anyhow::bail!("--role must be submitter, reviewer or admin");
-            }
-            let region = match region {
-                Some(code) => Some(
-                    perfeval::domain::region_code::RegionCode::parse(&code)
-                        .map_err(|e| anyhow::anyhow!("--region: {e}"))?
-                        .to_string(),
-                ),
-                None if role == "admin" => None,
-                None => anyhow::bail!("--region is required for a {role}"),
-            };
-            if role == "submitter" && region.as_ref().is_some_and(|r| r.len() != 9) {
-                anyhow::bail!("a submitter's --region is a township (9 digits)");
-            }
-            if let Some(code) = &region {
-                if db::regions::find(&mut conn, code).await?.is_none() {
-                    anyhow::bail!("--region {code} is not in the division table");
+            let (token, holder) = match db::tokens::issue(&mut conn, &name, &role, region.as_deref()).await {
+                Ok(issued) => issued,
+                Err(db::tokens::IssueError::Invalid(field, why)) => anyhow::bail!("--{field}: {why}"),
+                Err(db::tokens::IssueError::NameTaken) => {
+                    anyhow::bail!("a token named `{name}` exists (names are unique)")
                 }
-            }
-            let token = db::tokens::generate()?;
-            db::tokens::create(&mut conn, &name, &role, region.as_deref(), &token)
-                .await
-                .with_context(|| format!("creating token `{name}` (names are unique)"))?;
+                Err(db::tokens::IssueError::Random(e)) => return Err(e).context("reading /dev/urandom"),
+                Err(db::tokens::IssueError::Database(e)) => return Err(e).context("storing the token"),
+            };
             println!("{token}");
             eprintln!(
-                "token `{name}` ({role}{}) created; it is shown only this once",
-                region.map(|r| format!(", region {r}")).unwrap_or_default()
+                "token `{}` ({}{}) created; it is shown only this once",
+                holder.name,
+                holder.role,
+                holder.region_code.map(|r| format!(", region {r}")).unwrap_or_default()
             );
         }
         TokenCommand::List => {

@@ -21,10 +21,11 @@ use utoipa::{
         (name = "evaluations", description = "绩效评价记录 (evaluation records)"),
         (name = "regions", description = "行政区划 (the 2023 division hierarchy)"),
         (name = "aggregates", description = "汇总分析 (aggregates across townships, counties, prefectures and years)"),
+        (name = "tokens", description = "API tokens (admin)"),
         (name = "health", description = "Probes"),
     ),
     components(schemas(crate::error::Problem, crate::error::ErrorCode, crate::error::FieldError)),
-    modifiers(&BearerTokens)
+    modifiers(&BearerTokens, &CommonResponses)
 )]
 pub struct ApiDoc;
 
@@ -45,5 +46,69 @@ impl Modify for BearerTokens {
         );
         openapi.security =
             Some(vec![SecurityRequirement::default(), SecurityRequirement::new("bearer_token", Vec::<String>::new())]);
+    }
+}
+
+/// The answers any `/api/v1` operation can give besides its own: a bad token (401), an
+/// exhausted request rate (429), an unavailable database or a statement timeout (503); and for
+/// operations that need a role, 403. Documented once here so no operation can miss them.
+struct CommonResponses;
+
+/// Operations that answer 403 when the caller's role or region does not allow them.
+const ROLE_GATED: [&str; 9] = [
+    "create_evaluation",
+    "replace_evaluation",
+    "delete_evaluation",
+    "transition_evaluation",
+    "list_revisions",
+    "get_revision",
+    "list_tokens",
+    "create_token",
+    "revoke_token",
+];
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{header::HeaderBuilder, ContentBuilder, ObjectBuilder, Ref, ResponseBuilder, Type};
+        let problem = |description: &str, retry_after: bool| {
+            let mut response = ResponseBuilder::new().description(description).content(
+                "application/problem+json",
+                ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+            );
+            if retry_after {
+                response = response.header(
+                    "Retry-After",
+                    HeaderBuilder::new()
+                        .schema(ObjectBuilder::new().schema_type(Type::Integer))
+                        .description(Some("Seconds to wait before retrying"))
+                        .build(),
+                );
+            }
+            response.build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if !path.starts_with("/api/v1/") {
+                continue;
+            }
+            for operation in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete].into_iter().flatten() {
+                let responses = &mut operation.responses.responses;
+                let mut add = |status: &str, response| {
+                    responses.insert(status.to_owned(), utoipa::openapi::RefOr::T(response));
+                };
+                add("401", problem("The bearer token is malformed, unknown or revoked, or this needs one", false));
+                add("429", problem("This token's (or, without one, this address's) request rate is spent", true));
+                add(
+                    "503",
+                    problem(
+                        "The database is unreachable, no pooled connection came free in time, or a statement \
+                         ran past the statement timeout",
+                        true,
+                    ),
+                );
+                if operation.operation_id.as_deref().is_some_and(|id| ROLE_GATED.contains(&id)) {
+                    add("403", problem("The token's role or region does not allow this", false));
+                }
+            }
+        }
     }
 }

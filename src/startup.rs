@@ -5,7 +5,7 @@ use actix_cors::Cors;
 use actix_web::{
     dev::Server,
     http::header,
-    middleware::{Compress, Condition, DefaultHeaders},
+    middleware::{from_fn, Compress, Condition, DefaultHeaders},
     web, App, HttpRequest, HttpServer,
 };
 use anyhow::Context;
@@ -15,6 +15,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
+    auth,
     config::Settings,
     db::{self, private_pg::PrivatePostgres, Pool},
     error::ApiError,
@@ -30,12 +31,17 @@ pub struct AppState {
     pub expected_migration: String,
     /// The OpenAPI document, serialised once.
     pub openapi_json: web::Bytes,
+    /// Recently resolved bearer tokens.
+    pub token_cache: auth::TokenCache,
+    /// Each caller's request allowance.
+    pub rate_limiter: auth::RateLimiter,
 }
 
 /// The service, bound and ready to run.
 pub struct Application {
     server: Server,
     port: u16,
+    database_url: String,
     private_postgres: Option<PrivatePostgres>,
 }
 
@@ -45,7 +51,7 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let (database_url, private_postgres) = resolve_database(&settings).await?;
         match Self::build_on(settings, &database_url).await {
-            Ok((server, port)) => Ok(Self { server, port, private_postgres }),
+            Ok((server, port)) => Ok(Self { server, port, database_url, private_postgres }),
             Err(error) => {
                 if let Some(postgres) = private_postgres {
                     tokio::task::spawn_blocking(move || postgres.stop()).await?;
@@ -57,22 +63,34 @@ impl Application {
 
     async fn build_on(settings: Settings, database_url: &str) -> anyhow::Result<(Server, u16)> {
         db::migrate(database_url).await?;
-        let pool = db::build_pool(database_url, settings.db_pool_size, Duration::from_millis(settings.db_wait_ms))?;
+        let pool = db::build_pool(
+            database_url,
+            settings.db_pool_size,
+            Duration::from_millis(settings.db_wait_ms),
+            Duration::from_millis(settings.statement_timeout_ms),
+        )?;
         let listener =
             TcpListener::bind(settings.listen_addr()?).with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
         tracing::info!(address = %listener.local_addr()?, "serving");
         let state = web::Data::new(AppState {
             pool,
-            settings: Arc::new(settings),
             expected_migration: db::latest_migration_version(),
             openapi_json: web::Bytes::from(openapi_document().to_json()?),
+            token_cache: auth::TokenCache::new(),
+            rate_limiter: auth::RateLimiter::new(settings.rate_limit),
+            settings: Arc::new(settings),
         });
         Ok((run(listener, state)?, port))
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The database served from (the private cluster's when `DATABASE_URL` is unset).
+    pub fn database_url(&self) -> &str {
+        &self.database_url
     }
 
     /// A handle to stop the server gracefully (as SIGTERM does).
@@ -152,6 +170,7 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<
         app.service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json")))
             .service(web::redirect("/docs", "/docs/"))
             .default_service(web::to(not_found))
+            .wrap(from_fn(auth::authenticate))
             .wrap(Condition::new(!cors_origins.is_empty(), cors))
             .wrap(
                 DefaultHeaders::new()
@@ -160,7 +179,7 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<
                     .add((header::REFERRER_POLICY, "no-referrer")),
             )
             .wrap(Compress::default())
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<auth::RequestSpan>::new())
     })
     .listen(listener)?
     .shutdown_timeout(30)

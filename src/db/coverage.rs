@@ -6,6 +6,7 @@ use diesel::{
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::domain::{
+    access::Visibility,
     record::Status,
     region_code::{RegionCode, RegionLevel},
 };
@@ -58,6 +59,7 @@ pub async fn by_child(
     region: &RegionCode,
     fiscal_year: i16,
     kind: Option<&str>,
+    visibility: &Visibility,
 ) -> QueryResult<Vec<ChildCoverageRow>> {
     let child_level = RegionLevel::ALL
         .into_iter()
@@ -76,6 +78,13 @@ pub async fn by_child(
     for status in statuses {
         query = query.bind::<Text, _>(status.as_str());
     }
+    // $13: every record is visible; else published ones and those in [$14, $15).
+    let (all, low, high) = match visibility {
+        Visibility::All => (true, String::new(), String::new()),
+        Visibility::Published => (false, String::new(), String::new()),
+        Visibility::PublishedOrUnder(prefix) => (false, prefix.clone(), format!("{prefix}~")),
+    };
+    query = query.bind::<diesel::sql_types::Bool, _>(all).bind::<Text, _>(low).bind::<Text, _>(high);
     query.load(conn).await
 }
 
@@ -99,6 +108,7 @@ WITH per_township AS (
         FROM evaluations e
         WHERE e.fiscal_year = $3 AND e.region_code >= $1 AND e.region_code < $2
           AND ($4::text IS NULL OR e.kind = $4)
+          AND ($13 OR e.status = $12 OR (e.region_code >= $14 AND e.region_code < $15))
     ) u
     GROUP BY u.code
     HAVING count(u.name) > 0

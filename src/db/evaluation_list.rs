@@ -7,6 +7,8 @@ use diesel::{
     QueryResult, QueryableByName,
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+pub use crate::domain::access::Visibility;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -150,6 +152,8 @@ pub struct ListFilter {
     pub grades: Vec<String>,
     /// Unit name contains this text.
     pub unit_contains: Option<String>,
+    /// Which records the caller may see at all.
+    pub visibility: Visibility,
 }
 
 /// One line of the list.
@@ -269,6 +273,19 @@ impl Builder {
         if let Some(text) = &filter.unit_contains {
             let p = self.bind_text(format!("%{}%", escape_like(text)));
             self.sql(&format!(" AND e.unit ILIKE {p}"));
+        }
+        match &filter.visibility {
+            Visibility::All => {}
+            Visibility::Published => {
+                self.sql(" AND e.status = 'published'");
+            }
+            Visibility::PublishedOrUnder(prefix) => {
+                let low = self.bind_text(prefix.clone());
+                let high = self.bind_text(format!("{prefix}~"));
+                self.sql(&format!(
+                    " AND (e.status = 'published' OR (e.region_code >= {low} AND e.region_code < {high}))"
+                ));
+            }
         }
     }
 }

@@ -612,6 +612,11 @@ async fn delete_children(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<(
     Ok(())
 }
 
+/// A record's region and status, for the access check before a read or write.
+pub async fn locate(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<(String, String)>> {
+    evaluations::table.find(id).select((evaluations::region_code, evaluations::status)).first(conn).await.optional()
+}
+
 /// Reads a whole record: the main row and its seven child groups, pipelined in one round trip.
 pub async fn fetch(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<StoredEvaluation>> {
     let conn = &*conn;

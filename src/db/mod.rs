@@ -29,10 +29,27 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// Builds the pool. Connections are recycled with `Fast` (no test query per checkout, which
 /// cost ~40% of throughput); a connection that broke is dropped on its first failed use.
-/// A checkout waits at most `wait`, then the request gets 503 rather than hanging.
-pub fn build_pool(database_url: &str, size: usize, wait: Duration) -> anyhow::Result<Pool> {
+/// A checkout waits at most `wait`, then the request gets 503 rather than hanging. Every
+/// connection runs with `statement_timeout`, so no query holds a connection longer.
+pub fn build_pool(
+    database_url: &str,
+    size: usize,
+    wait: Duration,
+    statement_timeout: Duration,
+) -> anyhow::Result<Pool> {
     let mut config = ManagerConfig::default();
     config.recycling_method = RecyclingMethod::Fast;
+    let timeout_ms = statement_timeout.as_millis();
+    config.custom_setup = Box::new(move |url| {
+        Box::pin(async move {
+            use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+            let mut conn = AsyncPgConnection::establish(url).await?;
+            conn.batch_execute(&format!("SET statement_timeout = {timeout_ms}"))
+                .await
+                .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+            Ok(conn)
+        })
+    });
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
     Pool::builder(manager)
         .max_size(size.max(1))

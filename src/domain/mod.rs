@@ -1,4 +1,5 @@
 //! Pure domain code: the record model, money, region codes and validation. No I/O.
+pub mod access;
 pub mod demo;
 pub mod measures;
 pub mod money;

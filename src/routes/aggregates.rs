@@ -161,11 +161,16 @@ struct Plan {
     )
 )]
 #[get("/aggregates")]
-pub async fn get_aggregates(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn get_aggregates(
+    req: HttpRequest,
+    actor: crate::auth::Actor,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let query = QueryPairs::from_request(&req);
     let format = export::negotiate(&req, &query)?;
     let labels = export::labels(&query)?;
-    let plan = plan(&query)?;
+    let mut plan = plan(&query)?;
+    plan.filter.visibility = actor.principal.visibility();
     let mut conn = state.pool.get().await?;
     estimate_rows(&mut conn, &plan).await?;
     let records = evaluation_list::count(&mut conn, &plan.filter).await?;

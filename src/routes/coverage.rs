@@ -157,7 +157,11 @@ impl From<ChildCoverageRow> for ChildCoverage {
     )
 )]
 #[get("/coverage")]
-pub async fn get_coverage(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn get_coverage(
+    req: HttpRequest,
+    actor: crate::auth::Actor,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let query = QueryPairs::from_request(&req);
     query.only(&["region", "fiscal_year", "kind"])?;
     let region = query.one("region")?.ok_or_else(|| ApiError::invalid_query("region", "required"))?;
@@ -182,7 +186,8 @@ pub async fn get_coverage(req: HttpRequest, state: web::Data<AppState>) -> Resul
     let found = regions::find(&mut conn, region.as_str())
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no region `{region}`")))?;
-    let rows = coverage::by_child(&mut conn, &region, fiscal_year as i16, kind_text.as_deref()).await?;
+    let visibility = actor.principal.visibility();
+    let rows = coverage::by_child(&mut conn, &region, fiscal_year as i16, kind_text.as_deref(), &visibility).await?;
 
     let children: Vec<ChildCoverage> = rows.into_iter().map(ChildCoverage::from).collect();
     let mut totals = CoverageSummary {

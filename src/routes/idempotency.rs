@@ -21,7 +21,8 @@ pub struct Idempotency {
 }
 
 impl Idempotency {
-    /// The request's key, if it sent one (1–255 visible ASCII characters).
+    /// The request's key, if it sent one (1–255 visible ASCII characters). Keys belong to the
+    /// caller: another token's use of the same key is a different key.
     pub fn from_request(req: &HttpRequest, body: &[u8]) -> Result<Option<Self>, ApiError> {
         let Some(value) = req.headers().get(HEADER) else { return Ok(None) };
         let key = value
@@ -32,7 +33,7 @@ impl Idempotency {
                 ApiError::invalid_field("Idempotency-Key", "invalid", "1 to 255 visible ASCII characters")
             })?;
         Ok(Some(Self {
-            scope: format!("{} {}", req.method(), req.path()),
+            scope: format!("{} {} {}", caller_name(req), req.method(), req.path()),
             key: key.to_owned(),
             request_hash: body_hash(body),
         }))
@@ -119,4 +120,9 @@ mod tests {
         assert_ne!(body_hash(br#"{"a": 1}"#), body_hash(br#"{"a": 1.0}"#), "numbers keep their exact text");
         assert_ne!(body_hash(b"line 1\n"), body_hash(b"line 2\n"));
     }
+}
+
+fn caller_name(req: &HttpRequest) -> String {
+    use actix_web::HttpMessage;
+    req.extensions().get::<crate::auth::Actor>().map_or_else(|| "anonymous".to_owned(), |actor| actor.name.clone())
 }

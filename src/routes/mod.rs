@@ -8,6 +8,7 @@ pub mod health;
 pub mod idempotency;
 pub mod model;
 pub mod regions;
+pub mod tokens;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -17,6 +18,7 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
+pub use crate::auth::Actor;
 use crate::{
     config::DEFAULT_MAX_BODY_BYTES,
     error::{ApiError, ErrorCode, FieldError},
@@ -44,7 +46,10 @@ pub fn configure(config: &mut ServiceConfig) {
             .service(evaluations::findings::get_findings)
             .service(evaluations::transitions::transition_evaluation)
             .service(evaluations::revisions::list_revisions)
-            .service(evaluations::revisions::get_revision),
+            .service(evaluations::revisions::get_revision)
+            .service(tokens::list_tokens)
+            .service(tokens::create_token)
+            .service(tokens::revoke_token),
     );
 }
 
@@ -205,44 +210,4 @@ impl QueryPairs {
 /// A 422 naming a query parameter.
 pub fn invalid_parameter(name: &str, code: &str, message: impl Into<String>) -> ApiError {
     ApiError::Validation(vec![FieldError::new(name, code, message)])
-}
-
-/// Who is making a request: the holder of the bearer token, or `anonymous` without one. Its
-/// name is recorded in transitions, revisions and the log.
-pub struct Actor {
-    pub name: String,
-    pub role: String,
-    pub region_code: Option<String>,
-}
-
-impl Actor {
-    pub fn anonymous() -> Self {
-        Self { name: "anonymous".to_owned(), role: "anonymous".to_owned(), region_code: None }
-    }
-}
-
-impl FromRequest for Actor {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
-
-    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let header = req.headers().get(actix_web::http::header::AUTHORIZATION).map(|v| v.to_str().map(str::to_owned));
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        Box::pin(async move {
-            let Some(value) = header else { return Ok(Actor::anonymous()) };
-            let token = value
-                .ok()
-                .and_then(|v| v.strip_prefix("Bearer ").map(|t| t.trim().to_owned()))
-                .filter(|t| !t.is_empty())
-                .ok_or_else(|| {
-                    ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".to_owned())
-                })?;
-            let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no application state")))?;
-            let mut conn = state.pool.get().await?;
-            match crate::db::tokens::resolve(&mut conn, &token).await? {
-                Some(holder) => Ok(Actor { name: holder.name, role: holder.role, region_code: holder.region_code }),
-                None => Err(ApiError::Unauthorized("unknown or revoked token".to_owned())),
-            }
-        })
-    }
 }

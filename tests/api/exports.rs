@@ -47,7 +47,7 @@ impl Download {
 }
 
 async fn download(app: &TestApp, path: &str, accept: Option<&str>) -> Download {
-    let mut request = app.client.get(format!("{}{path}", app.address));
+    let mut request = app.client.get(format!("{}{path}", app.address)).bearer_auth(&app.admin_token);
     if let Some(accept) = accept {
         request = request.header("accept", accept);
     }

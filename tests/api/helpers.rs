@@ -177,11 +177,14 @@ impl Drop for TestDatabase {
     }
 }
 
-/// The running application and a client for it.
+/// The running application and a client for it. Requests go with an admin token unless a
+/// test names another caller (`request_as`).
 pub struct TestApp {
     pub address: String,
+    /// A client that sends no token; `request` adds the admin token.
     pub client: reqwest::Client,
     pub db: TestDatabase,
+    pub admin_token: String,
 }
 
 /// A response read whole: status, headers and body.
@@ -234,16 +237,44 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     settings.listen = "127.0.0.1:0".into();
     settings.db_pool_size = 4;
     settings.log_format = LogFormat::Pretty;
+    // Tests send requests as fast as they can; the rate-limit tests set their own.
+    settings.rate_limit = 0;
     adjust(&mut settings);
     let app = Application::build(settings).await.expect("building the application");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, client: reqwest::Client::new(), db }
+    let mut conn = db.connect().await;
+    let (admin_token, _) = db::tokens::issue(&mut conn, "test-admin", "admin", None).await.expect("an admin token");
+    TestApp { address, client: reqwest::Client::new(), db, admin_token }
 }
 
 impl TestApp {
+    /// Makes a token for `role` in `region` named `name`.
+    pub async fn token(&self, role: &str, region: Option<&str>, name: &str) -> String {
+        let mut conn = self.db.connect().await;
+        match db::tokens::issue(&mut conn, name, role, region).await {
+            Ok((token, _)) => token,
+            Err(e) => panic!("making token {name}: {e:?}"),
+        }
+    }
+
     pub async fn request(&self, method: Method, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> Reply {
+        self.request_as(Some(&self.admin_token), method, path, body, headers).await
+    }
+
+    /// A request with `token` (none: anonymous).
+    pub async fn request_as(
+        &self,
+        token: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let mut request = self.client.request(method, format!("{}{path}", self.address));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
         if let Some(body) = body {
             request = request.header("content-type", "application/json").body(serde_json::to_vec(body).unwrap());
         }
@@ -268,6 +299,7 @@ impl TestApp {
         let response = self
             .client
             .post(format!("{}{path}", self.address))
+            .bearer_auth(&self.admin_token)
             .header("content-type", content_type)
             .body(body)
             .send()

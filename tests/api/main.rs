@@ -1,4 +1,5 @@
 //! Black-box tests over HTTP against a real PostgreSQL, one database per test.
+mod access;
 mod aggregates;
 mod batch;
 mod coverage;

@@ -15,6 +15,9 @@ async fn serve_without_database_url_creates_reuses_and_stops_its_own_cluster() {
         settings.listen = "127.0.0.1:0".into();
         let app = Application::build(settings).await.expect("serving with a private PostgreSQL");
         let (port, handle) = (app.port(), app.handle());
+        let mut conn = perfeval::db::connect(app.database_url()).await.unwrap();
+        let (token, _) =
+            perfeval::db::tokens::issue(&mut conn, &format!("admin {round}"), "admin", None).await.unwrap();
         let running = tokio::spawn(app.run_until_stopped());
         let client = reqwest::Client::new();
         let ready = client.get(format!("http://127.0.0.1:{port}/readyz")).send().await.unwrap();
@@ -31,6 +34,7 @@ async fn serve_without_database_url_creates_reuses_and_stops_its_own_cluster() {
         if round == 0 {
             let created = client
                 .post(format!("http://127.0.0.1:{port}/api/v1/evaluations"))
+                .bearer_auth(&token)
                 .json(&crate::helpers::minimal("430482104", 2022, "常宁市荫田镇人民政府"))
                 .send()
                 .await
@@ -40,6 +44,7 @@ async fn serve_without_database_url_creates_reuses_and_stops_its_own_cluster() {
             // The second start reused the cluster: the first round's record is still there.
             let list: serde_json::Value = client
                 .get(format!("http://127.0.0.1:{port}/api/v1/evaluations"))
+                .bearer_auth(&token)
                 .send()
                 .await
                 .unwrap()

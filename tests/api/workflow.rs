@@ -2,7 +2,9 @@
 //! idempotent POSTs, as a county reviewer would see them.
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, yintian, Reply, TestApp};
+use reqwest::Method;
+
+use crate::helpers::{minimal, spawn_app, yintian, Reply, TestApp};
 
 fn findings_of(body: &Value) -> Vec<Value> {
     body["findings"].as_array().cloned().unwrap_or_default()
@@ -285,43 +287,62 @@ fn perfeval(app: &TestApp, args: &[&str]) -> std::process::Output {
 #[tokio::test]
 async fn transitions_and_revisions_record_the_token_holder() {
     let app = spawn_app().await;
+    let made =
+        perfeval(&app, &["token", "create", "--role", "submitter", "--region", "430482104", "--name", "荫田镇财政所"]);
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let submitter = String::from_utf8(made.stdout).unwrap().trim().to_owned();
+    assert!(submitter.starts_with("pe_") && submitter.len() == 67, "{submitter}");
     let made = perfeval(&app, &["token", "create", "--role", "reviewer", "--region", "4304", "--name", "衡阳市财政局"]);
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
-    let token = String::from_utf8(made.stdout).unwrap().trim().to_owned();
-    assert!(token.starts_with("pe_") && token.len() == 67, "{token}");
+    let reviewer = String::from_utf8(made.stdout).unwrap().trim().to_owned();
     let listed = perfeval(&app, &["token", "list"]);
     let listing = String::from_utf8(listed.stdout).unwrap();
     assert!(listing.contains("衡阳市财政局\treviewer\t4304"), "{listing}");
-    assert!(!listing.contains(&token), "the token itself is never shown again");
+    assert!(listing.contains("荫田镇财政所\tsubmitter\t430482104"), "{listing}");
+    assert!(!listing.contains(&submitter) && !listing.contains(&reviewer), "a token is never shown again");
 
-    let auth = format!("Bearer {token}");
-    let created =
-        app.request(reqwest::Method::POST, "/api/v1/evaluations", Some(&yintian()), &[("authorization", &auth)]).await;
+    let created = app.request_as(Some(&submitter), Method::POST, "/api/v1/evaluations", Some(&yintian()), &[]).await;
     assert_eq!(created.status, 201, "{}", created.text);
     let id = created.json()["id"].as_i64().unwrap();
     let etag = created.header("etag").unwrap().to_owned();
+    let path = format!("/api/v1/evaluations/{id}/transitions");
     let submitted = app
-        .request(
-            reqwest::Method::POST,
-            &format!("/api/v1/evaluations/{id}/transitions"),
-            Some(&json!({"action": "submit"})),
-            &[("authorization", &auth), ("if-match", &etag)],
-        )
+        .request_as(Some(&submitter), Method::POST, &path, Some(&json!({"action": "submit"})), &[("if-match", &etag)])
         .await;
-    assert_eq!(submitted.json()["workflow"]["history"][0]["actor"], "衡阳市财政局");
+    assert_eq!(submitted.status, 200, "{}", submitted.text);
+    let etag = submitted.header("etag").unwrap().to_owned();
+    let approved = app
+        .request_as(Some(&reviewer), Method::POST, &path, Some(&json!({"action": "approve"})), &[("if-match", &etag)])
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.text);
+    let history = approved.json()["workflow"]["history"].clone();
+    assert_eq!(history[0]["actor"], "荫田镇财政所");
+    assert_eq!(history[1]["actor"], "衡阳市财政局");
     let revisions = app.get(&format!("/api/v1/evaluations/{id}/revisions")).await.json();
     let actors: Vec<&str> =
         revisions["items"].as_array().unwrap().iter().map(|r| r["actor"].as_str().unwrap()).collect();
-    assert_eq!(actors, ["衡阳市财政局", "衡阳市财政局"]);
+    assert_eq!(actors, ["荫田镇财政所", "荫田镇财政所", "衡阳市财政局"]);
 
-    let revoked = perfeval(&app, &["token", "revoke", "衡阳市财政局"]);
+    // Revoked from the command line (another process): refused within the token cache's 5 s.
+    let revoked = perfeval(&app, &["token", "revoke", "荫田镇财政所"]);
     assert!(revoked.status.success());
-    let refused =
-        app.request(reqwest::Method::POST, "/api/v1/evaluations", Some(&yintian()), &[("authorization", &auth)]).await;
+    let started = std::time::Instant::now();
+    loop {
+        let reply = app.request_as(Some(&submitter), Method::GET, "/api/v1/evaluations", None, &[]).await;
+        if reply.status == 401 {
+            reply.problem(401, "unauthorized");
+            assert_eq!(reply.header("www-authenticate"), Some("Bearer"));
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(8), "a revoked token still works: {}", reply.text);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let refused = app
+        .request_as(Some(&submitter), Method::POST, "/api/v1/evaluations", Some(&minimal("430482104", 2023, "x")), &[])
+        .await;
     refused.problem(401, "unauthorized");
-    assert_eq!(refused.header("www-authenticate"), Some("Bearer"));
     let malformed = app
-        .request(reqwest::Method::POST, "/api/v1/evaluations", Some(&yintian()), &[("authorization", "Basic eDp5")])
+        .request_as(None, Method::POST, "/api/v1/evaluations", Some(&yintian()), &[("authorization", "Basic eDp5")])
         .await;
     malformed.problem(401, "unauthorized");
     assert_eq!(app.count_rows("evaluations").await, 1);

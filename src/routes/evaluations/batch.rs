@@ -113,6 +113,7 @@ pub async fn batch_evaluations(
     actor: Actor,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    actor.check(actor.principal.require_token(), None)?;
     let query = QueryPairs::from_request(&req);
     query.only(&["dry_run", "atomic"])?;
     let dry_run = flag(&query, "dry_run")?;
@@ -125,8 +126,17 @@ pub async fn batch_evaluations(
     let parsed = split(&body)?;
     let total = parsed.len();
     let started = std::time::Instant::now();
-    let result = upsert(&mut conn, parsed, BatchOptions { dry_run, atomic }, &actor.name).await?;
+    let result = upsert(&mut conn, parsed, BatchOptions { dry_run, atomic }, &actor).await?;
+    let written: Vec<i64> = result
+        .items
+        .iter()
+        .filter(|item| matches!(item.outcome, Outcome::Created | Outcome::Updated))
+        .filter_map(|item| item.id)
+        .collect();
     tracing::info!(
+        target: "perfeval::audit",
+        audit = "batch",
+        record_ids = ?written,
         records = total,
         created = result.summary.created,
         updated = result.summary.updated,
@@ -162,7 +172,7 @@ pub async fn upsert(
     conn: &mut diesel_async::AsyncPgConnection,
     parsed: Vec<Result<EvaluationInput, Vec<FieldError>>>,
     options: BatchOptions,
-    actor: &str,
+    actor: &Actor,
 ) -> Result<BatchResult, ApiError> {
     let BatchOptions { dry_run, atomic } = options;
     let total = parsed.len();
@@ -173,6 +183,13 @@ pub async fn upsert(
     for (index, parsed) in parsed.into_iter().enumerate() {
         let state = match parsed.and_then(validate) {
             Err(errors) => ItemState::Invalid(errors),
+            Ok(valid) if actor.principal.may_edit(valid.region_code.as_str(), None).is_err() => {
+                ItemState::Invalid(vec![FieldError::new(
+                    "region_code",
+                    "out_of_scope",
+                    format!("region {} is outside what this token may write", valid.region_code),
+                )])
+            }
             Ok(valid) => match seen.insert(identity(&valid.record), index) {
                 Some(first) => ItemState::Invalid(vec![FieldError::new(
                     "region_code",
@@ -264,13 +281,13 @@ pub async fn upsert(
         let to_write: Vec<usize> =
             (0..items.len()).filter(|&i| matches!(items[i].outcome, Outcome::Created | Outcome::Updated)).collect();
         if atomic {
-            let ids = write(conn, &items, &to_write, actor).await?;
+            let ids = write(conn, &items, &to_write, &actor.name).await?;
             for (&i, id) in to_write.iter().zip(ids) {
                 items[i].id = Some(id);
             }
         } else {
             for chunk in to_write.chunks(RECORDS_PER_TRANSACTION) {
-                match write(conn, &items, chunk, actor).await {
+                match write(conn, &items, chunk, &actor.name).await {
                     Ok(ids) => {
                         for (&i, id) in chunk.iter().zip(ids) {
                             items[i].id = Some(id);
@@ -280,7 +297,7 @@ pub async fn upsert(
                     Err(error) => {
                         tracing::warn!(?error, "batch chunk failed; writing its records one by one");
                         for &i in chunk {
-                            match write(conn, &items, &[i], actor).await {
+                            match write(conn, &items, &[i], &actor.name).await {
                                 Ok(ids) => items[i].id = ids.first().copied(),
                                 Err(error) => {
                                     tracing::warn!(?error, index = i, "batch record failed");

@@ -37,13 +37,15 @@ pub async fn create_evaluation(
     actor: Actor,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    actor.check(actor.principal.require_token(), None)?;
     let idempotency = Idempotency::from_request(&req, &body.1)?;
     let mut conn = state.pool.get().await?;
     if let Some(replay) = Idempotency::replay_any(idempotency.as_ref(), &mut conn).await? {
         return Ok(replay);
     }
     let valid = validated(body.0)?;
-    let (findings, assessment) = check_record(&mut conn, &valid.record).await?;
+    actor.check(actor.principal.may_edit(valid.region_code.as_str(), None), None)?;
+    let (findings, assessment) = check_record(&mut conn, &valid.record, &actor.principal).await?;
     let (response, created) = write_record(
         &mut conn,
         StatusCode::CREATED,
@@ -55,7 +57,7 @@ pub async fn create_evaluation(
     )
     .await?;
     if let Some(meta) = created {
-        tracing::info!(evaluation_id = meta.id, region_code = %valid.region_code, actor = %actor.name, "evaluation created");
+        tracing::info!(target: "perfeval::audit", audit = "created", record_id = meta.id, region_code = %valid.region_code, actor = %actor.name, "evaluation created");
     }
     Ok(response)
 }

@@ -1,8 +1,9 @@
 //! `DELETE /api/v1/evaluations/{id}`
 use actix_web::{delete, web, HttpRequest, HttpResponse};
 
+use super::not_found;
 use super::{if_match, parse_id};
-use crate::{db::evaluations, error::ApiError, startup::AppState};
+use crate::{auth::Actor, db::evaluations, error::ApiError, startup::AppState};
 
 /// Delete a draft. Needs `If-Match` with the ETag last read.
 #[utoipa::path(
@@ -24,12 +25,15 @@ use crate::{db::evaluations, error::ApiError, startup::AppState};
 pub async fn delete_evaluation(
     req: HttpRequest,
     path: web::Path<String>,
+    actor: Actor,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path)?;
-    let expected = if_match(&req)?;
     let mut conn = state.pool.get().await?;
+    let (region_code, status) = evaluations::locate(&mut conn, id).await?.ok_or_else(|| not_found(id))?;
+    actor.check(actor.principal.may_edit(&region_code, Some(&status)), Some(id))?;
+    let expected = if_match(&req)?;
     evaluations::delete(&mut conn, id, expected.as_deref()).await?;
-    tracing::info!(evaluation_id = id, "evaluation deleted");
+    tracing::info!(target: "perfeval::audit", audit = "deleted", record_id = id, actor = %actor.name, "evaluation deleted");
     Ok(HttpResponse::NoContent().finish())
 }

@@ -2,7 +2,7 @@
 use actix_web::{get, web, HttpResponse};
 
 use super::{check_record, not_found, parse_id, validate::CheckResult};
-use crate::{db::evaluations, domain::rules::has_errors, error::ApiError, startup::AppState};
+use crate::{auth::Actor, db::evaluations, domain::rules::has_errors, error::ApiError, startup::AppState};
 
 /// The consistency findings of the stored record, checked now, cross-year rules included.
 #[utoipa::path(
@@ -15,10 +15,15 @@ use crate::{db::evaluations, domain::rules::has_errors, error::ApiError, startup
     )
 )]
 #[get("/evaluations/{id}/findings")]
-pub async fn get_findings(path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn get_findings(
+    path: web::Path<String>,
+    actor: Actor,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path)?;
     let mut conn = state.pool.get().await?;
     let stored = evaluations::fetch(&mut conn, id).await?.ok_or_else(|| not_found(id))?;
-    let (findings, assessment) = check_record(&mut conn, &stored.record).await?;
+    actor.check(actor.principal.may_read(&stored.record.region_code, &stored.meta.status), Some(id))?;
+    let (findings, assessment) = check_record(&mut conn, &stored.record, &actor.principal).await?;
     Ok(HttpResponse::Ok().json(CheckResult { submittable: !has_errors(&findings), findings, assessment }))
 }

@@ -2,7 +2,7 @@
 use actix_web::{get, web, HttpResponse};
 
 use super::{not_found, parse_id, record_response, EvaluationView};
-use crate::{db::evaluations, error::ApiError, startup::AppState};
+use crate::{auth::Actor, db::evaluations, error::ApiError, startup::AppState};
 
 /// Read a whole record, with its `ETag` for a later conditional write.
 #[utoipa::path(
@@ -16,9 +16,14 @@ use crate::{db::evaluations, error::ApiError, startup::AppState};
     )
 )]
 #[get("/evaluations/{id}")]
-pub async fn get_evaluation(path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn get_evaluation(
+    path: web::Path<String>,
+    actor: Actor,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path)?;
     let mut conn = state.pool.get().await?;
     let stored = evaluations::fetch(&mut conn, id).await?.ok_or_else(|| not_found(id))?;
+    actor.check(actor.principal.may_read(&stored.record.region_code, &stored.meta.status), Some(id))?;
     Ok(record_response(HttpResponse::Ok(), &EvaluationView::new(stored, None)))
 }

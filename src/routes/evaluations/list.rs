@@ -198,7 +198,11 @@ struct Cursor {
     )
 )]
 #[get("/evaluations")]
-pub async fn list_evaluations(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list_evaluations(
+    req: HttpRequest,
+    actor: crate::auth::Actor,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let query = QueryPairs::from_request(&req);
     query.only(&[
         "fiscal_year",
@@ -216,7 +220,8 @@ pub async fn list_evaluations(req: HttpRequest, state: web::Data<AppState>) -> R
     ])?;
     let format = export::negotiate(&req, &query)?;
     let labels = export::labels(&query)?;
-    let filter = crate::routes::filters::parse_filter(&query)?;
+    let mut filter = crate::routes::filters::parse_filter(&query)?;
+    filter.visibility = actor.principal.visibility();
     let sort_text = query.one("sort")?.unwrap_or("id").to_owned();
     let sort = parse_sort(&sort_text)?;
     if format.is_export() {

@@ -24,6 +24,7 @@ use crate::{
         },
     },
     domain::{
+        access::Principal,
         record::{EvaluationInput, Grade, Status},
         rules::{self, CheckContext, Finding, Severity},
         scoring::{self, Assessment},
@@ -145,8 +146,12 @@ impl EvaluationView {
 pub async fn check_record(
     conn: &mut diesel_async::AsyncPgConnection,
     record: &EvaluationInput,
+    viewer: &Principal,
 ) -> Result<(Vec<Finding>, Assessment), ApiError> {
-    let prior = db::evaluations::find_prior_year(conn, record).await?;
+    // Cross-year rules only against a prior-year record the caller may see.
+    let prior = db::evaluations::find_prior_year(conn, record)
+        .await?
+        .filter(|prior| viewer.sees(&prior.record.region_code, &prior.meta.status));
     let rules_set = db::evaluations::scoring_rules(conn, &record.region_code).await?;
     let context = CheckContext { prior_year: prior.as_ref().map(|p| &p.record), rules: &rules_set };
     Ok((rules::check(record, &context), scoring::assess(record, &rules_set)))

@@ -1,7 +1,7 @@
 //! `PUT /api/v1/evaluations/{id}`
 use actix_web::{put, web, HttpRequest, HttpResponse};
 
-use super::{check_record, derived, if_match, parse_id, record_response, validated, EvaluationView};
+use super::{check_record, derived, if_match, not_found, parse_id, record_response, validated, EvaluationView};
 use crate::{
     db::evaluations::{self, WriteContext},
     domain::record::EvaluationInput,
@@ -43,12 +43,16 @@ pub async fn replace_evaluation(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path)?;
+    actor.check(actor.principal.require_token(), Some(id))?;
+    let mut conn = state.pool.get().await?;
+    let (region_code, status) = evaluations::locate(&mut conn, id).await?.ok_or_else(|| not_found(id))?;
+    actor.check(actor.principal.may_edit(&region_code, Some(&status)), Some(id))?;
     let expected = if_match(&req)?;
     let valid = validated(body.0)?;
-    let mut conn = state.pool.get().await?;
-    let (findings, assessment) = check_record(&mut conn, &valid.record).await?;
+    actor.check(actor.principal.may_edit(valid.region_code.as_str(), None), Some(id))?;
+    let (findings, assessment) = check_record(&mut conn, &valid.record, &actor.principal).await?;
     let context = WriteContext { actor: &actor.name, derived: derived(&findings, &assessment), idempotency: None };
     let stored = evaluations::replace(&mut conn, id, expected.as_deref(), &valid, &context).await?;
-    tracing::info!(evaluation_id = id, revision = stored.meta.revision, actor = %actor.name, "evaluation replaced");
+    tracing::info!(target: "perfeval::audit", audit = "replaced", record_id = id, revision = stored.meta.revision, actor = %actor.name, "evaluation replaced");
     Ok(record_response(HttpResponse::Ok(), &EvaluationView::new(stored, Some(findings))))
 }

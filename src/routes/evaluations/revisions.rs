@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use super::{not_found, parse_id};
 use crate::{
+    auth::Actor,
     db::evaluations::{self, RevisionRow},
     domain::record::Status,
     error::ApiError,
@@ -70,9 +71,14 @@ pub struct RevisionDetail {
     )
 )]
 #[get("/evaluations/{id}/revisions")]
-pub async fn list_revisions(path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list_revisions(
+    path: web::Path<String>,
+    actor: Actor,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path)?;
     let mut conn = state.pool.get().await?;
+    may_inspect(&mut conn, &actor, id).await?;
     let rows = evaluations::list_revisions(&mut conn, id).await?.ok_or_else(|| not_found(id))?;
     Ok(HttpResponse::Ok().json(RevisionList { items: rows.into_iter().map(RevisionSummary::from).collect() }))
 }
@@ -90,6 +96,7 @@ pub async fn list_revisions(path: web::Path<String>, state: web::Data<AppState>)
 #[get("/evaluations/{id}/revisions/{n}")]
 pub async fn get_revision(
     path: web::Path<(String, String)>,
+    actor: Actor,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, n) = path.into_inner();
@@ -97,8 +104,16 @@ pub async fn get_revision(
     let revision =
         n.parse::<i32>().ok().filter(|n| *n > 0).ok_or_else(|| ApiError::not_found(format!("no revision {n}")))?;
     let mut conn = state.pool.get().await?;
+    may_inspect(&mut conn, &actor, id).await?;
     let (row, record) = evaluations::get_revision(&mut conn, id, revision)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no revision {revision} of evaluation record {id}")))?;
     Ok(HttpResponse::Ok().json(RevisionDetail { summary: row.into(), record }))
+}
+
+/// A record's history is for its own region's callers (with a token); others get 404 for a
+/// record they may not see and 403 for a published one outside their region.
+async fn may_inspect(conn: &mut diesel_async::AsyncPgConnection, actor: &Actor, id: i64) -> Result<(), ApiError> {
+    let (region_code, status) = evaluations::locate(conn, id).await?.ok_or_else(|| not_found(id))?;
+    actor.check(actor.principal.may_inspect(&region_code, Some(&status)), Some(id))
 }

@@ -63,18 +63,20 @@ pub async fn transition_evaluation(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path)?;
+    actor.check(actor.principal.require_token(), Some(id))?;
     let idempotency = Idempotency::from_request(&req, &body.1)?;
     let mut conn = state.pool.get().await?;
     if let Some(replay) = Idempotency::replay_any(idempotency.as_ref(), &mut conn).await? {
         return Ok(replay);
     }
-    let expected = if_match(&req)?;
     let request = body.0;
     let comment = request.comment.as_deref().map(str::trim).filter(|c| !c.is_empty());
     if comment.is_some_and(|c| c.contains('\0') || c.chars().count() > MAX_TEXT_CHARS) {
         return Err(ApiError::invalid_field("comment", "invalid", "at most 100,000 characters, no NUL"));
     }
     let stored = evaluations::fetch(&mut conn, id).await?.ok_or_else(|| not_found(id))?;
+    actor.check(actor.principal.may_act(request.action, &stored.record.region_code, &stored.meta.status), Some(id))?;
+    let expected = if_match(&req)?;
     if expected.as_ref().is_some_and(|revisions| !revisions.contains(&stored.meta.revision)) {
         return Err(ApiError::PreconditionFailed { current_etag: etag(stored.meta.revision) });
     }
@@ -83,7 +85,7 @@ pub async fn transition_evaluation(
         TransitionError::CommentRequired => ApiError::invalid_field("comment", "required", error.to_string()),
         TransitionError::NotAllowed { .. } => ApiError::InvalidState(error.to_string()),
     })?;
-    let (findings, assessment) = check_record(&mut conn, &stored.record).await?;
+    let (findings, assessment) = check_record(&mut conn, &stored.record, &actor.principal).await?;
     if request.action == Action::Submit && has_errors(&findings) {
         let mut findings = findings;
         findings.sort_by_key(|f| f.severity != Severity::Error);
@@ -100,7 +102,7 @@ pub async fn transition_evaluation(
     )
     .await?;
     if let Some(meta) = after {
-        tracing::info!(evaluation_id = id, action = request.action.as_str(), actor = %actor.name, revision = meta.revision, "evaluation transition");
+        tracing::info!(target: "perfeval::audit", audit = "transition", record_id = id, action = request.action.as_str(), actor = %actor.name, revision = meta.revision, "evaluation transition");
     }
     Ok(response)
 }

@@ -11,7 +11,7 @@ use crate::{
         scoring::Assessment,
     },
     error::ApiError,
-    routes::JsonBody,
+    routes::{Actor, JsonBody},
     startup::AppState,
 };
 
@@ -26,8 +26,8 @@ pub struct CheckResult {
     pub assessment: Assessment,
 }
 
-/// Run every consistency rule (cross-year rules included, against the stored prior-year record)
-/// on a payload without storing it.
+/// Run every consistency rule (cross-year rules included, against the stored prior-year record
+/// when the caller may see it) on a payload without storing it. Open to every caller.
 #[utoipa::path(
     tag = "evaluations",
     request_body(content = EvaluationInput, description = "The record to check"),
@@ -43,10 +43,11 @@ pub struct CheckResult {
 #[post("/evaluations/validate")]
 pub async fn validate_evaluation(
     body: JsonBody<EvaluationInput>,
+    actor: Actor,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let valid = validated(body.0)?;
     let mut conn = state.pool.get().await?;
-    let (findings, assessment) = check_record(&mut conn, &valid.record).await?;
+    let (findings, assessment) = check_record(&mut conn, &valid.record, &actor.principal).await?;
     Ok(HttpResponse::Ok().json(CheckResult { submittable: !has_errors(&findings), findings, assessment }))
 }
