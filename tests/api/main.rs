@@ -9,6 +9,7 @@ mod evaluations_validation;
 mod exports;
 mod health;
 mod helpers;
+mod limits;
 mod migrations;
 mod openapi;
 mod private_postgres;
