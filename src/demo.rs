@@ -71,10 +71,78 @@ pub fn write_ndjson(path: &Path, records: &[EvaluationInput]) -> anyhow::Result<
     Ok(())
 }
 
-/// Upserts records in chunks, printing progress.
-pub async fn load(database_url: &str, records: Vec<EvaluationInput>) -> anyhow::Result<()> {
-    upsert_all(database_url, records.into_iter().map(Ok).collect(), "demo-data").await
+/// Upserts records in chunks, printing progress, then moves them through review as a province
+/// would have: every year before the last published, the last year a mix of drafts, submitted,
+/// returned and approved records. Records with error findings stay drafts.
+pub async fn load(database_url: &str, region: &str, records: Vec<EvaluationInput>) -> anyhow::Result<()> {
+    let last_year = records.iter().map(|r| r.fiscal_year).max();
+    upsert_all(database_url, records.into_iter().map(Ok).collect(), "demo-data").await?;
+    if let Some(last_year) = last_year {
+        let mut conn = db::connect(database_url).await?;
+        let reviewed = review(&mut conn, region, last_year as i16).await?;
+        eprintln!("reviewed {reviewed} records: earlier years published, {last_year} in review");
+    }
+    Ok(())
 }
+
+/// The review history of untouched demo drafts under `region`, written in one transaction with
+/// the transitions and versions the API would have stored.
+async fn review(conn: &mut diesel_async::AsyncPgConnection, region: &str, last_year: i16) -> anyhow::Result<usize> {
+    use diesel::sql_types::{SmallInt, Text};
+    use diesel_async::{AsyncConnection, RunQueryDsl};
+    let region = RegionCode::parse(region).map_err(|e| anyhow::anyhow!("--region: {e}"))?.to_string();
+    let changed = conn
+        .transaction::<_, diesel::result::Error, _>(async |conn| {
+            diesel::sql_query(REVIEW_STEPS)
+                .bind::<Text, _>(&region)
+                .bind::<Text, _>(format!("{region}~"))
+                .bind::<SmallInt, _>(last_year)
+                .execute(conn)
+                .await?;
+            diesel::sql_query(REVIEW_APPLY).execute(conn).await
+        })
+        .await?;
+    Ok(changed)
+}
+
+/// Each untouched draft's review path: earlier years submit → approve → publish; the last year,
+/// by a hash of the township, stays a draft, is submitted, returned, or approved.
+const REVIEW_STEPS: &str = "\
+CREATE TEMP TABLE demo_steps ON COMMIT DROP AS
+SELECT e.id, e.revision + s.n AS revision, s.action, s.from_status, s.to_status, s.n,
+       CASE WHEN s.action = 'return' THEN '请补充项目绩效目标完成情况说明' END AS comment
+FROM evaluations e
+CROSS JOIN LATERAL (
+    SELECT CASE
+        WHEN e.error_count > 0 THEN 'none'
+        WHEN e.fiscal_year < $3 THEN 'published'
+        ELSE (ARRAY['none', 'submitted', 'submitted', 'approved', 'returned'])[1 + abs(hashtext(e.region_code)) % 5]
+    END AS target
+) t
+CROSS JOIN LATERAL (
+    SELECT * FROM (VALUES
+        (1, 'submit', 'draft', 'submitted'),
+        (2, CASE t.target WHEN 'returned' THEN 'return' ELSE 'approve' END, 'submitted',
+            CASE t.target WHEN 'returned' THEN 'returned' ELSE 'approved' END),
+        (3, 'publish', 'approved', 'published')
+    ) v(n, action, from_status, to_status)
+    WHERE v.n <= CASE t.target WHEN 'submitted' THEN 1 WHEN 'returned' THEN 2 WHEN 'approved' THEN 2
+                               WHEN 'published' THEN 3 ELSE 0 END
+) s
+WHERE e.status = 'draft' AND e.revision = 1 AND e.region_code >= $1 AND e.region_code < $2";
+
+const REVIEW_APPLY: &str = "\
+WITH transitions AS (
+    INSERT INTO evaluation_transitions (evaluation_id, action, from_status, to_status, actor, comment, revision)
+    SELECT id, action, from_status, to_status, 'demo-data', comment, revision FROM demo_steps ORDER BY id, n
+), versions AS (
+    INSERT INTO evaluation_revisions (evaluation_id, revision, action, status, actor, comment, record)
+    SELECT s.id, s.revision, s.action, s.to_status, 'demo-data', s.comment, r.record
+    FROM demo_steps s JOIN evaluation_revisions r ON r.evaluation_id = s.id AND r.revision = 1
+)
+UPDATE evaluations e SET status = last.to_status, revision = last.revision, updated_at = now()
+FROM (SELECT DISTINCT ON (id) id, to_status, revision FROM demo_steps ORDER BY id, n DESC) last
+WHERE e.id = last.id";
 
 /// Upserts the records of an NDJSON file.
 pub async fn import(database_url: &str, text: &[u8]) -> anyhow::Result<()> {

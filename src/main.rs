@@ -110,7 +110,10 @@ async fn main() -> anyhow::Result<()> {
             let records = perfeval::demo::records(&region, &years)?;
             match ndjson {
                 Some(path) => perfeval::demo::write_ndjson(&path, &records),
-                None => with_database(&settings, |url| async move { perfeval::demo::load(&url, records).await }).await,
+                None => {
+                    with_database(&settings, |url| async move { perfeval::demo::load(&url, &region, records).await })
+                        .await
+                }
             }
         }
         Command::Import { file } => {
