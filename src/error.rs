@@ -108,7 +108,7 @@ pub struct Problem {
     pub findings: Option<Vec<crate::domain::rules::Finding>>,
     /// For `batch_rejected`: the result of every record, the invalid ones with their errors
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Vec<crate::routes::evaluations::batch::BatchItemResult>>)]
     pub items: Option<serde_json::Value>,
 }
 
@@ -356,9 +356,13 @@ impl From<diesel::result::Error> for ApiError {
         match error {
             Error::NotFound => Self::NotFound("no such resource".to_owned()),
             Error::DatabaseError(
-                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::ReadOnlyTransaction,
+                DatabaseErrorKind::ClosedConnection
+                | DatabaseErrorKind::ReadOnlyTransaction
+                | DatabaseErrorKind::UnableToSendCommand,
                 info,
             ) => Self::Unavailable(info.message().to_owned()),
+            // A connection that broke in the middle of a transaction.
+            Error::BrokenTransactionManager => Self::Unavailable("the connection broke mid-transaction".to_owned()),
             // 57014 query_canceled (statement timeout) and connection failures surface as Unknown.
             Error::DatabaseError(DatabaseErrorKind::Unknown, ref info)
                 if info.message().contains("statement timeout") =>

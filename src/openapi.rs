@@ -25,9 +25,62 @@ use utoipa::{
         (name = "health", description = "Probes"),
     ),
     components(schemas(crate::error::Problem, crate::error::ErrorCode, crate::error::FieldError)),
-    modifiers(&BearerTokens, &CommonResponses)
+    modifiers(&BearerTokens)
 )]
 pub struct ApiDoc;
+
+/// Finishes the document once every route is in it: the responses every `/api/v1` operation
+/// shares, and closed schemas extended by `allOf` merged into one object (a closed schema's
+/// `additionalProperties: false` would otherwise refuse the extension's own fields).
+pub fn complete(openapi: &mut utoipa::openapi::OpenApi) {
+    CommonResponses.modify(openapi);
+    merge_closed_extensions(openapi);
+}
+
+/// `allOf: [{$ref: Closed}, {properties…}]` becomes one closed object with both sets of properties.
+fn merge_closed_extensions(openapi: &mut utoipa::openapi::OpenApi) {
+    use serde_json::{Map, Value};
+    let Some(components) = openapi.components.as_mut() else { return };
+    let Ok(Value::Object(mut schemas)) = serde_json::to_value(&components.schemas) else { return };
+    let closed = |schema: &Value| schema.get("additionalProperties") == Some(&Value::Bool(false));
+    let names: Vec<String> = schemas.keys().cloned().collect();
+    for name in names {
+        let Some(parts) = schemas[&name].get("allOf").and_then(Value::as_array).cloned() else { continue };
+        let resolve = |part: &Value| match part.get("$ref").and_then(Value::as_str) {
+            Some(reference) => schemas.get(reference.trim_start_matches("#/components/schemas/")).cloned(),
+            None => Some(part.clone()),
+        };
+        let resolved: Option<Vec<Value>> = parts.iter().map(resolve).collect();
+        let Some(resolved) = resolved else { continue };
+        if !resolved.iter().any(closed) || resolved.iter().any(|p| p.get("allOf").is_some()) {
+            continue;
+        }
+        let mut properties = Map::new();
+        let mut required: Vec<Value> = Vec::new();
+        for part in &resolved {
+            if let Some(Value::Object(props)) = part.get("properties") {
+                properties.extend(props.clone());
+            }
+            for field in part.get("required").and_then(Value::as_array).into_iter().flatten() {
+                if !required.contains(field) {
+                    required.push(field.clone());
+                }
+            }
+        }
+        let mut merged = Map::new();
+        merged.insert("type".into(), "object".into());
+        merged.insert("required".into(), Value::Array(required));
+        merged.insert("properties".into(), Value::Object(properties));
+        merged.insert("additionalProperties".into(), Value::Bool(false));
+        if let Some(description) = schemas[&name].get("description") {
+            merged.insert("description".into(), description.clone());
+        }
+        schemas.insert(name, Value::Object(merged));
+    }
+    if let Ok(merged) = serde_json::from_value(Value::Object(schemas)) {
+        components.schemas = merged;
+    }
+}
 
 /// Bearer tokens (made with `perfeval token create`), optional: without one a caller is anonymous.
 struct BearerTokens;

@@ -138,7 +138,7 @@ pub async fn group(conn: &mut AsyncPgConnection, query: &GroupQuery<'_>) -> Quer
     }
     let min = b.bind_value(super::evaluation_list::SortValue::Int(query.min_count));
     b.sql(&format!(" HAVING count(*) >= {min}) g{joins}"));
-    let rows: Vec<JsonRow> = b.query.load(conn).await?;
+    let rows: Vec<JsonRow> = b.prepared().load(conn).await?;
     rows.into_iter()
         .map(|row| decode(&row.row, query))
         .collect::<Result<_, _>>()

@@ -51,17 +51,19 @@ pub async fn find_existing(
         kinds.push(text(&record.kind));
         units.push(record.unit.clone());
     }
-    let rows: Vec<Existing> = diesel::sql_query(
-        "SELECT e.id, e.region_code, e.fiscal_year, e.kind, e.unit, e.status, e.revision, r.record \
+    let rows: Vec<Existing> = crate::db::Prepared(
+        diesel::sql_query(
+            "SELECT e.id, e.region_code, e.fiscal_year, e.kind, e.unit, e.status, e.revision, r.record \
          FROM unnest($1::text[], $2::int2[], $3::text[], $4::text[]) AS k(region_code, fiscal_year, kind, unit) \
          JOIN evaluations e ON e.region_code = k.region_code AND e.fiscal_year = k.fiscal_year \
               AND e.kind = k.kind AND e.unit = k.unit \
          JOIN evaluation_revisions r ON r.evaluation_id = e.id AND r.revision = e.revision",
+        )
+        .bind::<Array<Text>, _>(&regions)
+        .bind::<Array<SmallInt>, _>(&years)
+        .bind::<Array<Text>, _>(&kinds)
+        .bind::<Array<Text>, _>(&units),
     )
-    .bind::<Array<Text>, _>(&regions)
-    .bind::<Array<SmallInt>, _>(&years)
-    .bind::<Array<Text>, _>(&kinds)
-    .bind::<Array<Text>, _>(&units)
     .load(conn)
     .await?;
     Ok(rows

@@ -85,7 +85,7 @@ pub async fn by_child(
         Visibility::PublishedOrUnder(prefix) => (false, prefix.clone(), format!("{prefix}~")),
     };
     query = query.bind::<diesel::sql_types::Bool, _>(all).bind::<Text, _>(low).bind::<Text, _>(high);
-    query.load(conn).await
+    crate::db::Prepared(query).load(conn).await
 }
 
 /// $1/$2 the region's code range, $3 fiscal year, $4 kind or NULL, $5 'township', $6 the child

@@ -209,6 +209,11 @@ impl Builder {
         self
     }
 
+    /// The finished query, planned once per connection.
+    pub(crate) fn prepared(self) -> crate::db::Prepared<Query> {
+        crate::db::Prepared(self.query)
+    }
+
     fn placeholder(&mut self) -> String {
         let text = format!("${}", self.next);
         self.next += 1;
@@ -335,8 +340,9 @@ pub async fn page(
     }
     let order_by: Vec<String> =
         order.iter().map(|s| format!("{} {}", s.key.expression(), if s.descending { "DESC" } else { "ASC" })).collect();
-    b.sql(&format!(" ORDER BY {} LIMIT {}", order_by.join(", "), limit + 1));
-    let mut rows: Vec<EvaluationSummaryRow> = b.query.load(conn).await?;
+    let page_size = b.bind_value(SortValue::Int(limit + 1));
+    b.sql(&format!(" ORDER BY {} LIMIT {page_size}", order_by.join(", ")));
+    let mut rows: Vec<EvaluationSummaryRow> = b.prepared().load(conn).await?;
     let next = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
         rows.last().map(|last| order.iter().map(|s| s.key.value_of(last)).collect())
@@ -355,7 +361,7 @@ pub async fn count(conn: &mut AsyncPgConnection, filter: &ListFilter) -> QueryRe
     }
     let mut b = Builder::new("SELECT count(*) AS total FROM evaluations e");
     b.filters(filter);
-    let row: Count = b.query.get_result(conn).await?;
+    let row: Count = b.prepared().get_result(conn).await?;
     Ok(row.total)
 }
 

@@ -41,13 +41,22 @@ pub fn build_pool(
     config.recycling_method = RecyclingMethod::Fast;
     let timeout_ms = statement_timeout.as_millis();
     config.custom_setup = Box::new(move |url| {
+        let url = url.to_owned();
         Box::pin(async move {
-            use diesel_async::{AsyncConnection, SimpleAsyncConnection};
-            let mut conn = AsyncPgConnection::establish(url).await?;
-            conn.batch_execute(&format!("SET statement_timeout = {timeout_ms}"))
+            // The connection's driver task lives on the runtime that establishes it. actix gives
+            // each worker its own runtime and, on SIGTERM, stops idle workers first; a pooled
+            // connection made there would die under a request still running on another worker.
+            connection_runtime()
+                .spawn(async move {
+                    use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+                    let mut conn = AsyncPgConnection::establish(&url).await?;
+                    conn.batch_execute(&format!("SET statement_timeout = {timeout_ms}"))
+                        .await
+                        .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+                    Ok(conn)
+                })
                 .await
-                .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
-            Ok(conn)
+                .map_err(|e| diesel::ConnectionError::BadConnection(format!("connection task: {e}")))?
         })
     });
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
@@ -59,6 +68,20 @@ pub fn build_pool(
         .runtime(deadpool::Runtime::Tokio1)
         .build()
         .context("building the connection pool")
+}
+
+/// The runtime that drives every pooled connection: one thread of its own, alive for the whole
+/// process, whatever happens to actix's worker runtimes.
+fn connection_runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("perfeval-db")
+            .enable_all()
+            .build()
+            .expect("building the database connection runtime")
+    })
 }
 
 /// Version of the newest embedded migration, which `/readyz` expects the database to have.
@@ -110,4 +133,34 @@ pub async fn applied_migration_version(conn: &mut AsyncPgConnection) -> diesel::
     let row: Version =
         diesel::sql_query("SELECT max(version) AS version FROM __diesel_schema_migrations").get_result(conn).await?;
     Ok(row.version)
+}
+
+/// A query whose SQL text is cached as a prepared statement, keyed by that text.
+///
+/// diesel never caches `sql_query` (its text may be built from anything), so PostgreSQL would
+/// parse and plan the list, aggregate and coverage statements on every request. Ours are built
+/// only from fixed fragments with every value bound, so the set of texts is bounded (one per
+/// combination of filters and sort keys) and each is planned once per connection.
+#[derive(Debug, Clone)]
+pub struct Prepared<Q>(pub Q);
+
+impl<Q> diesel::query_builder::QueryId for Prepared<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for Prepared<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q: diesel::query_builder::QueryFragment<diesel::pg::Pg>> diesel::query_builder::QueryFragment<diesel::pg::Pg>
+    for Prepared<Q>
+{
+    fn walk_ast<'b>(&'b self, pass: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> diesel::QueryResult<()> {
+        self.0.walk_ast(pass)
+    }
+
+    fn is_safe_to_cache_prepared(&self, _backend: &diesel::pg::Pg) -> diesel::QueryResult<bool> {
+        Ok(true)
+    }
 }

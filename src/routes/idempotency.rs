@@ -110,6 +110,11 @@ pub fn to_response(stored: &StoredResponse) -> HttpResponse {
     builder.body(web::Bytes::from(stored.body.clone()))
 }
 
+fn caller_name(req: &HttpRequest) -> String {
+    use actix_web::HttpMessage;
+    req.extensions().get::<crate::auth::Actor>().map_or_else(|| "anonymous".to_owned(), |actor| actor.name.clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,9 +125,4 @@ mod tests {
         assert_ne!(body_hash(br#"{"a": 1}"#), body_hash(br#"{"a": 1.0}"#), "numbers keep their exact text");
         assert_ne!(body_hash(b"line 1\n"), body_hash(b"line 2\n"));
     }
-}
-
-fn caller_name(req: &HttpRequest) -> String {
-    use actix_web::HttpMessage;
-    req.extensions().get::<crate::auth::Actor>().map_or_else(|| "anonymous".to_owned(), |actor| actor.name.clone())
 }

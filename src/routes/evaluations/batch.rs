@@ -293,6 +293,9 @@ pub async fn upsert(
                             items[i].id = Some(id);
                         }
                     }
+                    // The database is gone or too slow: the whole request fails (503) and is retried
+                    // with its Idempotency-Key; chunks written so far are found unchanged then.
+                    Err(error @ (ApiError::Unavailable(_) | ApiError::QueryTimeout(_))) => return Err(error),
                     // A record changed meanwhile (or another fault): write this chunk record by record.
                     Err(error) => {
                         tracing::warn!(?error, "batch chunk failed; writing its records one by one");

@@ -1,0 +1,17 @@
+//! Failure tests: the real `perfeval serve` binary as a child process, each test with a private
+//! PostgreSQL of its own (a Unix socket in a temp folder) that it can stop and start; loopback
+//! only, and every test bounded in time. They run one at a time.
+//!
+//! - `pg_restart`: PostgreSQL restarted under load;
+//! - `kill9`: `kill -9` in the middle of a 5,000-record batch, then a replay with the same key;
+//! - `sigterm`: SIGTERM with requests in flight.
+//!
+//! Run with `cargo test --test failures -- --nocapture` to see the measured figures.
+#[path = "failures/harness.rs"]
+mod harness;
+#[path = "failures/kill9.rs"]
+mod kill9;
+#[path = "failures/pg_restart.rs"]
+mod pg_restart;
+#[path = "failures/sigterm.rs"]
+mod sigterm;
