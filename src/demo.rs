@@ -180,8 +180,9 @@ async fn upsert_all(
             break;
         }
         done += chunk.len();
-        let result =
-            upsert(&mut conn, chunk, BatchOptions::default(), &actor).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let result = upsert(&mut conn, chunk, BatchOptions::default(), &actor, None)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         for item in result.items.iter().filter(|i| !i.errors.is_empty()).take(3) {
             eprintln!("record {}: {:?}", item.index, item.errors);
         }

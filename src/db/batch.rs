@@ -18,11 +18,20 @@ pub fn identity(record: &EvaluationInput) -> Identity {
     (record.region_code.clone(), record.fiscal_year, text(&record.kind), record.unit.clone())
 }
 
-/// A stored record matched by identity, with its current content as JSON.
-#[derive(Debug, Clone, QueryableByName)]
+/// A stored record matched by identity, and whether its current content equals the record sent.
+#[derive(Debug, Clone)]
 pub struct Existing {
-    #[diesel(sql_type = BigInt)]
     pub id: i64,
+    pub status: String,
+    pub revision: i32,
+    pub unchanged: bool,
+}
+
+/// One row of the look-up: the stored record's current content as JSON.
+#[derive(QueryableByName)]
+struct ExistingRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
     #[diesel(sql_type = Text)]
     region_code: String,
     #[diesel(sql_type = SmallInt)]
@@ -32,44 +41,57 @@ pub struct Existing {
     #[diesel(sql_type = Text)]
     unit: String,
     #[diesel(sql_type = Text)]
-    pub status: String,
+    status: String,
     #[diesel(sql_type = Integer)]
-    pub revision: i32,
+    revision: i32,
     #[diesel(sql_type = Jsonb)]
-    pub record: serde_json::Value,
+    record: serde_json::Value,
 }
 
-/// The stored records with these identities, in one query.
+/// Records looked up per query: the stored contents of one group are compared and dropped
+/// before the next is read, so a 10,000-record batch never holds them all as JSON trees.
+const RECORDS_PER_LOOKUP: usize = 200;
+
+/// The stored records with these identities, compared with the records sent.
 pub async fn find_existing(
     conn: &mut AsyncPgConnection,
     records: &[&EvaluationInput],
 ) -> QueryResult<HashMap<Identity, Existing>> {
-    let (mut regions, mut years, mut kinds, mut units) = (vec![], vec![], vec![], vec![]);
-    for record in records {
-        regions.push(record.region_code.clone());
-        years.push(record.fiscal_year as i16);
-        kinds.push(text(&record.kind));
-        units.push(record.unit.clone());
-    }
-    let rows: Vec<Existing> = crate::db::Prepared(
-        diesel::sql_query(
-            "SELECT e.id, e.region_code, e.fiscal_year, e.kind, e.unit, e.status, e.revision, r.record \
-         FROM unnest($1::text[], $2::int2[], $3::text[], $4::text[]) AS k(region_code, fiscal_year, kind, unit) \
-         JOIN evaluations e ON e.region_code = k.region_code AND e.fiscal_year = k.fiscal_year \
-              AND e.kind = k.kind AND e.unit = k.unit \
-         JOIN evaluation_revisions r ON r.evaluation_id = e.id AND r.revision = e.revision",
+    let mut found = HashMap::new();
+    for group in records.chunks(RECORDS_PER_LOOKUP) {
+        let (mut regions, mut years, mut kinds, mut units) = (vec![], vec![], vec![], vec![]);
+        let mut sent: HashMap<Identity, &EvaluationInput> = HashMap::with_capacity(group.len());
+        for record in group {
+            regions.push(record.region_code.clone());
+            years.push(record.fiscal_year as i16);
+            kinds.push(text(&record.kind));
+            units.push(record.unit.clone());
+            sent.insert(identity(record), record);
+        }
+        let rows: Vec<ExistingRow> = crate::db::Prepared(
+            diesel::sql_query(
+                "SELECT e.id, e.region_code, e.fiscal_year, e.kind, e.unit, e.status, e.revision, r.record \
+                 FROM unnest($1::text[], $2::int2[], $3::text[], $4::text[]) AS k(region_code, fiscal_year, kind, unit) \
+                 JOIN evaluations e ON e.region_code = k.region_code AND e.fiscal_year = k.fiscal_year \
+                      AND e.kind = k.kind AND e.unit = k.unit \
+                 JOIN evaluation_revisions r ON r.evaluation_id = e.id AND r.revision = e.revision",
+            )
+            .bind::<Array<Text>, _>(&regions)
+            .bind::<Array<SmallInt>, _>(&years)
+            .bind::<Array<Text>, _>(&kinds)
+            .bind::<Array<Text>, _>(&units),
         )
-        .bind::<Array<Text>, _>(&regions)
-        .bind::<Array<SmallInt>, _>(&years)
-        .bind::<Array<Text>, _>(&kinds)
-        .bind::<Array<Text>, _>(&units),
-    )
-    .load(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| ((row.region_code.clone(), i32::from(row.fiscal_year), row.kind.clone(), row.unit.clone()), row))
-        .collect())
+        .load(conn)
+        .await?;
+        for row in rows {
+            let key = (row.region_code, i32::from(row.fiscal_year), row.kind, row.unit);
+            let unchanged = sent
+                .get(&key)
+                .is_some_and(|record| serde_json::to_value(record).is_ok_and(|value| value == row.record));
+            found.insert(key, Existing { id: row.id, status: row.status, revision: row.revision, unchanged });
+        }
+    }
+    Ok(found)
 }
 
 /// For each record, the stored record of the same township and kind for the year before
@@ -207,7 +229,7 @@ pub async fn write_all(
                 revisions::action.eq(if w.replaces.is_some() { "replace" } else { "create" }),
                 revisions::status.eq(statuses[i].clone()),
                 revisions::actor.eq(actor),
-                revisions::record.eq(serde_json::to_value(w.record).expect("a record serialises")),
+                revisions::record.eq(JsonbText::of(w.record)),
             )
         })
         .collect();
@@ -215,4 +237,26 @@ pub async fn write_all(
         diesel::insert_into(revisions::table).values(chunk).execute(conn).await?;
     }
     Ok(ids)
+}
+
+/// A JSON document bound as `jsonb` from its serialised text: the batch's stored versions go to
+/// the database without first being built as `serde_json::Value` trees (several times their size).
+#[derive(Debug, diesel::expression::AsExpression)]
+#[diesel(sql_type = Jsonb)]
+pub struct JsonbText(Vec<u8>);
+
+impl JsonbText {
+    pub fn of(value: &impl serde::Serialize) -> Self {
+        Self(serde_json::to_vec(value).expect("a record serialises"))
+    }
+}
+
+impl diesel::serialize::ToSql<Jsonb, diesel::pg::Pg> for JsonbText {
+    fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>) -> diesel::serialize::Result {
+        use std::io::Write;
+        // jsonb's binary format: a version byte, then the text.
+        out.write_all(&[1])?;
+        out.write_all(&self.0)?;
+        Ok(diesel::serialize::IsNull::No)
+    }
 }

@@ -173,7 +173,6 @@ pub async fn get_aggregates(
     plan.filter.visibility = actor.principal.visibility();
     let mut conn = state.pool.get().await?;
     estimate_rows(&mut conn, &plan).await?;
-    let records = evaluation_list::count(&mut conn, &plan.filter).await?;
 
     // With compare, also aggregate the year before the first requested one.
     let mut fetch_filter = plan.filter.clone();
@@ -184,8 +183,6 @@ pub async fn get_aggregates(
     }
     let region = plan.dimensions.iter().copied().find(|d| d.code_len().is_some());
     let mut levels: Vec<(String, Vec<Dimension>)> = vec![("detail".to_owned(), plan.dimensions.clone())];
-    let mut parent_rows: Option<Vec<Row>> = None;
-    let mut total_rows: Option<Vec<Row>> = None;
     if let Some(region) = region {
         let mut ancestor = region.parent();
         while let Some(level) = ancestor {
@@ -198,42 +195,63 @@ pub async fn get_aggregates(
         levels.push(("total".to_owned(), others.clone()));
     }
 
-    let mut per_level: Vec<(String, Vec<Dimension>, Vec<Row>)> = Vec::new();
-    for (index, (level, dimensions)) in levels.into_iter().enumerate() {
-        let needed = index == 0
-            || plan.rollup
-            || (index == 1 && plan.share.as_deref() == Some("parent"))
-            || (level == "total" && plan.share.as_deref() == Some("total"));
-        if !needed {
-            continue;
+    // The groups on this connection; the record count, when a second connection is free at
+    // once, on that one meanwhile: PostgreSQL runs both scans on two cores.
+    let grouping = async {
+        let conn: &mut diesel_async::AsyncPgConnection = &mut conn;
+        let mut parent_rows: Option<Vec<Row>> = None;
+        let mut total_rows: Option<Vec<Row>> = None;
+        let mut per_level: Vec<(String, Vec<Dimension>, Vec<Row>)> = Vec::new();
+        for (index, (level, dimensions)) in levels.into_iter().enumerate() {
+            let needed = index == 0
+                || plan.rollup
+                || (index == 1 && plan.share.as_deref() == Some("parent"))
+                || (level == "total" && plan.share.as_deref() == Some("total"));
+            if !needed {
+                continue;
+            }
+            let rows = aggregates::group(
+                conn,
+                &GroupQuery {
+                    dimensions: &dimensions,
+                    measures: &plan.measures,
+                    filter: &fetch_filter,
+                    min_count: plan.min_count,
+                },
+            )
+            .await?;
+            let rows: Vec<Row> = rows.into_iter().map(|r| Row::finish(r, &dimensions, &plan.measures)).collect();
+            if index == 1 {
+                parent_rows = Some(rows.clone());
+            }
+            if level == "total" {
+                total_rows = Some(rows.clone());
+            }
+            per_level.push((level, dimensions, rows));
         }
-        let rows = aggregates::group(
-            &mut conn,
-            &GroupQuery {
-                dimensions: &dimensions,
-                measures: &plan.measures,
-                filter: &fetch_filter,
-                min_count: plan.min_count,
-            },
-        )
-        .await?;
-        let rows: Vec<Row> = rows.into_iter().map(|r| Row::finish(r, &dimensions, &plan.measures)).collect();
-        if index == 1 {
-            parent_rows = Some(rows.clone());
+        if region.is_none() && plan.share.as_deref() == Some("total") {
+            let rows = aggregates::group(
+                conn,
+                &GroupQuery { dimensions: &others, measures: &plan.measures, filter: &fetch_filter, min_count: 1 },
+            )
+            .await?;
+            total_rows = Some(rows.into_iter().map(|r| Row::finish(r, &others, &plan.measures)).collect());
         }
-        if level == "total" {
-            total_rows = Some(rows.clone());
+        Ok::<_, ApiError>((per_level, parent_rows, total_rows))
+    };
+    let mut spare =
+        tokio::time::timeout(std::time::Duration::from_millis(5), state.pool.get()).await.ok().and_then(Result::ok);
+    let (records, (per_level, parent_rows, total_rows)) = match spare.as_deref_mut() {
+        Some(other) => futures_util::try_join!(
+            async { evaluation_list::count(other, &plan.filter).await.map_err(ApiError::from) },
+            grouping
+        )?,
+        None => {
+            let grouped = grouping.await?;
+            (evaluation_list::count(&mut conn, &plan.filter).await?, grouped)
         }
-        per_level.push((level, dimensions, rows));
-    }
-    if region.is_none() && plan.share.as_deref() == Some("total") {
-        let rows = aggregates::group(
-            &mut conn,
-            &GroupQuery { dimensions: &others, measures: &plan.measures, filter: &fetch_filter, min_count: 1 },
-        )
-        .await?;
-        total_rows = Some(rows.into_iter().map(|r| Row::finish(r, &others, &plan.measures)).collect());
-    }
+    };
+    drop(spare);
 
     let mut output: Vec<AggregateRow> = Vec::new();
     for (position, (level, dimensions, rows)) in per_level.iter().enumerate() {
@@ -587,30 +605,60 @@ fn sort_rows(rows: &mut [AggregateRow], plan: &Plan) {
     } else {
         plan.order.clone()
     };
-    rows.sort_by(|a, b| {
-        for (key, descending) in &order {
-            let ordering = match Dimension::parse(key) {
-                Some(d) => {
-                    let (va, vb) = (&a.group.get(d.as_str()), &b.group.get(d.as_str()));
-                    let text = |v: &Option<&serde_json::Value>| match v {
-                        Some(value) if value.is_object() => value["code"].to_string(),
+    // Each row's key is computed once (not on every comparison): regions by code, numbers as numbers.
+    rows.sort_by_cached_key(|row| {
+        order
+            .iter()
+            .map(|(key, descending)| {
+                let part = match Dimension::parse(key) {
+                    Some(d) => match row.group.get(d.as_str()) {
+                        Some(value) if value.is_object() => {
+                            SortKey::Text(value["code"].as_str().unwrap_or("").to_owned())
+                        }
                         Some(value) => match value.as_i64() {
-                            Some(n) => format!("{n:020}"),
-                            None => value.to_string(),
+                            Some(n) => SortKey::Number(n),
+                            None => SortKey::Text(value.as_str().map_or_else(|| value.to_string(), str::to_owned)),
                         },
-                        None => String::new(),
-                    };
-                    text(va).cmp(&text(vb))
+                        None => SortKey::Missing,
+                    },
+                    None => SortKey::Amount(row.values.get(key).copied().flatten()),
+                };
+                if *descending {
+                    std::cmp::Reverse(part).into()
+                } else {
+                    part.into()
                 }
-                None => a.values.get(key).copied().flatten().cmp(&b.values.get(key).copied().flatten()),
-            };
-            let ordering = if *descending { ordering.reverse() } else { ordering };
-            if ordering.is_ne() {
-                return ordering;
-            }
-        }
-        std::cmp::Ordering::Equal
+            })
+            .collect::<Vec<Directed>>()
     });
+}
+
+/// One part of a row's sort key.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum SortKey {
+    Missing,
+    Number(i64),
+    Amount(Option<Decimal>),
+    Text(String),
+}
+
+/// A key part in its direction.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum Directed {
+    Ascending(SortKey),
+    Descending(std::cmp::Reverse<SortKey>),
+}
+
+impl From<SortKey> for Directed {
+    fn from(key: SortKey) -> Self {
+        Self::Ascending(key)
+    }
+}
+
+impl From<std::cmp::Reverse<SortKey>> for Directed {
+    fn from(key: std::cmp::Reverse<SortKey>) -> Self {
+        Self::Descending(key)
+    }
 }
 
 fn plan(query: &QueryPairs) -> Result<Plan, ApiError> {

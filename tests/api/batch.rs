@@ -172,3 +172,38 @@ async fn batches_are_limited_to_ten_thousand_records() {
     reply.problem(400, "malformed_json");
     app.get("/api/v1/evaluations/batch").await.problem(404, "not_found");
 }
+
+/// 600 records: more than two write transactions (written on two connections at once) and more
+/// than one look-up group. Every record is stored once, under its own id, and reads back whole;
+/// sent again, all are unchanged; one changed record in the last group is an update.
+#[tokio::test]
+async fn a_large_batch_is_stored_whole_and_compared_record_by_record() {
+    let app = spawn_app().await;
+    let records: Vec<Value> = (0..600).map(|i| minimal("430482104", 2022, &format!("常宁市荫田镇第{i}单位"))).collect();
+    let reply = batch(&app, "", &records).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let first = reply.json();
+    assert_eq!(first["summary"], json!({"created": 600, "updated": 0, "unchanged": 0, "invalid": 0}));
+    let ids: Vec<i64> = first["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect();
+    let mut distinct = ids.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 600, "every record has an id of its own");
+    assert_eq!(app.count_rows("evaluations").await, 600);
+    assert_eq!(app.count_rows("evaluation_revisions").await, 600);
+    for index in [0, 249, 250, 499, 500, 599] {
+        let stored = app.get(&format!("/api/v1/evaluations/{}", ids[index])).await.json();
+        assert_eq!(stored["unit"], records[index]["unit"], "item {index} names the record stored under its id");
+        assert_eq!(stored["income"], records[index]["income"], "item {index}");
+    }
+
+    let again = batch(&app, "", &records).await.json();
+    assert_eq!(again["summary"], json!({"created": 0, "updated": 0, "unchanged": 600, "invalid": 0}));
+    let mut changed = records.clone();
+    changed[450]["income"]["total"] = json!("1234.00");
+    let third = batch(&app, "", &changed).await.json();
+    assert_eq!(third["summary"], json!({"created": 0, "updated": 1, "unchanged": 599, "invalid": 0}));
+    assert_eq!(third["items"][450]["outcome"], "updated");
+    assert_eq!(third["items"][450]["id"], ids[450]);
+    assert_eq!(app.count_rows("evaluations").await, 600);
+}

@@ -27,7 +27,7 @@ use crate::{
 /// Most records in one batch.
 pub const MAX_BATCH_RECORDS: usize = 10_000;
 /// Records written per transaction when the batch is not atomic.
-const RECORDS_PER_TRANSACTION: usize = 500;
+const RECORDS_PER_TRANSACTION: usize = 250;
 
 /// Query parameters of a batch.
 #[derive(IntoParams)]
@@ -126,7 +126,7 @@ pub async fn batch_evaluations(
     let parsed = split(&body)?;
     let total = parsed.len();
     let started = std::time::Instant::now();
-    let result = upsert(&mut conn, parsed, BatchOptions { dry_run, atomic }, &actor).await?;
+    let result = upsert(&mut conn, parsed, BatchOptions { dry_run, atomic }, &actor, Some(&state.pool)).await?;
     let written: Vec<i64> = result
         .items
         .iter()
@@ -173,6 +173,7 @@ pub async fn upsert(
     parsed: Vec<Result<EvaluationInput, Vec<FieldError>>>,
     options: BatchOptions,
     actor: &Actor,
+    spare: Option<&crate::db::Pool>,
 ) -> Result<BatchResult, ApiError> {
     let BatchOptions { dry_run, atomic } = options;
     let total = parsed.len();
@@ -238,7 +239,7 @@ pub async fn upsert(
             None => decision.outcome = Outcome::Created,
             Some(stored) => {
                 decision.id = Some(stored.id);
-                if serde_json::to_value(record).ok().as_ref() == Some(&stored.record) {
+                if stored.unchanged {
                     decision.outcome = Outcome::Unchanged;
                 } else if Status::parse(&stored.status).is_some_and(Status::is_editable) {
                     decision.outcome = Outcome::Updated;
@@ -286,8 +287,35 @@ pub async fn upsert(
                 items[i].id = Some(id);
             }
         } else {
-            for chunk in to_write.chunks(RECORDS_PER_TRANSACTION) {
-                match write(conn, &items, chunk, &actor.name).await {
+            let chunks: Vec<(usize, &[usize])> = to_write.chunks(RECORDS_PER_TRANSACTION).enumerate().collect();
+            // A second connection, when one is free at once, writes every other chunk: PostgreSQL
+            // then stores the batch on two cores while the first connection's chunk commits.
+            let mut second = match spare {
+                Some(pool) if chunks.len() > 1 => {
+                    tokio::time::timeout(std::time::Duration::from_millis(50), pool.get())
+                        .await
+                        .ok()
+                        .and_then(Result::ok)
+                }
+                _ => None,
+            };
+            let mut results = match second.as_deref_mut() {
+                Some(other) => {
+                    let (even, odd): (Vec<_>, Vec<_>) = chunks.iter().copied().partition(|(n, _)| n % 2 == 0);
+                    let (mut a, b) = futures_util::join!(
+                        write_lane(conn, &items, &even, &actor.name),
+                        write_lane(other, &items, &odd, &actor.name)
+                    );
+                    a.extend(b);
+                    a
+                }
+                None => write_lane(conn, &items, &chunks, &actor.name).await,
+            };
+            drop(second);
+            results.sort_by_key(|(n, _)| *n);
+            for (n, result) in results {
+                let chunk = chunks[n].1;
+                match result {
                     Ok(ids) => {
                         for (&i, id) in chunk.iter().zip(ids) {
                             items[i].id = Some(id);
@@ -302,6 +330,9 @@ pub async fn upsert(
                         for &i in chunk {
                             match write(conn, &items, &[i], &actor.name).await {
                                 Ok(ids) => items[i].id = ids.first().copied(),
+                                Err(error @ (ApiError::Unavailable(_) | ApiError::QueryTimeout(_))) => {
+                                    return Err(error)
+                                }
                                 Err(error) => {
                                     tracing::warn!(?error, index = i, "batch record failed");
                                     items[i].outcome = Outcome::Invalid;
@@ -369,6 +400,26 @@ impl Item {
 }
 
 /// Writes the chosen items in one transaction.
+/// Writes these chunks one after another on one connection, each in its own transaction; stops
+/// at the first sign that the database is unavailable. Returns each chunk's result by number.
+async fn write_lane(
+    conn: &mut diesel_async::AsyncPgConnection,
+    items: &[Item],
+    chunks: &[(usize, &[usize])],
+    actor: &str,
+) -> Vec<(usize, Result<Vec<i64>, ApiError>)> {
+    let mut results = Vec::with_capacity(chunks.len());
+    for &(n, chunk) in chunks {
+        let result = write(conn, items, chunk, actor).await;
+        let stop = matches!(result, Err(ApiError::Unavailable(_) | ApiError::QueryTimeout(_)));
+        results.push((n, result));
+        if stop {
+            break;
+        }
+    }
+    results
+}
+
 async fn write(
     conn: &mut diesel_async::AsyncPgConnection,
     items: &[Item],
