@@ -1,39 +1,51 @@
--- GET /api/v1/evaluations/{id}: the statements `db::evaluations::fetch` sends, captured from
--- PostgreSQL's log (log_statement=all) of a request: the main row and the eight child tables
--- by evaluation id. The service sends them pipelined on one connection (diesel-async
--- try_join!), so they are pipelined here too: one round trip per record, as in the service.
+-- GET /api/v1/evaluations/{id}: the one statement `db::evaluations::fetch` sends, captured from
+-- PostgreSQL's log (log_statement=all) of a request: the main row, with the seven child groups
+-- and the review history as JSON columns (one round trip, one prepared statement).
 -- :id_min and :id_max come from `-D` (the ids of the bench database are one dense range; the
 -- script checks that before it runs this).
 \set id random(:id_min, :id_max)
-\startpipeline
-SELECT id, status, revision, created_at, updated_at, computed_total_score, computed_grade, execution_rate,
-       error_count, warning_count, region_code, fiscal_year, kind, unit, budget_unit_code, method,
-       basis_documents, issuer, report_date, reported_in, duties, staffing_quota_administrative,
-       staffing_quota_institutional, staff_at_year_end, official_vehicles, income_total, opening_carry_over,
-       expenditure_total, expenditure_basic_total, expenditure_project_total, expenditure_business_total,
-       year_end_carry_over, budget_initial, budget_adjusted, budget_executed, three_public_total,
-       overseas_travel_amount, overseas_travel_delegations, overseas_travel_persons, vehicle_purchase_amount,
-       vehicle_purchase_vehicles, vehicle_operation_amount, vehicle_operation_vehicles, reception_amount,
-       reception_batches, reception_persons, running_costs_amount, running_costs_prior_amount,
-       running_costs_prior_year, running_costs_stated_change, introduction, evaluation_purpose,
-       evaluation_process, conclusion_text, total_score, grade, problems, suggestions, budget_disclosed,
-       final_accounts_disclosed
-FROM evaluations WHERE (id = :id);
-SELECT evaluation_id, position, name, count FROM evaluation_internal_units
-WHERE (evaluation_id = :id) ORDER BY position;
-SELECT evaluation_id, position, category, amount, initial_budget, adjusted_budget, note FROM evaluation_income_lines
-WHERE (evaluation_id = :id) ORDER BY position;
-SELECT evaluation_id, position, structure, economic_class, name, initial_budget, adjusted_budget, executed
-FROM evaluation_expenditure_lines WHERE (evaluation_id = :id) ORDER BY position;
-SELECT evaluation_id, position, item, fiscal_year, amount, stated_change FROM evaluation_three_public_prior
-WHERE (evaluation_id = :id) ORDER BY position;
-SELECT evaluation_id, position, level_1, level_2, name, code, unit_of_measure, direction, target, target_text,
-       actual, actual_text, weight, score, applicable, deviation_reason
-FROM evaluation_indicators WHERE (evaluation_id = :id) ORDER BY position;
-SELECT evaluation_id, position, name, budget, executed, progress, note FROM evaluation_projects
-WHERE (evaluation_id = :id) ORDER BY position;
-SELECT evaluation_id, position, category, title, body FROM evaluation_narrative_sections
-WHERE (evaluation_id = :id) ORDER BY position;
-SELECT action, from_status, to_status, actor, comment, revision, created_at FROM evaluation_transitions
-WHERE (evaluation_id = :id) ORDER BY id;
-\endpipeline
+SELECT "evaluations"."id", "evaluations"."status", "evaluations"."revision", "evaluations"."created_at",
+"evaluations"."updated_at", "evaluations"."computed_total_score", "evaluations"."computed_grade",
+"evaluations"."execution_rate", "evaluations"."error_count", "evaluations"."warning_count",
+"evaluations"."region_code", "evaluations"."fiscal_year", "evaluations"."kind", "evaluations"."unit",
+"evaluations"."budget_unit_code", "evaluations"."method", "evaluations"."basis_documents",
+"evaluations"."issuer", "evaluations"."report_date", "evaluations"."reported_in", "evaluations"."duties",
+"evaluations"."staffing_quota_administrative", "evaluations"."staffing_quota_institutional",
+"evaluations"."staff_at_year_end", "evaluations"."official_vehicles", "evaluations"."income_total",
+"evaluations"."opening_carry_over", "evaluations"."expenditure_total", "evaluations"."expenditure_basic_total",
+"evaluations"."expenditure_project_total", "evaluations"."expenditure_business_total",
+"evaluations"."year_end_carry_over", "evaluations"."budget_initial", "evaluations"."budget_adjusted",
+"evaluations"."budget_executed", "evaluations"."three_public_total", "evaluations"."overseas_travel_amount",
+"evaluations"."overseas_travel_delegations", "evaluations"."overseas_travel_persons",
+"evaluations"."vehicle_purchase_amount", "evaluations"."vehicle_purchase_vehicles",
+"evaluations"."vehicle_operation_amount", "evaluations"."vehicle_operation_vehicles",
+"evaluations"."reception_amount", "evaluations"."reception_batches", "evaluations"."reception_persons",
+"evaluations"."running_costs_amount", "evaluations"."running_costs_prior_amount",
+"evaluations"."running_costs_prior_year", "evaluations"."running_costs_stated_change",
+"evaluations"."introduction", "evaluations"."evaluation_purpose", "evaluations"."evaluation_process",
+"evaluations"."conclusion_text", "evaluations"."total_score", "evaluations"."grade", "evaluations"."problems",
+"evaluations"."suggestions", "evaluations"."budget_disclosed", "evaluations"."final_accounts_disclosed",
+(SELECT coalesce(json_agg(json_build_array(c.evaluation_id, c.position, c.name, c.count) ORDER BY c.position),
+'[]')::text FROM evaluation_internal_units c WHERE c.evaluation_id = evaluations.id),
+(SELECT coalesce(json_agg(json_build_array(c.evaluation_id, c.position, c.category, c.amount, c.initial_budget,
+c.adjusted_budget, c.note) ORDER BY c.position),
+'[]')::text FROM evaluation_income_lines c WHERE c.evaluation_id = evaluations.id),
+(SELECT coalesce(json_agg(json_build_array(c.evaluation_id, c.position, c.structure, c.economic_class, c.name,
+c.initial_budget, c.adjusted_budget, c.executed) ORDER BY c.position),
+'[]')::text FROM evaluation_expenditure_lines c WHERE c.evaluation_id = evaluations.id),
+(SELECT coalesce(json_agg(json_build_array(c.evaluation_id, c.position, c.item, c.fiscal_year, c.amount,
+c.stated_change) ORDER BY c.position),
+'[]')::text FROM evaluation_three_public_prior c WHERE c.evaluation_id = evaluations.id),
+(SELECT coalesce(json_agg(json_build_array(c.evaluation_id, c.position, c.level_1, c.level_2, c.name, c.code,
+c.unit_of_measure, c.direction, c.target, c.target_text, c.actual, c.actual_text, c.weight, c.score,
+c.applicable, c.deviation_reason) ORDER BY c.position),
+'[]')::text FROM evaluation_indicators c WHERE c.evaluation_id = evaluations.id),
+(SELECT coalesce(json_agg(json_build_array(c.evaluation_id, c.position, c.name, c.budget, c.executed,
+c.progress, c.note) ORDER BY c.position),
+'[]')::text FROM evaluation_projects c WHERE c.evaluation_id = evaluations.id),
+(SELECT coalesce(json_agg(json_build_array(c.evaluation_id, c.position, c.category, c.title,
+c.body) ORDER BY c.position),
+'[]')::text FROM evaluation_narrative_sections c WHERE c.evaluation_id = evaluations.id),
+(SELECT coalesce(json_agg(json_build_array(c.action, c.from_status, c.to_status, c.actor, c.comment,
+c.revision, c.created_at) ORDER BY c.id),
+'[]')::text FROM evaluation_transitions c WHERE c.evaluation_id = evaluations.id) FROM "evaluations" WHERE ("evaluations"."id" = :id);

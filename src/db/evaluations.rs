@@ -187,7 +187,7 @@ pub(super) struct EvaluationData {
     final_accounts_disclosed: Option<bool>,
 }
 
-#[derive(Debug, Clone, Insertable, Queryable, Selectable)]
+#[derive(Debug, Clone, Insertable, Queryable, Selectable, serde::Deserialize)]
 #[diesel(table_name = internal_units, check_for_backend(Pg))]
 struct InternalUnitRow {
     evaluation_id: i64,
@@ -196,7 +196,7 @@ struct InternalUnitRow {
     count: i32,
 }
 
-#[derive(Debug, Clone, Insertable, Queryable, Selectable)]
+#[derive(Debug, Clone, Insertable, Queryable, Selectable, serde::Deserialize)]
 #[diesel(table_name = income_lines, check_for_backend(Pg))]
 struct IncomeLineRow {
     evaluation_id: i64,
@@ -208,7 +208,7 @@ struct IncomeLineRow {
     note: Option<String>,
 }
 
-#[derive(Debug, Clone, Insertable, Queryable, Selectable)]
+#[derive(Debug, Clone, Insertable, Queryable, Selectable, serde::Deserialize)]
 #[diesel(table_name = expenditure_lines, check_for_backend(Pg))]
 struct ExpenditureLineRow {
     evaluation_id: i64,
@@ -221,7 +221,7 @@ struct ExpenditureLineRow {
     executed: Decimal,
 }
 
-#[derive(Debug, Clone, Insertable, Queryable, Selectable)]
+#[derive(Debug, Clone, Insertable, Queryable, Selectable, serde::Deserialize)]
 #[diesel(table_name = three_public_prior, check_for_backend(Pg))]
 struct PriorFigureRow {
     evaluation_id: i64,
@@ -232,7 +232,7 @@ struct PriorFigureRow {
     stated_change: Option<Decimal>,
 }
 
-#[derive(Debug, Clone, Insertable, Queryable, Selectable)]
+#[derive(Debug, Clone, Insertable, Queryable, Selectable, serde::Deserialize)]
 #[diesel(table_name = indicators, check_for_backend(Pg))]
 struct IndicatorRow {
     evaluation_id: i64,
@@ -253,7 +253,7 @@ struct IndicatorRow {
     deviation_reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Insertable, Queryable, Selectable)]
+#[derive(Debug, Clone, Insertable, Queryable, Selectable, serde::Deserialize)]
 #[diesel(table_name = projects, check_for_backend(Pg))]
 struct ProjectRow {
     evaluation_id: i64,
@@ -265,7 +265,7 @@ struct ProjectRow {
     note: Option<String>,
 }
 
-#[derive(Debug, Clone, Insertable, Queryable, Selectable)]
+#[derive(Debug, Clone, Insertable, Queryable, Selectable, serde::Deserialize)]
 #[diesel(table_name = narrative_sections, check_for_backend(Pg))]
 struct NarrativeRow {
     evaluation_id: i64,
@@ -617,62 +617,126 @@ pub async fn locate(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option
     evaluations::table.find(id).select((evaluations::region_code, evaluations::status)).first(conn).await.optional()
 }
 
-/// Reads a whole record: the main row and its seven child groups, pipelined in one round trip.
+/// A child table's rows of the record, as one JSON array of arrays (columns in the row struct's
+/// order), for a column of the main query.
+macro_rules! child_rows {
+    ($table:literal, [$first:literal $(, $column:literal)*], $order:literal) => {
+        concat!(
+            "(SELECT coalesce(json_agg(json_build_array(c.", $first, $(", c.", $column,)*
+            ") ORDER BY c.", $order, "), '[]')::text FROM ", $table,
+            " c WHERE c.evaluation_id = evaluations.id)"
+        )
+    };
+}
+
+const UNITS_SQL: &str =
+    child_rows!("evaluation_internal_units", ["evaluation_id", "position", "name", "count"], "position");
+const INCOME_SQL: &str = child_rows!(
+    "evaluation_income_lines",
+    ["evaluation_id", "position", "category", "amount", "initial_budget", "adjusted_budget", "note"],
+    "position"
+);
+const EXPENDITURE_SQL: &str = child_rows!(
+    "evaluation_expenditure_lines",
+    [
+        "evaluation_id",
+        "position",
+        "structure",
+        "economic_class",
+        "name",
+        "initial_budget",
+        "adjusted_budget",
+        "executed"
+    ],
+    "position"
+);
+const PRIOR_SQL: &str = child_rows!(
+    "evaluation_three_public_prior",
+    ["evaluation_id", "position", "item", "fiscal_year", "amount", "stated_change"],
+    "position"
+);
+const INDICATORS_SQL: &str = child_rows!(
+    "evaluation_indicators",
+    [
+        "evaluation_id",
+        "position",
+        "level_1",
+        "level_2",
+        "name",
+        "code",
+        "unit_of_measure",
+        "direction",
+        "target",
+        "target_text",
+        "actual",
+        "actual_text",
+        "weight",
+        "score",
+        "applicable",
+        "deviation_reason"
+    ],
+    "position"
+);
+const PROJECTS_SQL: &str = child_rows!(
+    "evaluation_projects",
+    ["evaluation_id", "position", "name", "budget", "executed", "progress", "note"],
+    "position"
+);
+const NARRATIVE_SQL: &str = child_rows!(
+    "evaluation_narrative_sections",
+    ["evaluation_id", "position", "category", "title", "body"],
+    "position"
+);
+const TRANSITIONS_SQL: &str = child_rows!(
+    "evaluation_transitions",
+    ["action", "from_status", "to_status", "actor", "comment", "revision", "created_at"],
+    "id"
+);
+
+/// Child rows from their JSON column. Amounts are JSON numbers with PostgreSQL's exact digits,
+/// read exactly (`arbitrary_precision`).
+fn child<T: DeserializeOwned>(column: &str, json: &str) -> QueryResult<Vec<T>> {
+    serde_json::from_str(json).map_err(|e| diesel::result::Error::DeserializationError(format!("{column}: {e}").into()))
+}
+
+/// Reads a whole record in one statement: the main row, and its seven child groups and review
+/// history as JSON columns. One statement, planned once per connection, one round trip.
 pub async fn fetch(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<StoredEvaluation>> {
-    let conn = &*conn;
-    let (main, units, income, expenditure, prior, indicator_rows, project_rows, narrative, history) = futures_util::try_join!(
-        evaluations::table.find(id).select((EvaluationMeta::as_select(), EvaluationData::as_select())).load::<(
-            EvaluationMeta,
-            EvaluationData
-        )>(
-            &mut &*conn
+    use diesel::dsl::sql;
+    use diesel::sql_types::Text;
+    let row = crate::db::Prepared(evaluations::table.find(id).select((
+        EvaluationMeta::as_select(),
+        EvaluationData::as_select(),
+        (
+            sql::<Text>(UNITS_SQL),
+            sql::<Text>(INCOME_SQL),
+            sql::<Text>(EXPENDITURE_SQL),
+            sql::<Text>(PRIOR_SQL),
+            sql::<Text>(INDICATORS_SQL),
+            sql::<Text>(PROJECTS_SQL),
+            sql::<Text>(NARRATIVE_SQL),
+            sql::<Text>(TRANSITIONS_SQL),
         ),
-        internal_units::table
-            .filter(internal_units::evaluation_id.eq(id))
-            .order(internal_units::position)
-            .select(InternalUnitRow::as_select())
-            .load(&mut &*conn),
-        income_lines::table
-            .filter(income_lines::evaluation_id.eq(id))
-            .order(income_lines::position)
-            .select(IncomeLineRow::as_select())
-            .load(&mut &*conn),
-        expenditure_lines::table
-            .filter(expenditure_lines::evaluation_id.eq(id))
-            .order(expenditure_lines::position)
-            .select(ExpenditureLineRow::as_select())
-            .load(&mut &*conn),
-        three_public_prior::table
-            .filter(three_public_prior::evaluation_id.eq(id))
-            .order(three_public_prior::position)
-            .select(PriorFigureRow::as_select())
-            .load(&mut &*conn),
-        indicators::table
-            .filter(indicators::evaluation_id.eq(id))
-            .order(indicators::position)
-            .select(IndicatorRow::as_select())
-            .load(&mut &*conn),
-        projects::table
-            .filter(projects::evaluation_id.eq(id))
-            .order(projects::position)
-            .select(ProjectRow::as_select())
-            .load(&mut &*conn),
-        narrative_sections::table
-            .filter(narrative_sections::evaluation_id.eq(id))
-            .order(narrative_sections::position)
-            .select(NarrativeRow::as_select())
-            .load(&mut &*conn),
-        transitions::table
-            .filter(transitions::evaluation_id.eq(id))
-            .order(transitions::id)
-            .select(TransitionRow::as_select())
-            .load(&mut &*conn),
-    )?;
-    let Some((meta, data)) = main.into_iter().next() else { return Ok(None) };
-    let children =
-        Children { units, income, expenditure, prior, indicators: indicator_rows, projects: project_rows, narrative };
+    )))
+    .get_result::<(EvaluationMeta, EvaluationData, (String, String, String, String, String, String, String, String))>(
+        conn,
+    )
+    .await
+    .optional()?;
+    let Some((meta, data, (units, income, expenditure, prior, indicators, projects, narrative, history))) = row else {
+        return Ok(None);
+    };
+    let children = Children {
+        units: child("units", &units)?,
+        income: child("income", &income)?,
+        expenditure: child("expenditure", &expenditure)?,
+        prior: child("prior", &prior)?,
+        indicators: child("indicators", &indicators)?,
+        projects: child("projects", &projects)?,
+        narrative: child("narrative", &narrative)?,
+    };
     let record = assemble(data, children)?;
-    Ok(Some(StoredEvaluation { meta, record, transitions: history }))
+    Ok(Some(StoredEvaluation { meta, record, transitions: child("transitions", &history)? }))
 }
 
 /// Moves a record to `to_status` by `action`, if it is still at `revision`: bumps the revision,
@@ -718,7 +782,7 @@ pub async fn transition(
 }
 
 /// One review transition as recorded.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, serde::Deserialize)]
 #[diesel(table_name = transitions, check_for_backend(Pg))]
 pub struct TransitionRow {
     pub action: String,
