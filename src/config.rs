@@ -19,8 +19,10 @@ pub struct Settings {
     pub listen: String,
     /// `PERFEVAL_DATA_DIR`
     pub data_dir: PathBuf,
-    /// `PERFEVAL_DB_POOL`
+    /// `PERFEVAL_DB_POOL`: connections in all, split evenly between the workers.
     pub db_pool_size: usize,
+    /// `PERFEVAL_WORKERS`: HTTP worker threads, each with its own share of the pool.
+    pub workers: usize,
     /// `PERFEVAL_LOG_FORMAT`
     pub log_format: LogFormat,
     /// `PERFEVAL_CORS_ORIGINS`
@@ -72,7 +74,8 @@ impl Settings {
             database_url: get("DATABASE_URL"),
             listen: get("PERFEVAL_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
             data_dir: PathBuf::from(get("PERFEVAL_DATA_DIR").unwrap_or_else(|| "./.perfeval".to_owned())),
-            db_pool_size: parse_or(get("PERFEVAL_DB_POOL"), "PERFEVAL_DB_POOL", 2 * cores)?,
+            db_pool_size: parse_or(get("PERFEVAL_DB_POOL"), "PERFEVAL_DB_POOL", 4 * cores)?,
+            workers: parse_or(get("PERFEVAL_WORKERS"), "PERFEVAL_WORKERS", cores)?.max(1),
             log_format,
             cors_origins: get("PERFEVAL_CORS_ORIGINS")
                 .map(|list| list.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect())

@@ -23,7 +23,8 @@ use crate::{
     routes,
 };
 
-/// What every handler can reach.
+/// What every handler can reach. Each HTTP worker has its own, with its own pool; the rest is
+/// shared by all workers.
 pub struct AppState {
     pub pool: Pool,
     pub settings: Arc<Settings>,
@@ -32,9 +33,48 @@ pub struct AppState {
     /// The OpenAPI document, serialised once.
     pub openapi_json: web::Bytes,
     /// Recently resolved bearer tokens.
-    pub token_cache: auth::TokenCache,
+    pub token_cache: Arc<auth::TokenCache>,
     /// Each caller's request allowance.
-    pub rate_limiter: auth::RateLimiter,
+    pub rate_limiter: Arc<auth::RateLimiter>,
+}
+
+/// What the workers share, and how each makes its pool.
+#[derive(Clone)]
+pub struct Shared {
+    database_url: String,
+    settings: Arc<Settings>,
+    expected_migration: String,
+    openapi_json: web::Bytes,
+    token_cache: Arc<auth::TokenCache>,
+    rate_limiter: Arc<auth::RateLimiter>,
+}
+
+impl Shared {
+    /// Each worker's share of `PERFEVAL_DB_POOL` (at least one connection).
+    fn pool_per_worker(&self) -> usize {
+        self.settings.db_pool_size.div_ceil(self.settings.workers).max(1)
+    }
+
+    fn pool(&self) -> anyhow::Result<Pool> {
+        db::build_pool(
+            &self.database_url,
+            self.pool_per_worker(),
+            Duration::from_millis(self.settings.db_wait_ms),
+            Duration::from_millis(self.settings.statement_timeout_ms),
+        )
+    }
+
+    /// A worker's state: a pool of its own, whose connections its runtime drives.
+    fn worker_state(&self) -> web::Data<AppState> {
+        web::Data::new(AppState {
+            pool: self.pool().expect("the pool settings were checked at start"),
+            settings: self.settings.clone(),
+            expected_migration: self.expected_migration.clone(),
+            openapi_json: self.openapi_json.clone(),
+            token_cache: self.token_cache.clone(),
+            rate_limiter: self.rate_limiter.clone(),
+        })
+    }
 }
 
 /// The service, bound and ready to run.
@@ -63,25 +103,25 @@ impl Application {
 
     async fn build_on(settings: Settings, database_url: &str) -> anyhow::Result<(Server, u16)> {
         db::migrate(database_url).await?;
-        let pool = db::build_pool(
-            database_url,
-            settings.db_pool_size,
-            Duration::from_millis(settings.db_wait_ms),
-            Duration::from_millis(settings.statement_timeout_ms),
-        )?;
-        let listener =
-            TcpListener::bind(settings.listen_addr()?).with_context(|| format!("binding {}", settings.listen))?;
-        let port = listener.local_addr()?.port();
-        tracing::info!(address = %listener.local_addr()?, "serving");
-        let state = web::Data::new(AppState {
-            pool,
+        let shared = Shared {
+            database_url: database_url.to_owned(),
             expected_migration: db::latest_migration_version(),
             openapi_json: web::Bytes::from(openapi_document().to_json()?),
-            token_cache: auth::TokenCache::new(),
-            rate_limiter: auth::RateLimiter::new(settings.rate_limit),
+            token_cache: Arc::new(auth::TokenCache::new()),
+            rate_limiter: Arc::new(auth::RateLimiter::new(settings.rate_limit)),
             settings: Arc::new(settings),
-        });
-        Ok((run(listener, state)?, port))
+        };
+        shared.pool()?;
+        let listener = TcpListener::bind(shared.settings.listen_addr()?)
+            .with_context(|| format!("binding {}", shared.settings.listen))?;
+        let port = listener.local_addr()?.port();
+        tracing::info!(
+            address = %listener.local_addr()?,
+            workers = shared.settings.workers,
+            connections_per_worker = shared.pool_per_worker(),
+            "serving"
+        );
+        Ok((run(listener, shared)?, port))
     }
 
     pub fn port(&self) -> u16 {
@@ -151,9 +191,11 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 }
 
 /// Builds the HTTP server on a bound listener (port 0 in tests).
-pub fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {
-    let cors_origins = state.settings.cors_origins.clone();
+pub fn run(listener: TcpListener, shared: Shared) -> anyhow::Result<Server> {
+    let cors_origins = shared.settings.cors_origins.clone();
+    let workers = shared.settings.workers;
     let server = HttpServer::new(move || {
+        let state = shared.worker_state();
         let mut cors = Cors::default()
             .allowed_methods(["GET", "POST", "PUT", "DELETE", "OPTIONS"])
             .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT, header::IF_MATCH])
@@ -166,7 +208,7 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<
         let (app, _) = App::new()
             .into_utoipa_app()
             .openapi(ApiDoc::openapi())
-            .app_data(state.clone())
+            .app_data(state)
             .configure(routes::configure)
             .split_for_parts();
         app.service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json")))
@@ -183,6 +225,7 @@ pub fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<
             .wrap(Compress::default())
             .wrap(TracingLogger::<auth::RequestSpan>::new())
     })
+    .workers(workers)
     .listen(listener)?
     .shutdown_timeout(30)
     .run();

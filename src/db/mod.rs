@@ -27,8 +27,11 @@ pub type Connection = diesel_async::pooled_connection::deadpool::Object<AsyncPgC
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
-/// Builds the pool. Connections are recycled with `Fast` (no test query per checkout, which
+/// Builds a pool. Connections are recycled with `Fast` (no test query per checkout, which
 /// cost ~40% of throughput); a connection that broke is dropped on its first failed use.
+/// A connection's driver task runs on the runtime that first asks for it: each HTTP worker has a
+/// pool of its own (see `startup::run`), so its queries never hop to another thread, and a
+/// worker stopped at shutdown takes only its own connections with it.
 /// A checkout waits at most `wait`, then the request gets 503 rather than hanging. Every
 /// connection runs with `statement_timeout`, so no query holds a connection longer.
 pub fn build_pool(
@@ -41,22 +44,13 @@ pub fn build_pool(
     config.recycling_method = RecyclingMethod::Fast;
     let timeout_ms = statement_timeout.as_millis();
     config.custom_setup = Box::new(move |url| {
-        let url = url.to_owned();
         Box::pin(async move {
-            // The connection's driver task lives on the runtime that establishes it. actix gives
-            // each worker its own runtime and, on SIGTERM, stops idle workers first; a pooled
-            // connection made there would die under a request still running on another worker.
-            connection_runtime()
-                .spawn(async move {
-                    use diesel_async::{AsyncConnection, SimpleAsyncConnection};
-                    let mut conn = AsyncPgConnection::establish(&url).await?;
-                    conn.batch_execute(&format!("SET statement_timeout = {timeout_ms}"))
-                        .await
-                        .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
-                    Ok(conn)
-                })
+            use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+            let mut conn = AsyncPgConnection::establish(url).await?;
+            conn.batch_execute(&format!("SET statement_timeout = {timeout_ms}"))
                 .await
-                .map_err(|e| diesel::ConnectionError::BadConnection(format!("connection task: {e}")))?
+                .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+            Ok(conn)
         })
     });
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
@@ -68,20 +62,6 @@ pub fn build_pool(
         .runtime(deadpool::Runtime::Tokio1)
         .build()
         .context("building the connection pool")
-}
-
-/// The runtime that drives every pooled connection: one thread of its own, alive for the whole
-/// process, whatever happens to actix's worker runtimes.
-fn connection_runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("perfeval-db")
-            .enable_all()
-            .build()
-            .expect("building the database connection runtime")
-    })
 }
 
 /// Version of the newest embedded migration, which `/readyz` expects the database to have.
@@ -163,4 +143,16 @@ impl<Q: diesel::query_builder::QueryFragment<diesel::pg::Pg>> diesel::query_buil
     fn is_safe_to_cache_prepared(&self, _backend: &diesel::pg::Pg) -> diesel::QueryResult<bool> {
         Ok(true)
     }
+}
+
+/// A second connection for one request's parallel work (batch writes, an aggregate's count),
+/// only when one more would still be left for other requests and none is waited for; never waits
+/// long. `None` means: do the work on the request's own connection.
+pub async fn spare(pool: &Pool) -> Option<Connection> {
+    let status = pool.status();
+    let obtainable = status.available + status.max_size.saturating_sub(status.size);
+    if obtainable < 2 || status.waiting > 0 {
+        return None;
+    }
+    tokio::time::timeout(Duration::from_millis(20), pool.get()).await.ok().and_then(Result::ok)
 }

@@ -239,8 +239,7 @@ pub async fn get_aggregates(
         }
         Ok::<_, ApiError>((per_level, parent_rows, total_rows))
     };
-    let mut spare =
-        tokio::time::timeout(std::time::Duration::from_millis(5), state.pool.get()).await.ok().and_then(Result::ok);
+    let mut spare = crate::db::spare(&state.pool).await;
     let (records, (per_level, parent_rows, total_rows)) = match spare.as_deref_mut() {
         Some(other) => futures_util::try_join!(
             async { evaluation_list::count(other, &plan.filter).await.map_err(ApiError::from) },

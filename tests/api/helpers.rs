@@ -235,7 +235,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = Settings::from_lookup(|_| None).unwrap();
     settings.database_url = Some(db.url.clone());
     settings.listen = "127.0.0.1:0".into();
-    settings.db_pool_size = 4;
+    settings.db_pool_size = 8;
     settings.log_format = LogFormat::Pretty;
     // Tests send requests as fast as they can; the rate-limit tests set their own.
     settings.rate_limit = 0;

@@ -32,6 +32,8 @@ async fn a_statement_past_the_timeout_is_503_with_retry_after() {
 #[tokio::test]
 async fn a_request_that_finds_no_free_connection_in_time_is_503_not_a_hang() {
     let app = spawn_app_with(|settings| {
+        // One worker with one connection: the second request cannot be served by another worker.
+        settings.workers = 1;
         settings.db_pool_size = 1;
         settings.db_wait_ms = 300;
     })

@@ -291,12 +291,7 @@ pub async fn upsert(
             // A second connection, when one is free at once, writes every other chunk: PostgreSQL
             // then stores the batch on two cores while the first connection's chunk commits.
             let mut second = match spare {
-                Some(pool) if chunks.len() > 1 => {
-                    tokio::time::timeout(std::time::Duration::from_millis(50), pool.get())
-                        .await
-                        .ok()
-                        .and_then(Result::ok)
-                }
+                Some(pool) if chunks.len() > 1 => crate::db::spare(pool).await,
                 _ => None,
             };
             let mut results = match second.as_deref_mut() {
