@@ -350,6 +350,14 @@ impl ResponseError for ApiError {
     }
 }
 
+impl ApiError {
+    /// The database is unreachable or too slow (503): retrying this request later may succeed,
+    /// retrying part of it now will not.
+    pub fn is_database_outage(&self) -> bool {
+        matches!(self, Self::Unavailable(_) | Self::QueryTimeout(_))
+    }
+}
+
 impl From<diesel::result::Error> for ApiError {
     fn from(error: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};

@@ -183,9 +183,8 @@ pub async fn create_database_if_missing(admin_url: &str, name: &str) -> anyhow::
 
 /// The OpenAPI document as generated from the routes.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    let (_, document) =
+    let (_, mut document) =
         App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(routes::configure).split_for_parts();
-    let mut document = document;
     crate::openapi::complete(&mut document);
     document
 }

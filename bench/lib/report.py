@@ -77,13 +77,18 @@ if starts:
     rows.append((f"start against an existing database, exec → first 200 from /readyz (median of {len(starts)})",
                  f"{median:.2f} s", "-", "-", "< 1 s" + check(median < 1)))
 
+def table(header, body):
+    """A markdown table, then a blank line."""
+    print("| " + " | ".join(header) + " |")
+    print("|" + " --- |" * len(header))
+    for row in body:
+        print("| " + " | ".join(row) + " |")
+    print()
+
+
 print(f"## perfeval benchmark ({r.get('mode')} mode, {r.get('duration')} s per measurement)")
 print()
-print("| workload | API | raw SQL | API / SQL | target |")
-print("| --- | --- | --- | --- | --- |")
-for row in rows:
-    print("| " + " | ".join(row) + " |")
-print()
+table(("workload", "API", "raw SQL", "API / SQL", "target"), rows)
 
 details = []
 if num("record_api_p50_us") is not None:
@@ -136,11 +141,8 @@ for phase, label in (("record-api", "GET record, API"), ("record-sql", "GET reco
 if cpu_rows:
     print("CPU per request (ms; batch: per record), from /proc during each measurement:")
     print()
-    print("| phase | done | perfeval | postgres backends | wrk / pgbench | cores used by these | cores used by anything else |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
-    for row in cpu_rows:
-        print("| " + " | ".join(row) + " |")
-    print()
+    table(("phase", "done", "perfeval", "postgres backends", "wrk / pgbench", "cores used by these",
+           "cores used by anything else"), cpu_rows)
 
 print(f"Machine: {r.get('nproc')} cores ({r.get('cpu_model')}), {r.get('pg_version')}, load average before the run "
       f"{r.get('loadavg')}; perfeval {r.get('commit')}; wrk -t{threads} -c{conns} and pgbench -j{threads} -c{conns} "

@@ -7,7 +7,9 @@ use diesel::{
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::evaluations::{assemble_main_row, insert_children, text, ChildRows, Derived, EvaluationData, WriteError};
+use super::evaluations::{
+    assemble_main_row, insert_children, text, ChildRows, Derived, EvaluationData, JsonbText, WriteError,
+};
 use super::schema::{evaluation_revisions as revisions, evaluations, scoring_rule_sets};
 use crate::domain::{record::EvaluationInput, scoring::ScoringRuleSet};
 
@@ -237,26 +239,4 @@ pub async fn write_all(
         diesel::insert_into(revisions::table).values(chunk).execute(conn).await?;
     }
     Ok(ids)
-}
-
-/// A JSON document bound as `jsonb` from its serialised text: the batch's stored versions go to
-/// the database without first being built as `serde_json::Value` trees (several times their size).
-#[derive(Debug, diesel::expression::AsExpression)]
-#[diesel(sql_type = Jsonb)]
-pub struct JsonbText(Vec<u8>);
-
-impl JsonbText {
-    pub fn of(value: &impl serde::Serialize) -> Self {
-        Self(serde_json::to_vec(value).expect("a record serialises"))
-    }
-}
-
-impl diesel::serialize::ToSql<Jsonb, diesel::pg::Pg> for JsonbText {
-    fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>) -> diesel::serialize::Result {
-        use std::io::Write;
-        // jsonb's binary format: a version byte, then the text.
-        out.write_all(&[1])?;
-        out.write_all(&self.0)?;
-        Ok(diesel::serialize::IsNull::No)
-    }
 }

@@ -105,7 +105,7 @@ async fn finish_write(
             revisions::status.eq(&meta.status),
             revisions::actor.eq(context.actor),
             revisions::comment.eq(comment),
-            revisions::record.eq(serde_json::to_value(record).expect("a record serialises")),
+            revisions::record.eq(JsonbText::of(record)),
             revisions::created_at.eq(meta.updated_at),
         ))
         .execute(conn)
@@ -1102,4 +1102,26 @@ pub(super) async fn insert_children(conn: &mut AsyncPgConnection, records: Vec<C
         diesel::insert_into(narrative_sections::table).values(chunk).execute(conn).await?;
     }
     Ok(())
+}
+
+/// A JSON document bound as `jsonb` from its serialised text: stored versions go to the database
+/// without first being built as `serde_json::Value` trees (several times their size).
+#[derive(Debug, diesel::expression::AsExpression)]
+#[diesel(sql_type = diesel::sql_types::Jsonb)]
+pub(super) struct JsonbText(Vec<u8>);
+
+impl JsonbText {
+    pub(super) fn of(value: &impl serde::Serialize) -> Self {
+        Self(serde_json::to_vec(value).expect("a record serialises"))
+    }
+}
+
+impl diesel::serialize::ToSql<diesel::sql_types::Jsonb, diesel::pg::Pg> for JsonbText {
+    fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>) -> diesel::serialize::Result {
+        use std::io::Write;
+        // jsonb's binary format: a version byte, then the text.
+        out.write_all(&[1])?;
+        out.write_all(&self.0)?;
+        Ok(diesel::serialize::IsNull::No)
+    }
 }

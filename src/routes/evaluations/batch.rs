@@ -318,16 +318,14 @@ pub async fn upsert(
                     }
                     // The database is gone or too slow: the whole request fails (503) and is retried
                     // with its Idempotency-Key; chunks written so far are found unchanged then.
-                    Err(error @ (ApiError::Unavailable(_) | ApiError::QueryTimeout(_))) => return Err(error),
+                    Err(error) if error.is_database_outage() => return Err(error),
                     // A record changed meanwhile (or another fault): write this chunk record by record.
                     Err(error) => {
                         tracing::warn!(?error, "batch chunk failed; writing its records one by one");
                         for &i in chunk {
                             match write(conn, &items, &[i], &actor.name).await {
                                 Ok(ids) => items[i].id = ids.first().copied(),
-                                Err(error @ (ApiError::Unavailable(_) | ApiError::QueryTimeout(_))) => {
-                                    return Err(error)
-                                }
+                                Err(error) if error.is_database_outage() => return Err(error),
                                 Err(error) => {
                                     tracing::warn!(?error, index = i, "batch record failed");
                                     items[i].outcome = Outcome::Invalid;
@@ -394,7 +392,6 @@ impl Item {
     }
 }
 
-/// Writes the chosen items in one transaction.
 /// Writes these chunks one after another on one connection, each in its own transaction; stops
 /// at the first sign that the database is unavailable. Returns each chunk's result by number.
 async fn write_lane(
@@ -406,7 +403,7 @@ async fn write_lane(
     let mut results = Vec::with_capacity(chunks.len());
     for &(n, chunk) in chunks {
         let result = write(conn, items, chunk, actor).await;
-        let stop = matches!(result, Err(ApiError::Unavailable(_) | ApiError::QueryTimeout(_)));
+        let stop = result.as_ref().is_err_and(ApiError::is_database_outage);
         results.push((n, result));
         if stop {
             break;
@@ -415,6 +412,7 @@ async fn write_lane(
     results
 }
 
+/// Writes the chosen items in one transaction.
 async fn write(
     conn: &mut diesel_async::AsyncPgConnection,
     items: &[Item],
