@@ -4,7 +4,7 @@ use diesel::{
     pg::Pg,
     query_builder::{BoxedSqlQuery, SqlQuery},
     sql_types::{BigInt, Nullable, Numeric, SmallInt, Text, Timestamptz},
-    QueryResult, QueryableByName,
+    QueryResult, Queryable, QueryableByName,
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
@@ -156,40 +156,44 @@ pub struct ListFilter {
     pub visibility: Visibility,
 }
 
-/// One line of the list.
-#[derive(Debug, Clone, PartialEq, QueryableByName)]
+/// One line of the list, read by position: the columns of `SUMMARY_COLUMNS` in order.
+#[derive(Debug, Clone, PartialEq, Queryable)]
 pub struct EvaluationSummaryRow {
-    #[diesel(sql_type = BigInt)]
     pub id: i64,
-    #[diesel(sql_type = Text)]
     pub region_code: String,
-    #[diesel(sql_type = Text)]
     pub region_name: String,
-    #[diesel(sql_type = SmallInt)]
     pub fiscal_year: i16,
-    #[diesel(sql_type = Text)]
     pub kind: String,
-    #[diesel(sql_type = Text)]
     pub unit: String,
-    #[diesel(sql_type = Text)]
     pub status: String,
-    #[diesel(sql_type = diesel::sql_types::Integer)]
     pub revision: i32,
-    #[diesel(sql_type = Nullable<Numeric>)]
     pub income_total: Option<Decimal>,
-    #[diesel(sql_type = Nullable<Numeric>)]
     pub expenditure_total: Option<Decimal>,
-    #[diesel(sql_type = Nullable<Numeric>)]
     pub three_public_total: Option<Decimal>,
-    #[diesel(sql_type = Nullable<Numeric>)]
     pub total_score: Option<Decimal>,
-    #[diesel(sql_type = Nullable<Text>)]
     pub grade: Option<String>,
-    #[diesel(sql_type = Timestamptz)]
     pub created_at: DateTime<Utc>,
-    #[diesel(sql_type = Timestamptz)]
     pub updated_at: DateTime<Utc>,
 }
+
+/// The SQL types of `SUMMARY_COLUMNS`, in order.
+type SummarySqlType = (
+    BigInt,
+    Text,
+    Text,
+    SmallInt,
+    Text,
+    Text,
+    Text,
+    diesel::sql_types::Integer,
+    Nullable<Numeric>,
+    Nullable<Numeric>,
+    Nullable<Numeric>,
+    Nullable<Numeric>,
+    Nullable<Text>,
+    Timestamptz,
+    Timestamptz,
+);
 
 pub(crate) type Query = BoxedSqlQuery<'static, Pg, SqlQuery>;
 
@@ -342,7 +346,8 @@ pub async fn page(
         order.iter().map(|s| format!("{} {}", s.key.expression(), if s.descending { "DESC" } else { "ASC" })).collect();
     let page_size = b.bind_value(SortValue::Int(limit + 1));
     b.sql(&format!(" ORDER BY {} LIMIT {page_size}", order_by.join(", ")));
-    let mut rows: Vec<EvaluationSummaryRow> = b.prepared().load(conn).await?;
+    let mut rows: Vec<EvaluationSummaryRow> =
+        crate::db::Positional::<_, SummarySqlType>::new(b.query).load(conn).await?;
     let next = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
         rows.last().map(|last| order.iter().map(|s| s.key.value_of(last)).collect())

@@ -145,6 +145,39 @@ impl<Q: diesel::query_builder::QueryFragment<diesel::pg::Pg>> diesel::query_buil
     }
 }
 
+/// A [`Prepared`] `sql_query` whose rows are read by position, as the SQL types `ST` of its
+/// select list, into a `Queryable` row type. `sql_query` rows are otherwise read by column name,
+/// a linear search over the columns for every field of every row.
+#[derive(Debug, Clone)]
+pub struct Positional<Q, ST>(pub Q, std::marker::PhantomData<ST>);
+
+impl<Q, ST> Positional<Q, ST> {
+    pub fn new(query: Q) -> Self {
+        Self(query, std::marker::PhantomData)
+    }
+}
+
+impl<Q, ST> diesel::query_builder::QueryId for Positional<Q, ST> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q, ST: diesel::sql_types::SqlType> diesel::query_builder::Query for Positional<Q, ST> {
+    type SqlType = ST;
+}
+
+impl<Q: diesel::query_builder::QueryFragment<diesel::pg::Pg>, ST> diesel::query_builder::QueryFragment<diesel::pg::Pg>
+    for Positional<Q, ST>
+{
+    fn walk_ast<'b>(&'b self, pass: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> diesel::QueryResult<()> {
+        self.0.walk_ast(pass)
+    }
+
+    fn is_safe_to_cache_prepared(&self, _backend: &diesel::pg::Pg) -> diesel::QueryResult<bool> {
+        Ok(true)
+    }
+}
+
 /// A second connection for one request's parallel work (batch writes, an aggregate's count),
 /// only when one more would still be left for other requests and none is waited for; never waits
 /// long. `None` means: do the work on the request's own connection.
