@@ -167,9 +167,13 @@ pub struct EvaluationSummaryRow {
     pub unit: String,
     pub status: String,
     pub revision: i32,
+    #[diesel(deserialize_as = crate::db::numeric::OptionalDecimal)]
     pub income_total: Option<Decimal>,
+    #[diesel(deserialize_as = crate::db::numeric::OptionalDecimal)]
     pub expenditure_total: Option<Decimal>,
+    #[diesel(deserialize_as = crate::db::numeric::OptionalDecimal)]
     pub three_public_total: Option<Decimal>,
+    #[diesel(deserialize_as = crate::db::numeric::OptionalDecimal)]
     pub total_score: Option<Decimal>,
     pub grade: Option<String>,
     pub created_at: DateTime<Utc>,

@@ -5,6 +5,7 @@ pub mod coverage;
 pub mod evaluation_list;
 pub mod evaluations;
 pub mod idempotency;
+pub mod numeric;
 pub mod private_pg;
 pub mod regions;
 pub mod schema;
