@@ -617,82 +617,6 @@ pub async fn locate(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option
     evaluations::table.find(id).select((evaluations::region_code, evaluations::status)).first(conn).await.optional()
 }
 
-/// A child table's rows of the record, as one JSON array of arrays (columns in the row struct's
-/// order), for a column of the main query.
-macro_rules! child_rows {
-    ($table:literal, [$first:literal $(, $column:literal)*], $order:literal) => {
-        concat!(
-            "(SELECT coalesce(json_agg(json_build_array(c.", $first, $(", c.", $column,)*
-            ") ORDER BY c.", $order, "), '[]')::text FROM ", $table,
-            " c WHERE c.evaluation_id = evaluations.id)"
-        )
-    };
-}
-
-const UNITS_SQL: &str =
-    child_rows!("evaluation_internal_units", ["evaluation_id", "position", "name", "count"], "position");
-const INCOME_SQL: &str = child_rows!(
-    "evaluation_income_lines",
-    ["evaluation_id", "position", "category", "amount", "initial_budget", "adjusted_budget", "note"],
-    "position"
-);
-const EXPENDITURE_SQL: &str = child_rows!(
-    "evaluation_expenditure_lines",
-    [
-        "evaluation_id",
-        "position",
-        "structure",
-        "economic_class",
-        "name",
-        "initial_budget",
-        "adjusted_budget",
-        "executed"
-    ],
-    "position"
-);
-const PRIOR_SQL: &str = child_rows!(
-    "evaluation_three_public_prior",
-    ["evaluation_id", "position", "item", "fiscal_year", "amount", "stated_change"],
-    "position"
-);
-const INDICATORS_SQL: &str = child_rows!(
-    "evaluation_indicators",
-    [
-        "evaluation_id",
-        "position",
-        "level_1",
-        "level_2",
-        "name",
-        "code",
-        "unit_of_measure",
-        "direction",
-        "target",
-        "target_text",
-        "actual",
-        "actual_text",
-        "weight",
-        "score",
-        "applicable",
-        "deviation_reason"
-    ],
-    "position"
-);
-const PROJECTS_SQL: &str = child_rows!(
-    "evaluation_projects",
-    ["evaluation_id", "position", "name", "budget", "executed", "progress", "note"],
-    "position"
-);
-const NARRATIVE_SQL: &str = child_rows!(
-    "evaluation_narrative_sections",
-    ["evaluation_id", "position", "category", "title", "body"],
-    "position"
-);
-const TRANSITIONS_SQL: &str = child_rows!(
-    "evaluation_transitions",
-    ["action", "from_status", "to_status", "actor", "comment", "revision", "created_at"],
-    "id"
-);
-
 /// Child rows from their JSON column. Amounts are JSON numbers with PostgreSQL's exact digits,
 /// read exactly (`arbitrary_precision`).
 fn child<T: DeserializeOwned>(column: &str, json: &str) -> QueryResult<Vec<T>> {
@@ -714,27 +638,68 @@ fn fetch_columns() -> FetchColumns {
         EvaluationMeta::as_select(),
         EvaluationData::as_select(),
         (
-            sql(UNITS_SQL),
-            sql(INCOME_SQL),
-            sql(EXPENDITURE_SQL),
-            sql(PRIOR_SQL),
-            sql(INDICATORS_SQL),
-            sql(PROJECTS_SQL),
-            sql(NARRATIVE_SQL),
-            sql(TRANSITIONS_SQL),
+            sql(&child_rows::<InternalUnitRow>(
+                internal_units::table,
+                internal_units::evaluation_id,
+                internal_units::position,
+            )),
+            sql(&child_rows::<IncomeLineRow>(income_lines::table, income_lines::evaluation_id, income_lines::position)),
+            sql(&child_rows::<ExpenditureLineRow>(
+                expenditure_lines::table,
+                expenditure_lines::evaluation_id,
+                expenditure_lines::position,
+            )),
+            sql(&child_rows::<PriorFigureRow>(
+                three_public_prior::table,
+                three_public_prior::evaluation_id,
+                three_public_prior::position,
+            )),
+            sql(&child_rows::<IndicatorRow>(indicators::table, indicators::evaluation_id, indicators::position)),
+            sql(&child_rows::<ProjectRow>(projects::table, projects::evaluation_id, projects::position)),
+            sql(&child_rows::<NarrativeRow>(
+                narrative_sections::table,
+                narrative_sections::evaluation_id,
+                narrative_sections::position,
+            )),
+            sql(&child_rows::<TransitionRow>(transitions::table, transitions::evaluation_id, transitions::id)),
         ),
     )
+}
+
+/// A child table's rows of the record, as one JSON array of arrays, for a column of the main
+/// query. Each array holds the row struct's own `Selectable` columns in its field order, which
+/// is the order serde reads them back in (`child`).
+fn child_rows<Row: Selectable<Pg>>(
+    table: impl diesel::query_builder::QueryFragment<Pg>,
+    evaluation_id: impl diesel::query_builder::QueryFragment<Pg>,
+    order: impl diesel::query_builder::QueryFragment<Pg>,
+) -> String
+where
+    Row::SelectExpression: diesel::query_builder::QueryFragment<Pg>,
+{
+    format!(
+        "(SELECT coalesce(json_agg(json_build_array({}) ORDER BY {}), '[]')::text FROM {} WHERE {} = {})",
+        render(&Row::construct_selection()),
+        render(&order),
+        render(&table),
+        render(&evaluation_id),
+        render(&evaluations::id),
+    )
+}
+
+/// The SQL text diesel's query builder writes for a fragment.
+fn render(fragment: &impl diesel::query_builder::QueryFragment<Pg>) -> String {
+    use diesel::query_builder::QueryBuilder;
+    let mut builder = diesel::pg::PgQueryBuilder::default();
+    fragment.to_sql(&mut builder, &Pg).expect("the statement renders");
+    builder.finish()
 }
 
 /// `fetch`'s statement, rendered once by diesel's query builder and split around the id's
 /// placeholder. Building the text of this 70-column statement (quoting every identifier, copying
 /// the child queries) took about 7% of a GET's service CPU when it was done on every request.
 static FETCH_SQL: std::sync::LazyLock<(String, String)> = std::sync::LazyLock::new(|| {
-    use diesel::query_builder::QueryBuilder;
-    let query = evaluations::table.find(0_i64).select(fetch_columns());
-    let mut builder = diesel::pg::PgQueryBuilder::default();
-    diesel::query_builder::QueryFragment::<Pg>::to_sql(&query, &mut builder, &Pg).expect("the statement renders");
-    let text = builder.finish();
+    let text = render(&evaluations::table.find(0_i64).select(fetch_columns()));
     let (before, after) = text.split_once("$1").expect("the id's placeholder");
     assert!(!before.contains('$') && !after.contains('$'), "the id is the statement's only bind: {text}");
     (before.to_owned(), after.to_owned())
