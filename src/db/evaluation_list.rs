@@ -350,8 +350,7 @@ pub async fn page(
         order.iter().map(|s| format!("{} {}", s.key.expression(), if s.descending { "DESC" } else { "ASC" })).collect();
     let page_size = b.bind_value(SortValue::Int(limit + 1));
     b.sql(&format!(" ORDER BY {} LIMIT {page_size}", order_by.join(", ")));
-    let mut rows: Vec<EvaluationSummaryRow> =
-        crate::db::Positional::<_, SummarySqlType>::new(b.query).load(conn).await?;
+    let mut rows: Vec<EvaluationSummaryRow> = b.prepared().by_position::<SummarySqlType>().load(conn).await?;
     let next = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
         rows.last().map(|last| order.iter().map(|s| s.key.value_of(last)).collect())

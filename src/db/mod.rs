@@ -146,21 +146,22 @@ impl<Q: diesel::query_builder::QueryFragment<diesel::pg::Pg>> diesel::query_buil
     }
 }
 
+impl<Q> Prepared<Q> {
+    /// The same prepared query, its rows read by position as `ST` (see [`Positional`]).
+    pub fn by_position<ST>(self) -> Positional<Q, ST> {
+        Positional(self, std::marker::PhantomData)
+    }
+}
+
 /// A [`Prepared`] `sql_query` whose rows are read by position, as the SQL types `ST` of its
 /// select list, into a `Queryable` row type. `sql_query` rows are otherwise read by column name,
 /// a linear search over the columns for every field of every row.
 #[derive(Debug, Clone)]
-pub struct Positional<Q, ST>(pub Q, std::marker::PhantomData<ST>);
-
-impl<Q, ST> Positional<Q, ST> {
-    pub fn new(query: Q) -> Self {
-        Self(query, std::marker::PhantomData)
-    }
-}
+pub struct Positional<Q, ST>(Prepared<Q>, std::marker::PhantomData<ST>);
 
 impl<Q, ST> diesel::query_builder::QueryId for Positional<Q, ST> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
+    type QueryId = <Prepared<Q> as diesel::query_builder::QueryId>::QueryId;
+    const HAS_STATIC_QUERY_ID: bool = <Prepared<Q> as diesel::query_builder::QueryId>::HAS_STATIC_QUERY_ID;
 }
 
 impl<Q, ST: diesel::sql_types::SqlType> diesel::query_builder::Query for Positional<Q, ST> {
@@ -174,8 +175,8 @@ impl<Q: diesel::query_builder::QueryFragment<diesel::pg::Pg>, ST> diesel::query_
         self.0.walk_ast(pass)
     }
 
-    fn is_safe_to_cache_prepared(&self, _backend: &diesel::pg::Pg) -> diesel::QueryResult<bool> {
-        Ok(true)
+    fn is_safe_to_cache_prepared(&self, backend: &diesel::pg::Pg) -> diesel::QueryResult<bool> {
+        self.0.is_safe_to_cache_prepared(backend)
     }
 }
 
