@@ -1,6 +1,6 @@
--- GET /api/v1/evaluations/{id}: the one statement `db::evaluations::fetch` sends, captured from
--- PostgreSQL's log (log_statement=all) of a request: the main row, with the seven child groups
--- and the review history as JSON columns (one round trip, one prepared statement).
+-- GET /api/v1/evaluations/{id}: the one statement `db::evaluations::fetch` sends, as diesel renders
+-- it (`FETCH_SQL`), with :id for its one bind: the main row, with the seven child groups and the
+-- review history as JSON columns (one round trip, one prepared statement).
 -- :id_min and :id_max come from `-D` (the ids of the bench database are one dense range; the
 -- script checks that before it runs this).
 \set id random(:id_min, :id_max)
