@@ -5,7 +5,7 @@
 -- aggregate. Text parameters come from `-D` so they are bound, as the service binds them:
 -- -D level=county -D pattern=43% -D lo=43 -D hi=43~ -D min_count=1
 SELECT COUNT(*) FROM regions WHERE ((level = :level) AND (false OR (code LIKE :pattern)));
-SELECT count(DISTINCT fiscal_year) FROM evaluations;
+WITH RECURSIVE y(year) AS (SELECT min(fiscal_year) FROM evaluations UNION ALL SELECT (SELECT min(fiscal_year) FROM evaluations WHERE fiscal_year > y.year) FROM y WHERE y.year IS NOT NULL) SELECT count(year) AS years FROM y;
 SELECT count(*) AS total FROM evaluations e WHERE true AND ((e.region_code >= :lo AND e.region_code < :hi));
 SELECT json_build_array(g.d0, r0.name, g.d1, NULL, g.n, g.m0_0, g.m1_0)::text AS row
 FROM (SELECT left(e.region_code, 6) AS d0, e.fiscal_year AS d1, count(*) AS n,

@@ -2,6 +2,7 @@
 use diesel::{sql_types::Text, QueryResult, QueryableByName};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rust_decimal::Decimal;
+use serde_json::value::RawValue as RawJson;
 
 use super::evaluation_list::{Builder, ListFilter};
 use crate::domain::measures::{Aggregation, Dimension, MeasureSpec, Source};
@@ -145,50 +146,46 @@ pub async fn group(conn: &mut AsyncPgConnection, query: &GroupQuery<'_>) -> Quer
         .map_err(|e| diesel::result::Error::DeserializationError(e.into()))
 }
 
+/// One row's JSON array, read without building a `serde_json::Value` per cell: the cells are
+/// borrowed as raw JSON text and amounts parsed from it straight into decimals.
 fn decode(text: &str, query: &GroupQuery<'_>) -> Result<GroupRow, String> {
-    let values: Vec<serde_json::Value> = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let mut it = values.into_iter();
-    let mut keys = Vec::new();
-    let mut names = Vec::new();
+    let cells: Vec<&RawJson> = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let mut it = cells.into_iter();
+    let mut next = || it.next().ok_or("short row");
+    let mut keys = Vec::with_capacity(query.dimensions.len());
+    let mut names = Vec::with_capacity(query.dimensions.len());
     for _ in query.dimensions {
-        keys.push(it.next().ok_or("short row")?);
-        names.push(it.next().ok_or("short row")?.as_str().map(str::to_owned));
+        keys.push(serde_json::from_str(next()?.get()).map_err(|e| e.to_string())?);
+        names.push(serde_json::from_str::<Option<String>>(next()?.get()).map_err(|e| e.to_string())?);
     }
-    let records = it.next().and_then(|v| v.as_i64()).ok_or("no count")?;
-    let mut raw = Vec::new();
+    let records = next()?.get().parse::<i64>().map_err(|_| "no count")?;
+    let mut raw = Vec::with_capacity(query.measures.len());
     for spec in query.measures {
-        let mut next_decimal = || -> Result<Option<Decimal>, String> { decimal(it.next().ok_or("short row")?) };
         raw.push(match (&spec.measure.source, spec.aggregation) {
             (Source::Ratio { .. } | Source::IndicatorCompletion(_), _) => {
-                RawValue::Ratio(next_decimal()?, next_decimal()?)
+                RawValue::Ratio(decimal(next()?.get())?, decimal(next()?.get())?)
             }
             (_, aggregation) if aggregation.percentile().is_some() => {
-                let list = it.next().ok_or("short row")?;
+                let list: Vec<&RawJson> = serde_json::from_str(next()?.get()).map_err(|e| e.to_string())?;
                 let sorted = list
-                    .as_array()
-                    .ok_or("not an array")?
                     .iter()
-                    .map(|v| decimal(v.clone()).map(|d| d.unwrap_or_default()))
+                    .map(|v| decimal(v.get()).map(Option::unwrap_or_default))
                     .collect::<Result<Vec<_>, _>>()?;
                 RawValue::Sorted(sorted)
             }
-            _ => RawValue::Value(next_decimal()?),
+            _ => RawValue::Value(decimal(next()?.get())?),
         });
     }
     Ok(GroupRow { keys, names, records, values: raw })
 }
 
-/// A JSON number (its exact text) as a decimal.
-fn decimal(value: serde_json::Value) -> Result<Option<Decimal>, String> {
-    match value {
-        serde_json::Value::Null => Ok(None),
-        serde_json::Value::Number(n) => {
-            let text = n.to_string();
-            text.parse::<Decimal>()
-                .or_else(|_| Decimal::from_scientific(&text))
-                .map(Some)
-                .map_err(|e| format!("{text}: {e}"))
-        }
-        other => Err(format!("not a number: {other}")),
+/// A JSON number's exact text (or `null`) as a decimal.
+fn decimal(text: &str) -> Result<Option<Decimal>, String> {
+    if text == "null" {
+        return Ok(None);
     }
+    text.parse::<Decimal>()
+        .or_else(|_| Decimal::from_scientific(text))
+        .map(Some)
+        .map_err(|e| format!("not a number: {text}: {e}"))
 }

@@ -374,8 +374,20 @@ pub async fn count(conn: &mut AsyncPgConnection, filter: &ListFilter) -> QueryRe
 }
 
 /// How many fiscal years have records.
+///
+/// Year by year through `evaluations_year_region_idx` (each step the first year after the last
+/// one found: a few index probes), where `count(DISTINCT fiscal_year)` read every record.
 pub async fn distinct_years(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
-    use crate::db::schema::evaluations;
-    use diesel::{AggregateExpressionMethods, QueryDsl};
-    evaluations::table.select(diesel::dsl::count(evaluations::fiscal_year).aggregate_distinct()).get_result(conn).await
+    #[derive(QueryableByName)]
+    struct Years {
+        #[diesel(sql_type = BigInt)]
+        years: i64,
+    }
+    let query = diesel::sql_query(
+        "WITH RECURSIVE y(year) AS (SELECT min(fiscal_year) FROM evaluations \
+         UNION ALL SELECT (SELECT min(fiscal_year) FROM evaluations WHERE fiscal_year > y.year) FROM y \
+         WHERE y.year IS NOT NULL) SELECT count(year) AS years FROM y",
+    );
+    let row: Years = super::Prepared(query).get_result(conn).await?;
+    Ok(row.years)
 }

@@ -1,11 +1,14 @@
 //! `GET /api/v1/aggregates`: grouped measures across townships and years, with year-on-year
 //! comparison, subtotals, shares and ranks.
-use std::collections::{BTreeMap, HashMap};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+};
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use rust_decimal::{Decimal, RoundingStrategy};
-use serde::Serialize;
+use serde::{ser::SerializeMap, Serialize, Serializer};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::{
@@ -93,26 +96,75 @@ pub struct AggregateRow {
     pub records: i64,
     /// Values by measure key (`expenditure.total:sum`), decimal strings
     #[schema(value_type = Object)]
-    pub values: BTreeMap<String, Option<Decimal>>,
+    pub values: Values,
     /// The previous year's values (with `compare=previous_year`); null when that year has no records
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
-    pub previous: Option<Option<BTreeMap<String, Option<Decimal>>>>,
+    pub previous: Option<Option<Values>>,
     /// value − previous
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
-    pub change: Option<BTreeMap<String, Option<Decimal>>>,
+    pub change: Option<Values>,
     /// (value − previous) / previous, 4 decimals
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
-    pub change_pct: Option<BTreeMap<String, Option<Decimal>>>,
+    pub change_pct: Option<Values>,
     /// Share of the parent region or of the total, 4 decimals (additive measures only)
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
-    pub share: Option<BTreeMap<String, Option<Decimal>>>,
+    pub share: Option<Values>,
     /// Rank within the parent region (1 = largest)
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rank: Option<i64>,
+}
+
+/// The measure keys of a query (`expenditure.total:sum`), shared by every row's [`Values`].
+#[derive(Debug)]
+struct MeasureKeys {
+    /// In the order of the plan's measures.
+    names: Vec<String>,
+    /// Positions in `names`, in sorted key order: the order a row's object lists them in.
+    sorted: Vec<usize>,
+}
+
+impl MeasureKeys {
+    fn new(measures: &[MeasureSpec]) -> Arc<Self> {
+        let names: Vec<String> = measures.iter().map(MeasureSpec::key).collect();
+        let mut sorted: Vec<usize> = (0..names.len()).collect();
+        sorted.sort_by(|&a, &b| names[a].cmp(&names[b]));
+        Arc::new(Self { names, sorted })
+    }
+}
+
+/// A row's values by measure key: one per measure, in the plan's order, with the keys shared
+/// instead of copied into every row. Written as a JSON object with its keys in sorted order.
+#[derive(Debug, Clone)]
+pub struct Values {
+    keys: Arc<MeasureKeys>,
+    values: Vec<Option<Decimal>>,
+}
+
+impl Values {
+    /// The value of measure `key`, if the row has one.
+    fn get(&self, key: &str) -> Option<Decimal> {
+        self.keys.names.iter().position(|name| name == key).and_then(|i| self.values[i])
+    }
+
+    /// Values on the same keys, each computed from the measure's position and this value.
+    fn map(&self, f: impl FnMut(usize, Option<Decimal>) -> Option<Decimal>) -> Self {
+        let mut f = f;
+        Self { keys: self.keys.clone(), values: self.values.iter().enumerate().map(|(i, v)| f(i, *v)).collect() }
+    }
+}
+
+impl Serialize for Values {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.values.len()))?;
+        for &i in &self.keys.sorted {
+            map.serialize_entry(&self.keys.names[i], &self.values[i])?;
+        }
+        map.end()
+    }
 }
 
 /// The answer: the normalised query, the records behind it and the rows.
@@ -195,6 +247,7 @@ pub async fn get_aggregates(
         levels.push(("total".to_owned(), others.clone()));
     }
 
+    let measure_keys = MeasureKeys::new(&plan.measures);
     // The groups on this connection; the record count, when a second connection is free at
     // once, on that one meanwhile: PostgreSQL runs both scans on two cores.
     let grouping = async {
@@ -220,7 +273,7 @@ pub async fn get_aggregates(
                 },
             )
             .await?;
-            let rows: Vec<Row> = rows.into_iter().map(|r| Row::finish(r, &dimensions, &plan.measures)).collect();
+            let rows: Vec<Row> = rows.into_iter().map(|r| Row::finish(r, &plan.measures, &measure_keys)).collect();
             if index == 1 {
                 parent_rows = Some(rows.clone());
             }
@@ -235,7 +288,7 @@ pub async fn get_aggregates(
                 &GroupQuery { dimensions: &others, measures: &plan.measures, filter: &fetch_filter, min_count: 1 },
             )
             .await?;
-            total_rows = Some(rows.into_iter().map(|r| Row::finish(r, &others, &plan.measures)).collect());
+            total_rows = Some(rows.into_iter().map(|r| Row::finish(r, &plan.measures, &measure_keys)).collect());
         }
         Ok::<_, ApiError>((per_level, parent_rows, total_rows))
     };
@@ -252,48 +305,62 @@ pub async fn get_aggregates(
     };
     drop(spare);
 
-    let mut output: Vec<AggregateRow> = Vec::new();
+    // Every group becomes a line, ranked and sorted; only the lines on the page are written out.
+    let mut lines: Vec<Line> = Vec::new();
     for (position, (level, dimensions, rows)) in per_level.iter().enumerate() {
         if position > 0 && !plan.rollup {
             continue;
         }
-        let index: HashMap<String, &Row> = rows.iter().map(|r| (r.full_key(dimensions, 0), r)).collect();
-        let mut level_rows: Vec<AggregateRow> = Vec::new();
+        let same_level = if plan.compare { rows_by_key(rows, dimensions) } else { HashMap::new() };
+        // With share: the rows the shares are of (the parent level's or the totals), by key.
+        let share_base = plan.share.as_deref().map(|mode| {
+            let (base_rows, base_dimensions) = if mode == "parent" && position == 0 {
+                (
+                    parent_rows.as_deref(),
+                    region.and_then(|r| r.parent()).map(|p| replace(dimensions, region.unwrap(), Some(p))),
+                )
+            } else {
+                (total_rows.as_deref(), Some(others.clone()))
+            };
+            match (base_rows, base_dimensions) {
+                (Some(base_rows), Some(base_dimensions)) => {
+                    Some((rows_by_key(base_rows, &base_dimensions), base_dimensions))
+                }
+                _ => None,
+            }
+        });
+        let mut level_lines: Vec<Line> = Vec::new();
         for row in rows {
             if plan.compare && !row.in_requested_years(dimensions, &plan.filter) {
                 continue;
             }
-            let mut out = row.to_output(level, dimensions);
-            if plan.compare {
-                let previous = index.get(&row.full_key(dimensions, -1)).map(|p| p.values.clone());
-                out.change = Some(change(&row.values, previous.as_ref(), false));
-                out.change_pct = Some(change(&row.values, previous.as_ref(), true));
-                out.previous = Some(previous);
-            }
-            if let Some(mode) = &plan.share {
-                let base_rows =
-                    if mode == "parent" && position == 0 { parent_rows.as_ref() } else { total_rows.as_ref() };
-                let base_dimensions = if mode == "parent" && position == 0 {
-                    region.and_then(|r| r.parent()).map(|p| replace(dimensions, region.unwrap(), Some(p)))
-                } else {
-                    Some(others.clone())
-                };
-                out.share = Some(share(row, dimensions, base_rows, base_dimensions.as_deref(), &plan.measures));
-            }
-            level_rows.push(out);
+            let share = share_base.as_ref().map(|base| {
+                let base_row = base
+                    .as_ref()
+                    .and_then(|(index, base_dimensions)| index.get(&row.key_on(dimensions, base_dimensions)).copied());
+                share(row, base_row, &plan.measures)
+            });
+            level_lines.push(Line {
+                level,
+                dimensions,
+                row,
+                previous: plan.compare.then(|| same_level.get(&row.full_key(dimensions, -1)).copied()),
+                share,
+                rank: None,
+            });
         }
         if plan.rank && position == 0 {
-            rank_rows(&mut level_rows, region, &plan);
+            rank_rows(&mut level_lines, region, &plan);
         }
-        sort_rows(&mut level_rows, &plan);
-        output.extend(level_rows);
+        sort_rows(&mut level_lines, &plan);
+        lines.extend(level_lines);
     }
 
     if format.is_export() {
-        return export_rows(format, labels, &plan, output).await;
+        return export_rows(format, labels, &plan, lines.into_iter().map(Line::into_output).collect()).await;
     }
-    let total = output.len();
-    let page: Vec<AggregateRow> = output.into_iter().skip(plan.offset).take(plan.limit).collect();
+    let total = lines.len();
+    let page: Vec<AggregateRow> = lines.into_iter().skip(plan.offset).take(plan.limit).map(Line::into_output).collect();
     let next_cursor =
         (plan.offset + plan.limit < total).then(|| encode_cursor(&plan.normalised, plan.offset + plan.limit));
     Ok(HttpResponse::Ok().json(AggregateResponse { query: plan.normalised, records, rows: page, next_cursor }))
@@ -370,15 +437,13 @@ async fn export_rows(
             cells.push(Cell::Integer(row.records));
             for spec in &plan.measures {
                 let key = spec.key();
-                cells.push(Cell::from(row.values.get(&key).copied().flatten()));
+                cells.push(Cell::from(row.values.get(&key)));
                 for (name, _, _) in &extras {
                     let value = match *name {
-                        "previous" => {
-                            row.previous.as_ref().and_then(|p| p.as_ref()).and_then(|p| p.get(&key).copied().flatten())
-                        }
-                        "change" => row.change.as_ref().and_then(|c| c.get(&key).copied().flatten()),
-                        "change_pct" => row.change_pct.as_ref().and_then(|c| c.get(&key).copied().flatten()),
-                        _ => row.share.as_ref().and_then(|c| c.get(&key).copied().flatten()),
+                        "previous" => row.previous.as_ref().and_then(|p| p.as_ref()).and_then(|p| p.get(&key)),
+                        "change" => row.change.as_ref().and_then(|c| c.get(&key)),
+                        "change_pct" => row.change_pct.as_ref().and_then(|c| c.get(&key)),
+                        _ => row.share.as_ref().and_then(|c| c.get(&key)),
                     };
                     cells.push(Cell::from(value));
                 }
@@ -399,7 +464,7 @@ struct Row {
     keys: Vec<serde_json::Value>,
     names: Vec<Option<String>>,
     records: i64,
-    values: BTreeMap<String, Option<Decimal>>,
+    values: Values,
 }
 
 fn round(value: Decimal, scale: u32) -> Decimal {
@@ -409,7 +474,7 @@ fn round(value: Decimal, scale: u32) -> Decimal {
 }
 
 impl Row {
-    fn finish(row: GroupRow, _dimensions: &[Dimension], measures: &[MeasureSpec]) -> Self {
+    fn finish(row: GroupRow, measures: &[MeasureSpec], keys: &Arc<MeasureKeys>) -> Self {
         let values = measures
             .iter()
             .zip(row.values)
@@ -423,10 +488,10 @@ impl Row {
                     }
                     RawValue::Ratio(..) => None,
                 };
-                (spec.key(), value.map(|v| round(v, scale)))
+                value.map(|v| round(v, scale))
             })
             .collect();
-        Self { keys: row.keys, names: row.names, records: row.records, values }
+        Self { keys: row.keys, names: row.names, records: row.records, values: Values { keys: keys.clone(), values } }
     }
 
     /// A key of the row's dimension values, with the fiscal year shifted by `year_offset`.
@@ -498,62 +563,66 @@ impl Row {
     }
 }
 
+/// Rows by [`Row::full_key`].
+fn rows_by_key<'a>(rows: &'a [Row], dimensions: &[Dimension]) -> HashMap<String, &'a Row> {
+    rows.iter().map(|r| (r.full_key(dimensions, 0), r)).collect()
+}
+
 /// The dimensions with the region dimension replaced by `with` (or removed).
 fn replace(dimensions: &[Dimension], region: Dimension, with: Option<Dimension>) -> Vec<Dimension> {
     dimensions.iter().filter_map(|&d| if d == region { with } else { Some(d) }).collect()
 }
 
-fn change(
-    values: &BTreeMap<String, Option<Decimal>>,
-    previous: Option<&BTreeMap<String, Option<Decimal>>>,
-    percent: bool,
-) -> BTreeMap<String, Option<Decimal>> {
-    values
-        .iter()
-        .map(|(key, value)| {
-            let before = previous.and_then(|p| p.get(key).copied().flatten());
-            let changed = match (value, before) {
-                (Some(now), Some(before)) if percent => (!before.is_zero()).then(|| round((*now - before) / before, 4)),
-                (Some(now), Some(before)) => Some(*now - before),
-                _ => None,
-            };
-            (key.clone(), changed)
-        })
-        .collect()
+/// Per measure: value − previous, or with `percent` (value − previous) / previous to 4 decimals.
+fn change(values: &Values, previous: Option<&Values>, percent: bool) -> Values {
+    values.map(|i, value| {
+        let before = previous.and_then(|p| p.values[i]);
+        match (value, before) {
+            (Some(now), Some(before)) if percent => (!before.is_zero()).then(|| round((now - before) / before, 4)),
+            (Some(now), Some(before)) => Some(now - before),
+            _ => None,
+        }
+    })
 }
 
-fn share(
-    row: &Row,
-    dimensions: &[Dimension],
-    base_rows: Option<&Vec<Row>>,
-    base_dimensions: Option<&[Dimension]>,
-    measures: &[MeasureSpec],
-) -> BTreeMap<String, Option<Decimal>> {
-    let base = match (base_rows, base_dimensions) {
-        (Some(rows), Some(base_dimensions)) => {
-            let key = row.key_on(dimensions, base_dimensions);
-            rows.iter().find(|r| r.full_key(base_dimensions, 0) == key)
-        }
+/// Per additive measure: the row's value as a share of `base`'s, to 4 decimals.
+fn share(row: &Row, base: Option<&Row>, measures: &[MeasureSpec]) -> Values {
+    row.values.map(|i, part| match (part, base.and_then(|b| b.values.values[i])) {
+        (Some(part), Some(whole)) if measures[i].is_additive() && !whole.is_zero() => Some(round(part / whole, 4)),
         _ => None,
-    };
-    measures
-        .iter()
-        .map(|spec| {
-            let key = spec.key();
-            let value = if spec.is_additive() {
-                match (
-                    row.values.get(&key).copied().flatten(),
-                    base.and_then(|b| b.values.get(&key).copied().flatten()),
-                ) {
-                    (Some(part), Some(whole)) if !whole.is_zero() => Some(round(part / whole, 4)),
-                    _ => None,
-                }
-            } else {
-                None
-            };
-            (key, value)
-        })
-        .collect()
+    })
+}
+
+/// A row of the answer before it is written out: one for every group, so all can be ranked
+/// and sorted, and written (change, share, group object) only when it is on the page.
+struct Line<'a> {
+    level: &'a str,
+    dimensions: &'a [Dimension],
+    row: &'a Row,
+    /// With compare: the previous year's row, if that year has one.
+    previous: Option<Option<&'a Row>>,
+    share: Option<Values>,
+    rank: Option<i64>,
+}
+
+impl Line<'_> {
+    /// The line's value of `dimension`, if it is grouped by it.
+    fn key(&self, dimension: Dimension) -> Option<&serde_json::Value> {
+        self.dimensions.iter().position(|d| *d == dimension).map(|i| &self.row.keys[i])
+    }
+
+    fn into_output(self) -> AggregateRow {
+        let mut out = self.row.to_output(self.level, self.dimensions);
+        if let Some(previous) = self.previous {
+            let previous = previous.map(|p| &p.values);
+            out.change = Some(change(&self.row.values, previous, false));
+            out.change_pct = Some(change(&self.row.values, previous, true));
+            out.previous = Some(previous.cloned());
+        }
+        out.share = self.share;
+        out.rank = self.rank;
+        out
+    }
 }
 
 /// The measure key rows are ranked and primarily ordered by.
@@ -565,14 +634,15 @@ fn rank_key(plan: &Plan) -> String {
         .unwrap_or_else(|| plan.measures[0].key())
 }
 
-fn rank_rows(rows: &mut [AggregateRow], region: Option<Dimension>, plan: &Plan) {
+fn rank_rows(lines: &mut [Line], region: Option<Dimension>, plan: &Plan) {
     let key = rank_key(plan);
-    let parent_of = |row: &AggregateRow| -> String {
+    // The line's dimension values with its region cut to the parent's code.
+    let parent_of = |line: &Line| -> String {
         let mut parts: Vec<String> = Vec::new();
-        for (name, value) in &row.group {
-            match (Dimension::parse(name), region) {
-                (Some(d), Some(r)) if d == r => {
-                    let code = value["code"].as_str().unwrap_or("");
+        for (dimension, value) in line.dimensions.iter().zip(&line.row.keys) {
+            match region {
+                Some(r) if *dimension == r => {
+                    let code = value.as_str().unwrap_or("");
                     let len = r.parent().and_then(|p| p.code_len()).unwrap_or(0);
                     parts.push(code[..len.min(code.len())].to_owned());
                 }
@@ -582,45 +652,43 @@ fn rank_rows(rows: &mut [AggregateRow], region: Option<Dimension>, plan: &Plan) 
         parts.join("|")
     };
     let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
-    for (i, row) in rows.iter().enumerate() {
-        groups.entry(parent_of(row)).or_default().push(i);
+    for (i, line) in lines.iter().enumerate() {
+        groups.entry(parent_of(line)).or_default().push(i);
     }
     for members in groups.values() {
         let mut ordered = members.clone();
         ordered.sort_by(|&a, &b| {
-            let va = rows[a].values.get(&key).copied().flatten();
-            let vb = rows[b].values.get(&key).copied().flatten();
+            let va = lines[a].row.values.get(&key);
+            let vb = lines[b].row.values.get(&key);
             vb.cmp(&va)
         });
         for (position, &i) in ordered.iter().enumerate() {
-            rows[i].rank = Some(position as i64 + 1);
+            lines[i].rank = Some(position as i64 + 1);
         }
     }
 }
 
-fn sort_rows(rows: &mut [AggregateRow], plan: &Plan) {
+fn sort_rows(lines: &mut [Line], plan: &Plan) {
     let order: Vec<(String, bool)> = if plan.order.is_empty() {
         plan.dimensions.iter().map(|d| (d.as_str().to_owned(), false)).collect()
     } else {
         plan.order.clone()
     };
-    // Each row's key is computed once (not on every comparison): regions by code, numbers as numbers.
-    rows.sort_by_cached_key(|row| {
+    // Each line's key is computed once (not on every comparison): regions by code, numbers as numbers.
+    lines.sort_by_cached_key(|line| {
         order
             .iter()
             .map(|(key, descending)| {
                 let part = match Dimension::parse(key) {
-                    Some(d) => match row.group.get(d.as_str()) {
-                        Some(value) if value.is_object() => {
-                            SortKey::Text(value["code"].as_str().unwrap_or("").to_owned())
-                        }
+                    Some(d) => match line.key(d) {
+                        Some(value) if d.code_len().is_some() => SortKey::Text(value.as_str().unwrap_or("").to_owned()),
                         Some(value) => match value.as_i64() {
                             Some(n) => SortKey::Number(n),
                             None => SortKey::Text(value.as_str().map_or_else(|| value.to_string(), str::to_owned)),
                         },
                         None => SortKey::Missing,
                     },
-                    None => SortKey::Amount(row.values.get(key).copied().flatten()),
+                    None => SortKey::Amount(line.row.values.get(key)),
                 };
                 if *descending {
                     std::cmp::Reverse(part).into()

@@ -313,3 +313,26 @@ async fn aggregates_export_as_csv_and_ndjson_with_every_row() {
     assert_eq!(first["level"], "detail");
     assert!(first["expenditure.total:sum"].is_string(), "{first}");
 }
+
+#[tokio::test]
+async fn the_row_cap_counts_the_years_that_have_records() {
+    let app = spawn_app().await;
+    let store = |years: Vec<i32>| {
+        let records: Vec<Value> = years.into_iter().map(|year| minimal("430482101", year, "荫田镇人民政府")).collect();
+        Value::Array(records)
+    };
+    // 2,978 counties × 2 years with records: under the cap of 50,000, though the years span 25.
+    let reply = app.post("/api/v1/evaluations/batch?atomic=true", &store(vec![2000, 2024])).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let query = "/api/v1/aggregates?measures=expenditure.total&group_by=county,fiscal_year";
+    let reply = app.get(query).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.json()["rows"].as_array().unwrap().len(), 2);
+    // × 17 years: 50,626 possible rows, above the cap.
+    let reply = app.post("/api/v1/evaluations/batch?atomic=true", &store((2001..=2015).collect())).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let reply = app.get(query).await;
+    assert_eq!(reply.status, 422, "{}", reply.text);
+    assert_eq!(reply.error_fields(), ["group_by"]);
+    assert!(reply.text.contains("50626"), "{}", reply.text);
+}
