@@ -13,6 +13,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::regions::escape_like;
+use crate::domain::record::{EvaluationKind, Grade, Status};
 
 /// A column the list can be sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,14 +103,17 @@ impl SortKey {
     }
 
     fn value_of(self, row: &EvaluationSummaryRow) -> SortValue {
+        fn plain<T: Serialize>(value: &T) -> String {
+            serde_plain::to_string(value).expect("a unit variant is plain text")
+        }
         let amount = |value: Option<Decimal>| SortValue::Decimal(value.unwrap_or(Decimal::NEGATIVE_ONE));
         match self {
             Self::Id => SortValue::Int(row.id),
             Self::FiscalYear => SortValue::Int(i64::from(row.fiscal_year)),
             Self::RegionCode => SortValue::Text(row.region_code.clone()),
             Self::Unit => SortValue::Text(row.unit.clone()),
-            Self::Kind => SortValue::Text(row.kind.clone()),
-            Self::Status => SortValue::Text(row.status.clone()),
+            Self::Kind => SortValue::Text(plain(&row.kind)),
+            Self::Status => SortValue::Text(plain(&row.status)),
             Self::TotalScore => amount(row.total_score),
             Self::IncomeTotal => amount(row.income_total),
             Self::ExpenditureTotal => amount(row.expenditure_total),
@@ -163,9 +167,11 @@ pub struct EvaluationSummaryRow {
     pub region_code: String,
     pub region_name: String,
     pub fiscal_year: i16,
-    pub kind: String,
+    #[diesel(deserialize_as = crate::db::plain::Plain<EvaluationKind>)]
+    pub kind: EvaluationKind,
     pub unit: String,
-    pub status: String,
+    #[diesel(deserialize_as = crate::db::plain::Plain<Status>)]
+    pub status: Status,
     pub revision: i32,
     #[diesel(deserialize_as = crate::db::numeric::OptionalDecimal)]
     pub income_total: Option<Decimal>,
@@ -175,7 +181,8 @@ pub struct EvaluationSummaryRow {
     pub three_public_total: Option<Decimal>,
     #[diesel(deserialize_as = crate::db::numeric::OptionalDecimal)]
     pub total_score: Option<Decimal>,
-    pub grade: Option<String>,
+    #[diesel(deserialize_as = crate::db::plain::OptionalPlain<Grade>)]
+    pub grade: Option<Grade>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -6,6 +6,7 @@ pub mod evaluation_list;
 pub mod evaluations;
 pub mod idempotency;
 pub mod numeric;
+pub mod plain;
 pub mod private_pg;
 pub mod regions;
 pub mod schema;

@@ -136,3 +136,40 @@ async fn a_cursor_only_works_with_the_sort_it_was_made_for() {
     let next = app.get(&format!("/api/v1/evaluations?sort=fiscal_year&limit=1&cursor={cursor}")).await;
     assert_eq!(next.status, 200);
 }
+
+#[tokio::test]
+async fn pages_sorted_by_kind_and_status_follow_their_cursors_to_the_same_order() {
+    let app = spawn_app().await;
+    let kinds = ["finance_evaluation", "department_overall", "department_evaluation"];
+    for (i, code) in ["430482101", "430482104", "430482105", "430481001", "430502001", "430502002"].iter().enumerate() {
+        let mut record = minimal(code, 2022, &format!("单位{i}"));
+        record["kind"] = json!(kinds[i % kinds.len()]);
+        let reply = app.post("/api/v1/evaluations", &record).await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+    }
+    for sort in ["kind", "-kind,status", "status,-kind"] {
+        let whole = app.get(&format!("/api/v1/evaluations?sort={sort}&limit=100")).await.json();
+        let expected = ids(&whole);
+        assert_eq!(expected.len(), 6);
+        let kinds_in_order: Vec<&str> =
+            whole["items"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap()).collect();
+        let mut sorted = kinds_in_order.clone();
+        sorted.sort();
+        // Every record is a draft: the kind decides the order.
+        if sort.contains("-kind") {
+            sorted.reverse();
+        }
+        assert_eq!(kinds_in_order, sorted, "{sort}");
+        let mut paged = Vec::new();
+        let mut path = format!("/api/v1/evaluations?sort={sort}&limit=2");
+        loop {
+            let body = app.get(&path).await.json();
+            paged.extend(ids(&body));
+            match body["next_cursor"].as_str() {
+                Some(cursor) => path = format!("/api/v1/evaluations?sort={sort}&limit=2&cursor={cursor}"),
+                None => break,
+            }
+        }
+        assert_eq!(paged, expected, "{sort}");
+    }
+}
