@@ -124,6 +124,7 @@ pub async fn batch_evaluations(
         return Ok(replay);
     }
     let parsed = split(&body)?;
+    drop(body);
     let total = parsed.len();
     let started = std::time::Instant::now();
     let result = upsert(&mut conn, parsed, BatchOptions { dry_run, atomic }, &actor, Some(&state.pool)).await?;
@@ -149,6 +150,8 @@ pub async fn batch_evaluations(
         "batch"
     );
     let body = serde_json::to_vec(&result).expect("a batch result serialises");
+    drop(result);
+    release_freed_memory();
     if let (Some(key), false) = (&idempotency, dry_run) {
         key.store(
             &mut conn,
@@ -157,6 +160,19 @@ pub async fn batch_evaluations(
         .await?;
     }
     Ok(HttpResponse::Ok().content_type("application/json").body(body))
+}
+
+/// Hands the heap memory a batch freed back to the operating system. glibc keeps freed memory
+/// in the arena of the thread that used it, and each HTTP worker thread has its own arena: a
+/// large batch on each worker left the process holding the peak of both (147 MB after two
+/// passes of 2,000-record batches, where one pass peaked at 127 MB).
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free pages of the allocator's arenas to the system; it
+    // takes no pointers and is safe to call from any thread at any time.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// How a batch is applied.
