@@ -1,5 +1,5 @@
 //! Grouped aggregates over evaluation records: one SQL statement per grouping level.
-use diesel::{sql_types::Text, QueryResult, QueryableByName};
+use diesel::{sql_types::Text, QueryResult};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rust_decimal::Decimal;
 use serde_json::value::RawValue as RawJson;
@@ -94,11 +94,6 @@ fn measure_sql(b: &mut Builder, spec: &MeasureSpec) -> Vec<String> {
 
 /// Aggregates the filtered records grouped by `dimensions` (none: one grand-total group).
 pub async fn group(conn: &mut AsyncPgConnection, query: &GroupQuery<'_>) -> QueryResult<Vec<GroupRow>> {
-    #[derive(QueryableByName)]
-    struct JsonRow {
-        #[diesel(sql_type = Text)]
-        row: String,
-    }
     let mut b = Builder::new("");
     let mut inner_columns: Vec<String> = Vec::new();
     for (i, dimension) in query.dimensions.iter().enumerate() {
@@ -139,9 +134,10 @@ pub async fn group(conn: &mut AsyncPgConnection, query: &GroupQuery<'_>) -> Quer
     }
     let min = b.bind_value(super::evaluation_list::SortValue::Int(query.min_count));
     b.sql(&format!(" HAVING count(*) >= {min}) g{joins}"));
-    let rows: Vec<JsonRow> = b.prepared().load(conn).await?;
-    rows.into_iter()
-        .map(|row| decode(&row.row, query))
+    // One text column, read by position.
+    let rows: Vec<String> = b.prepared().by_position::<Text>().load(conn).await?;
+    rows.iter()
+        .map(|row| decode(row, query))
         .collect::<Result<_, _>>()
         .map_err(|e| diesel::result::Error::DeserializationError(e.into()))
 }
