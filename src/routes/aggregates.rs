@@ -151,8 +151,7 @@ impl Values {
     }
 
     /// Values on the same keys, each computed from the measure's position and this value.
-    fn map(&self, f: impl FnMut(usize, Option<Decimal>) -> Option<Decimal>) -> Self {
-        let mut f = f;
+    fn map(&self, mut f: impl FnMut(usize, Option<Decimal>) -> Option<Decimal>) -> Self {
         Self { keys: self.keys.clone(), values: self.values.iter().enumerate().map(|(i, v)| f(i, *v)).collect() }
     }
 }
