@@ -103,17 +103,14 @@ impl SortKey {
     }
 
     fn value_of(self, row: &EvaluationSummaryRow) -> SortValue {
-        fn plain<T: Serialize>(value: &T) -> String {
-            serde_plain::to_string(value).expect("a unit variant is plain text")
-        }
         let amount = |value: Option<Decimal>| SortValue::Decimal(value.unwrap_or(Decimal::NEGATIVE_ONE));
         match self {
             Self::Id => SortValue::Int(row.id),
             Self::FiscalYear => SortValue::Int(i64::from(row.fiscal_year)),
             Self::RegionCode => SortValue::Text(row.region_code.clone()),
             Self::Unit => SortValue::Text(row.unit.clone()),
-            Self::Kind => SortValue::Text(plain(&row.kind)),
-            Self::Status => SortValue::Text(plain(&row.status)),
+            Self::Kind => SortValue::Text(super::evaluations::text(&row.kind)),
+            Self::Status => SortValue::Text(super::evaluations::text(&row.status)),
             Self::TotalScore => amount(row.total_score),
             Self::IncomeTotal => amount(row.income_total),
             Self::ExpenditureTotal => amount(row.expenditure_total),

@@ -281,7 +281,7 @@ pub(super) fn text<T: Serialize>(value: &T) -> String {
 }
 
 /// An enum value from its stored text; the CHECK constraints keep these in step.
-fn parse<T: DeserializeOwned>(column: &str, value: &str) -> QueryResult<T> {
+pub(super) fn parse<T: DeserializeOwned>(column: &str, value: &str) -> QueryResult<T> {
     serde_plain::from_str(value).map_err(|_| {
         diesel::result::Error::DeserializationError(format!("unexpected {column} `{value}` in the database").into())
     })

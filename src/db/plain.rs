@@ -17,9 +17,9 @@ pub struct Plain<T>(pub T);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::deserialize::FromSqlRow)]
 pub struct OptionalPlain<T>(pub Option<T>);
 
+/// The value's text as `T`, read as every other stored enum is (`db::evaluations::parse`).
 fn parse<T: DeserializeOwned>(value: PgValue<'_>) -> deserialize::Result<T> {
-    let text = std::str::from_utf8(value.as_bytes())?;
-    serde_plain::from_str(text).map_err(|e| format!("unexpected value {text:?}: {e}").into())
+    Ok(super::evaluations::parse("text", std::str::from_utf8(value.as_bytes())?)?)
 }
 
 impl<T: DeserializeOwned> FromSql<Text, Pg> for Plain<T> {

@@ -506,6 +506,11 @@ impl Row {
             .join("|")
     }
 
+    /// The row's value of `dimension`, when `dimensions` (the row's grouping) has it.
+    fn key(&self, dimensions: &[Dimension], dimension: Dimension) -> Option<&serde_json::Value> {
+        dimensions.iter().position(|d| *d == dimension).map(|i| &self.keys[i])
+    }
+
     /// A key of the row's values on `base` dimensions, its region truncated to the base level.
     fn key_on(&self, dimensions: &[Dimension], base: &[Dimension]) -> String {
         base.iter()
@@ -517,12 +522,7 @@ impl Row {
                         .map(|code| format!("\"{}\"", &code[..len.min(code.len())]))
                         .unwrap_or_default()
                 } else {
-                    dimensions
-                        .iter()
-                        .zip(&self.keys)
-                        .find(|(d, _)| *d == b)
-                        .map(|(_, v)| v.to_string())
-                        .unwrap_or_default()
+                    self.key(dimensions, *b).map(|v| v.to_string()).unwrap_or_default()
                 }
             })
             .collect::<Vec<_>>()
@@ -530,8 +530,7 @@ impl Row {
     }
 
     fn in_requested_years(&self, dimensions: &[Dimension], filter: &ListFilter) -> bool {
-        let year =
-            dimensions.iter().zip(&self.keys).find(|(d, _)| **d == Dimension::FiscalYear).and_then(|(_, v)| v.as_i64());
+        let year = self.key(dimensions, Dimension::FiscalYear).and_then(|v| v.as_i64());
         match (year, filter.fiscal_years) {
             (Some(year), Some((from, to))) => (i64::from(from)..=i64::from(to)).contains(&year),
             _ => true,
@@ -607,7 +606,7 @@ struct Line<'a> {
 impl Line<'_> {
     /// The line's value of `dimension`, if it is grouped by it.
     fn key(&self, dimension: Dimension) -> Option<&serde_json::Value> {
-        self.dimensions.iter().position(|d| *d == dimension).map(|i| &self.row.keys[i])
+        self.row.key(self.dimensions, dimension)
     }
 
     fn into_output(self) -> AggregateRow {
