@@ -19,8 +19,9 @@ const CHUNK: usize = 1_000;
 /// The reference report, 荫田镇 2022, which replaces its generated twin.
 const REFERENCE: &str = include_str!("../tests/fixtures/yintian-2022.json");
 
-/// Every township's record for every year of `years` (`2022` or `2018..2024`) under `region`,
-/// year by year, so each year's prior-year figures are stored before it is checked.
+/// Every township's records for every year of `years` (`2022` or `2018..2024`) under `region`: its
+/// department-overall self-evaluation and two or three project self-evaluations, year by year, so
+/// each year's prior-year figures are stored before it is checked.
 pub fn records(region: &str, years: &str) -> anyhow::Result<Vec<EvaluationInput>> {
     let region = RegionCode::parse(region).map_err(|e| anyhow::anyhow!("--region: {e}"))?;
     let (from, to) = match years.split_once("..") {
@@ -53,7 +54,10 @@ pub fn records(region: &str, years: &str) -> anyhow::Result<Vec<EvaluationInput>
                 records.push(reference.clone());
             } else if demo::files(&township.code, year) {
                 records.push(demo::record(township, year));
+            } else {
+                continue;
             }
+            records.extend(demo::project_records(township, year));
         }
     }
     Ok(records)

@@ -243,7 +243,7 @@ impl ApiError {
                 many => format!("{} fields break rules; see `errors`", many.len()),
             },
             Self::DuplicateRecord { existing_id } => format!(
-                "a record for this region_code, fiscal_year, kind and unit exists: /api/v1/evaluations/{existing_id}"
+                "a record for this region_code, fiscal_year, kind, unit and project exists: /api/v1/evaluations/{existing_id}"
             ),
             Self::PreconditionRequired => "this write needs an If-Match header with the record's ETag".to_owned(),
             Self::PreconditionFailed { current_etag } => {
@@ -269,7 +269,7 @@ impl ApiError {
             Self::DuplicateRecord { .. } => vec![FieldError::new(
                 "region_code",
                 "duplicate",
-                "region_code, fiscal_year, kind and unit identify an existing record",
+                "region_code, fiscal_year, kind, unit and project identify an existing record",
             )],
             _ => Vec::new(),
         };

@@ -3,7 +3,7 @@ use std::collections::HashMap;
 
 use diesel::{
     prelude::*,
-    sql_types::{Array, BigInt, Integer, Jsonb, SmallInt, Text},
+    sql_types::{Array, BigInt, Integer, Jsonb, Nullable, SmallInt, Text},
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
@@ -13,11 +13,21 @@ use super::evaluations::{
 use super::schema::{evaluation_revisions as revisions, evaluations, scoring_rule_sets};
 use crate::domain::{record::EvaluationInput, scoring::ScoringRuleSet};
 
-/// What identifies a record: (region_code, fiscal_year, kind, unit).
-pub type Identity = (String, i32, String, String);
+/// What identifies a record: (region_code, fiscal_year, kind, unit, project name).
+pub type Identity = (String, i32, String, String, Option<String>);
 
 pub fn identity(record: &EvaluationInput) -> Identity {
-    (record.region_code.clone(), record.fiscal_year, text(&record.kind), record.unit.clone())
+    (
+        record.region_code.clone(),
+        record.fiscal_year,
+        text(&record.kind),
+        record.unit.clone(),
+        project_name(record).map(str::to_owned),
+    )
+}
+
+fn project_name(record: &EvaluationInput) -> Option<&str> {
+    record.project.as_ref().map(|project| project.name.as_str())
 }
 
 /// A stored record matched by identity, and whether its current content equals the record sent.
@@ -42,6 +52,8 @@ struct ExistingRow {
     kind: String,
     #[diesel(sql_type = Text)]
     unit: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    project_name: Option<String>,
     #[diesel(sql_type = Text)]
     status: String,
     #[diesel(sql_type = Integer)]
@@ -61,32 +73,36 @@ pub async fn find_existing(
 ) -> QueryResult<HashMap<Identity, Existing>> {
     let mut found = HashMap::new();
     for group in records.chunks(RECORDS_PER_LOOKUP) {
-        let (mut regions, mut years, mut kinds, mut units) = (vec![], vec![], vec![], vec![]);
+        let (mut regions, mut years, mut kinds, mut units, mut projects) = (vec![], vec![], vec![], vec![], vec![]);
         let mut sent: HashMap<Identity, &EvaluationInput> = HashMap::with_capacity(group.len());
         for record in group {
             regions.push(record.region_code.clone());
             years.push(record.fiscal_year as i16);
             kinds.push(text(&record.kind));
             units.push(record.unit.clone());
+            projects.push(project_name(record).map(str::to_owned));
             sent.insert(identity(record), record);
         }
         let rows: Vec<ExistingRow> = crate::db::Prepared(
             diesel::sql_query(
-                "SELECT e.id, e.region_code, e.fiscal_year, e.kind, e.unit, e.status, e.revision, r.record \
-                 FROM unnest($1::text[], $2::int2[], $3::text[], $4::text[]) AS k(region_code, fiscal_year, kind, unit) \
+                "SELECT e.id, e.region_code, e.fiscal_year, e.kind, e.unit, e.project_name, e.status, e.revision, \
+                        r.record \
+                 FROM unnest($1::text[], $2::int2[], $3::text[], $4::text[], $5::text[]) \
+                      AS k(region_code, fiscal_year, kind, unit, project_name) \
                  JOIN evaluations e ON e.region_code = k.region_code AND e.fiscal_year = k.fiscal_year \
-                      AND e.kind = k.kind AND e.unit = k.unit \
+                      AND e.kind = k.kind AND e.unit = k.unit AND e.project_name IS NOT DISTINCT FROM k.project_name \
                  JOIN evaluation_revisions r ON r.evaluation_id = e.id AND r.revision = e.revision",
             )
             .bind::<Array<Text>, _>(&regions)
             .bind::<Array<SmallInt>, _>(&years)
             .bind::<Array<Text>, _>(&kinds)
-            .bind::<Array<Text>, _>(&units),
+            .bind::<Array<Text>, _>(&units)
+            .bind::<Array<Nullable<Text>>, _>(&projects),
         )
         .load(conn)
         .await?;
         for row in rows {
-            let key = (row.region_code, i32::from(row.fiscal_year), row.kind, row.unit);
+            let key = (row.region_code, i32::from(row.fiscal_year), row.kind, row.unit, row.project_name);
             let unchanged = sent
                 .get(&key)
                 .is_some_and(|record| serde_json::to_value(record).is_ok_and(|value| value == row.record));
@@ -96,7 +112,7 @@ pub async fn find_existing(
     Ok(found)
 }
 
-/// For each record, the stored record of the same township and kind for the year before
+/// For each record, the stored record of the same township, kind and project for the year before
 /// (preferring the same unit), read from its main row: enough for the cross-year rules.
 pub async fn prior_year_records(
     conn: &mut AsyncPgConnection,
@@ -125,9 +141,12 @@ pub async fn prior_year_records(
     let mut found = HashMap::new();
     for record in records {
         let key = (record.region_code.clone(), record.fiscal_year - 1, text(&record.kind));
-        if let Some(candidates) = by_township.get(&key) {
-            let best = candidates.iter().find(|c| c.unit == record.unit).unwrap_or(&candidates[0]);
-            found.insert(identity(record), best.clone());
+        let Some(candidates) = by_township.get(&key) else { continue };
+        let same_project: Vec<&EvaluationInput> =
+            candidates.iter().filter(|c| project_name(c) == project_name(record)).collect();
+        let best = same_project.iter().find(|c| c.unit == record.unit).or(<[_]>::first(&same_project));
+        if let Some(best) = best {
+            found.insert(identity(record), (*best).clone());
         }
     }
     Ok(found)
@@ -171,7 +190,7 @@ pub async fn write_all(
     for chunk in new.chunks(ROWS_PER_INSERT) {
         let rows: Vec<(EvaluationData, Derived)> =
             chunk.iter().map(|&i| (EvaluationData::from_record(writes[i].record), writes[i].derived.clone())).collect();
-        let returned: Vec<(i64, String, i16, String, String)> = diesel::insert_into(evaluations::table)
+        let returned: Vec<(i64, String, i16, String, String, Option<String>)> = diesel::insert_into(evaluations::table)
             .values(&rows)
             .returning((
                 evaluations::id,
@@ -179,12 +198,13 @@ pub async fn write_all(
                 evaluations::fiscal_year,
                 evaluations::kind,
                 evaluations::unit,
+                evaluations::project_name,
             ))
             .get_results(conn)
             .await?;
         let by_identity: HashMap<Identity, i64> = returned
             .into_iter()
-            .map(|(id, region, year, kind, unit)| ((region, i32::from(year), kind, unit), id))
+            .map(|(id, region, year, kind, unit, project)| ((region, i32::from(year), kind, unit, project), id))
             .collect();
         for &i in chunk {
             ids[i] = *by_identity.get(&identity(writes[i].record)).ok_or(WriteError::NotFound)?;

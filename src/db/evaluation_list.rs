@@ -151,7 +151,7 @@ pub struct ListFilter {
     pub statuses: Vec<String>,
     pub kinds: Vec<String>,
     pub grades: Vec<String>,
-    /// Unit name contains this text.
+    /// Unit name or project name contains this text.
     pub unit_contains: Option<String>,
     /// Which records the caller may see at all.
     pub visibility: Visibility,
@@ -167,6 +167,7 @@ pub struct EvaluationSummaryRow {
     #[diesel(deserialize_as = crate::db::plain::Plain<EvaluationKind>)]
     pub kind: EvaluationKind,
     pub unit: String,
+    pub project_name: Option<String>,
     #[diesel(deserialize_as = crate::db::plain::Plain<Status>)]
     pub status: Status,
     pub revision: i32,
@@ -192,6 +193,7 @@ type SummarySqlType = (
     SmallInt,
     Text,
     Text,
+    Nullable<Text>,
     Text,
     diesel::sql_types::Integer,
     Nullable<Numeric>,
@@ -289,7 +291,7 @@ impl Builder {
         }
         if let Some(text) = &filter.unit_contains {
             let p = self.bind_text(format!("%{}%", escape_like(text)));
-            self.sql(&format!(" AND e.unit ILIKE {p}"));
+            self.sql(&format!(" AND (e.unit ILIKE {p} OR e.project_name ILIKE {p})"));
         }
         match &filter.visibility {
             Visibility::All => {}
@@ -308,7 +310,7 @@ impl Builder {
 }
 
 const SUMMARY_COLUMNS: &str =
-    "SELECT e.id, e.region_code, r.name AS region_name, e.fiscal_year, e.kind, e.unit, e.status, \
+    "SELECT e.id, e.region_code, r.name AS region_name, e.fiscal_year, e.kind, e.unit, e.project_name, e.status, \
      e.revision, e.income_total, e.expenditure_total, e.three_public_total, \
      coalesce(e.total_score, e.computed_total_score) AS total_score, coalesce(e.grade, e.computed_grade) AS grade, \
      e.created_at, e.updated_at \

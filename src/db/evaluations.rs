@@ -7,11 +7,12 @@ use serde::{de::DeserializeOwned, Serialize};
 
 use super::idempotency::{self, KeyRef, StoredResponse};
 use super::schema::{
-    evaluation_expenditure_lines as expenditure_lines, evaluation_income_lines as income_lines,
-    evaluation_indicators as indicators, evaluation_internal_units as internal_units,
-    evaluation_narrative_sections as narrative_sections, evaluation_projects as projects,
-    evaluation_revisions as revisions, evaluation_three_public_prior as three_public_prior,
-    evaluation_transitions as transitions, evaluations, scoring_rule_sets,
+    evaluation_consolidated_units as consolidated_units, evaluation_expenditure_lines as expenditure_lines,
+    evaluation_income_lines as income_lines, evaluation_indicators as indicators,
+    evaluation_internal_units as internal_units, evaluation_narrative_sections as narrative_sections,
+    evaluation_projects as projects, evaluation_revisions as revisions,
+    evaluation_three_public_prior as three_public_prior, evaluation_transitions as transitions, evaluations,
+    scoring_rule_sets,
 };
 use crate::domain::{record::*, scoring::ScoringRuleSet, validation::ValidEvaluation, workflow::Action};
 
@@ -27,6 +28,9 @@ pub struct EvaluationMeta {
     pub computed_total_score: Option<Decimal>,
     pub computed_grade: Option<String>,
     pub execution_rate: Option<Decimal>,
+    pub execution_rate_budget: Option<String>,
+    pub execution_rate_figures: Option<String>,
+    pub computed_funds_score: Option<Decimal>,
     pub error_count: i32,
     pub warning_count: i32,
 }
@@ -69,6 +73,9 @@ pub struct Derived {
     pub computed_total_score: Option<Decimal>,
     pub computed_grade: Option<String>,
     pub execution_rate: Option<Decimal>,
+    pub execution_rate_budget: Option<String>,
+    pub execution_rate_figures: Option<String>,
+    pub computed_funds_score: Option<Decimal>,
     pub error_count: i32,
     pub warning_count: i32,
 }
@@ -185,6 +192,71 @@ pub(super) struct EvaluationData {
     suggestions: Vec<String>,
     budget_disclosed: Option<bool>,
     final_accounts_disclosed: Option<bool>,
+    project_name: Option<String>,
+    project_code: Option<String>,
+    competent_department_code: Option<String>,
+    competent_department_name: Option<String>,
+    implementing_unit_code: Option<String>,
+    implementing_unit_name: Option<String>,
+    staffing_quota_total: Option<i32>,
+    staffing_quota_civil_service_managed: Option<i32>,
+    staffing_quota_government_workers: Option<i32>,
+    staff_in_post_administrative: Option<i32>,
+    staff_in_post_civil_service_managed: Option<i32>,
+    staff_in_post_institutional: Option<i32>,
+    staff_in_post_government_workers: Option<i32>,
+    staff_retired: Option<i32>,
+    staff_hired: Option<i32>,
+    consolidated_units_stated: Option<i32>,
+    consolidated_administrative_stated: Option<i32>,
+    consolidated_civil_service_managed_stated: Option<i32>,
+    consolidated_institutional_stated: Option<i32>,
+    consolidated_other_stated: Option<i32>,
+    income_prior_year: Option<i16>,
+    income_prior_amount: Option<Decimal>,
+    income_stated_change: Option<Decimal>,
+    income_stated_change_pct: Option<Decimal>,
+    expenditure_prior_year: Option<i16>,
+    expenditure_prior_amount: Option<Decimal>,
+    expenditure_stated_change: Option<Decimal>,
+    expenditure_stated_change_pct: Option<Decimal>,
+    budget_weight: Option<Decimal>,
+    budget_stated_rate: Option<Decimal>,
+    budget_score: Option<Decimal>,
+    funds_current_initial: Option<Decimal>,
+    funds_current_adjusted: Option<Decimal>,
+    funds_current_executed: Option<Decimal>,
+    funds_carried_initial: Option<Decimal>,
+    funds_carried_adjusted: Option<Decimal>,
+    funds_carried_executed: Option<Decimal>,
+    funds_other_initial: Option<Decimal>,
+    funds_other_adjusted: Option<Decimal>,
+    funds_other_executed: Option<Decimal>,
+    funds_sources_stated: Vec<String>,
+    annual_target_expected: Option<String>,
+    annual_target_achieved: Option<String>,
+    annual_target_weight: Option<Decimal>,
+    three_public_budget: Option<Decimal>,
+    overseas_travel_budget: Option<Decimal>,
+    overseas_travel_share: Option<Decimal>,
+    vehicle_purchase_budget: Option<Decimal>,
+    vehicle_purchase_share: Option<Decimal>,
+    vehicle_operation_budget: Option<Decimal>,
+    vehicle_operation_share: Option<Decimal>,
+    reception_budget: Option<Decimal>,
+    reception_share: Option<Decimal>,
+    three_public_items_stated: Vec<String>,
+    running_costs_stated_change_pct: Option<Decimal>,
+}
+
+#[derive(Debug, Clone, Insertable, Queryable, Selectable, serde::Deserialize)]
+#[diesel(table_name = consolidated_units, check_for_backend(Pg))]
+struct ConsolidatedUnitRow {
+    evaluation_id: i64,
+    position: i16,
+    name: String,
+    unit_type: String,
+    code: Option<String>,
 }
 
 #[derive(Debug, Clone, Insertable, Queryable, Selectable, serde::Deserialize)]
@@ -206,6 +278,7 @@ struct IncomeLineRow {
     initial_budget: Option<Decimal>,
     adjusted_budget: Option<Decimal>,
     note: Option<String>,
+    stated_share: Option<Decimal>,
 }
 
 #[derive(Debug, Clone, Insertable, Queryable, Selectable, serde::Deserialize)]
@@ -218,7 +291,7 @@ struct ExpenditureLineRow {
     name: Option<String>,
     initial_budget: Option<Decimal>,
     adjusted_budget: Option<Decimal>,
-    executed: Decimal,
+    executed: Option<Decimal>,
 }
 
 #[derive(Debug, Clone, Insertable, Queryable, Selectable, serde::Deserialize)]
@@ -228,8 +301,10 @@ struct PriorFigureRow {
     position: i16,
     item: String,
     fiscal_year: i16,
-    amount: Decimal,
+    amount: Option<Decimal>,
     stated_change: Option<Decimal>,
+    stated_change_pct: Option<Decimal>,
+    reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Insertable, Queryable, Selectable, serde::Deserialize)]
@@ -251,6 +326,8 @@ struct IndicatorRow {
     score: Option<Decimal>,
     applicable: bool,
     deviation_reason: Option<String>,
+    level_1_points: Option<Decimal>,
+    achievement: Option<String>,
 }
 
 #[derive(Debug, Clone, Insertable, Queryable, Selectable, serde::Deserialize)]
@@ -300,6 +377,20 @@ impl EvaluationData {
     pub(super) fn from_record(record: &EvaluationInput) -> Self {
         let three = &record.three_public_expenses;
         let year = |y: i32| i16::try_from(y).expect("validation keeps years within 1990..=2100");
+        let project = record.project.as_ref();
+        let competent = project.and_then(|p| p.competent_department.as_ref());
+        let implementing = project.and_then(|p| p.implementing_unit.as_ref());
+        let (quota, in_post) = (&record.profile.staffing_quota, &record.profile.staff_in_post);
+        let consolidated = &record.profile.consolidated_units;
+        let (income_prior, expenditure_prior) =
+            (record.income.prior_year.as_ref(), record.expenditure.prior_year.as_ref());
+        let budget = &record.budget_execution;
+        let (current, carried, other) = (
+            budget.sources.current_appropriation.as_ref(),
+            budget.sources.carried_over.as_ref(),
+            budget.sources.other.as_ref(),
+        );
+        let target = record.annual_target.as_ref();
         Self {
             region_code: record.region_code.clone(),
             fiscal_year: year(record.fiscal_year),
@@ -327,14 +418,14 @@ impl EvaluationData {
             budget_adjusted: record.budget_execution.adjusted_budget,
             budget_executed: record.budget_execution.executed,
             three_public_total: three.total,
-            overseas_travel_amount: three.overseas_travel.as_ref().map(|t| t.amount),
+            overseas_travel_amount: three.overseas_travel.as_ref().and_then(|t| t.amount),
             overseas_travel_delegations: three.overseas_travel.as_ref().and_then(|t| t.delegations),
             overseas_travel_persons: three.overseas_travel.as_ref().and_then(|t| t.persons),
-            vehicle_purchase_amount: three.vehicle_purchase.as_ref().map(|v| v.amount),
+            vehicle_purchase_amount: three.vehicle_purchase.as_ref().and_then(|v| v.amount),
             vehicle_purchase_vehicles: three.vehicle_purchase.as_ref().and_then(|v| v.vehicles),
-            vehicle_operation_amount: three.vehicle_operation.as_ref().map(|v| v.amount),
+            vehicle_operation_amount: three.vehicle_operation.as_ref().and_then(|v| v.amount),
             vehicle_operation_vehicles: three.vehicle_operation.as_ref().and_then(|v| v.vehicles),
-            reception_amount: three.reception.as_ref().map(|r| r.amount),
+            reception_amount: three.reception.as_ref().and_then(|r| r.amount),
             reception_batches: three.reception.as_ref().and_then(|r| r.batches),
             reception_persons: three.reception.as_ref().and_then(|r| r.persons),
             running_costs_amount: record.running_costs.amount,
@@ -351,6 +442,70 @@ impl EvaluationData {
             suggestions: record.conclusion.suggestions.clone(),
             budget_disclosed: record.conclusion.budget_disclosed,
             final_accounts_disclosed: record.conclusion.final_accounts_disclosed,
+            project_name: project.map(|p| p.name.clone()),
+            project_code: project.and_then(|p| p.code.clone()),
+            competent_department_code: competent.and_then(|u| u.code.clone()),
+            competent_department_name: competent.map(|u| u.name.clone()),
+            implementing_unit_code: implementing.and_then(|u| u.code.clone()),
+            implementing_unit_name: implementing.map(|u| u.name.clone()),
+            staffing_quota_total: quota.total,
+            staffing_quota_civil_service_managed: quota.civil_service_managed,
+            staffing_quota_government_workers: quota.government_workers,
+            staff_in_post_administrative: in_post.administrative,
+            staff_in_post_civil_service_managed: in_post.civil_service_managed,
+            staff_in_post_institutional: in_post.institutional,
+            staff_in_post_government_workers: in_post.government_workers,
+            staff_retired: record.profile.retired,
+            staff_hired: record.profile.hired,
+            consolidated_units_stated: consolidated.stated_count,
+            consolidated_administrative_stated: consolidated.stated_by_type.administrative,
+            consolidated_civil_service_managed_stated: consolidated.stated_by_type.civil_service_managed,
+            consolidated_institutional_stated: consolidated.stated_by_type.institutional,
+            consolidated_other_stated: consolidated.stated_by_type.other,
+            income_prior_year: income_prior.and_then(|p| p.fiscal_year).map(year),
+            income_prior_amount: income_prior.and_then(|p| p.amount),
+            income_stated_change: income_prior.and_then(|p| p.stated_change),
+            income_stated_change_pct: income_prior.and_then(|p| p.stated_change_pct),
+            expenditure_prior_year: expenditure_prior.and_then(|p| p.fiscal_year).map(year),
+            expenditure_prior_amount: expenditure_prior.and_then(|p| p.amount),
+            expenditure_stated_change: expenditure_prior.and_then(|p| p.stated_change),
+            expenditure_stated_change_pct: expenditure_prior.and_then(|p| p.stated_change_pct),
+            budget_weight: budget.weight,
+            budget_stated_rate: budget.stated_rate,
+            budget_score: budget.score,
+            funds_current_initial: current.and_then(|f| f.initial_budget),
+            funds_current_adjusted: current.and_then(|f| f.adjusted_budget),
+            funds_current_executed: current.and_then(|f| f.executed),
+            funds_carried_initial: carried.and_then(|f| f.initial_budget),
+            funds_carried_adjusted: carried.and_then(|f| f.adjusted_budget),
+            funds_carried_executed: carried.and_then(|f| f.executed),
+            funds_other_initial: other.and_then(|f| f.initial_budget),
+            funds_other_adjusted: other.and_then(|f| f.adjusted_budget),
+            funds_other_executed: other.and_then(|f| f.executed),
+            funds_sources_stated: budget.sources.rows().map(|(name, _)| name.to_owned()).collect(),
+            annual_target_expected: target.and_then(|t| t.expected.clone()),
+            annual_target_achieved: target.and_then(|t| t.achieved.clone()),
+            annual_target_weight: target.and_then(|t| t.weight),
+            three_public_budget: three.budget_total,
+            overseas_travel_budget: three.overseas_travel.as_ref().and_then(|t| t.budget),
+            overseas_travel_share: three.overseas_travel.as_ref().and_then(|t| t.stated_share),
+            vehicle_purchase_budget: three.vehicle_purchase.as_ref().and_then(|v| v.budget),
+            vehicle_purchase_share: three.vehicle_purchase.as_ref().and_then(|v| v.stated_share),
+            vehicle_operation_budget: three.vehicle_operation.as_ref().and_then(|v| v.budget),
+            vehicle_operation_share: three.vehicle_operation.as_ref().and_then(|v| v.stated_share),
+            reception_budget: three.reception.as_ref().and_then(|r| r.budget),
+            reception_share: three.reception.as_ref().and_then(|r| r.stated_share),
+            three_public_items_stated: [
+                ("overseas_travel", three.overseas_travel.is_some()),
+                ("vehicle_purchase", three.vehicle_purchase.is_some()),
+                ("vehicle_operation", three.vehicle_operation.is_some()),
+                ("reception", three.reception.is_some()),
+            ]
+            .into_iter()
+            .filter(|(_, stated)| *stated)
+            .map(|(name, _)| name.to_owned())
+            .collect(),
+            running_costs_stated_change_pct: record.running_costs.stated_change_pct,
         }
     }
 }
@@ -358,6 +513,7 @@ impl EvaluationData {
 /// The child rows of one record, ready to insert.
 pub(super) struct ChildRows {
     internal_units: Vec<InternalUnitRow>,
+    consolidated_units: Vec<ConsolidatedUnitRow>,
     income_lines: Vec<IncomeLineRow>,
     expenditure_lines: Vec<ExpenditureLineRow>,
     prior_figures: Vec<PriorFigureRow>,
@@ -377,6 +533,15 @@ impl ChildRows {
                     count: u.count,
                 })
                 .collect(),
+            consolidated_units: (record.profile.consolidated_units.units.iter().enumerate())
+                .map(|(i, u)| ConsolidatedUnitRow {
+                    evaluation_id: id,
+                    position: position(i),
+                    name: u.name.clone(),
+                    unit_type: text(&u.unit_type),
+                    code: u.code.clone(),
+                })
+                .collect(),
             income_lines: (record.income.lines.iter().enumerate())
                 .map(|(i, l)| IncomeLineRow {
                     evaluation_id: id,
@@ -386,6 +551,7 @@ impl ChildRows {
                     initial_budget: l.initial_budget,
                     adjusted_budget: l.adjusted_budget,
                     note: l.note.clone(),
+                    stated_share: l.stated_share,
                 })
                 .collect(),
             expenditure_lines: (record.expenditure.lines.iter().enumerate())
@@ -408,6 +574,8 @@ impl ChildRows {
                     fiscal_year: i16::try_from(f.fiscal_year).expect("validated year"),
                     amount: f.amount,
                     stated_change: f.stated_change,
+                    stated_change_pct: f.stated_change_pct,
+                    reason: f.reason.clone(),
                 })
                 .collect(),
             indicators: (record.indicators.iter().enumerate())
@@ -428,6 +596,8 @@ impl ChildRows {
                     score: r.score,
                     applicable: r.applicable,
                     deviation_reason: r.deviation_reason.clone(),
+                    level_1_points: r.level_1_points,
+                    achievement: r.achievement.as_ref().map(text),
                 })
                 .collect(),
             projects: (record.projects.iter().enumerate())
@@ -469,6 +639,7 @@ impl ChildRows {
         }
         futures_util::try_join!(
             insert_group!(self.internal_units, internal_units::table),
+            insert_group!(self.consolidated_units, consolidated_units::table),
             insert_group!(self.income_lines, income_lines::table),
             insert_group!(self.expenditure_lines, expenditure_lines::table),
             insert_group!(self.prior_figures, three_public_prior::table),
@@ -515,6 +686,7 @@ pub async fn existing_id(conn: &mut AsyncPgConnection, record: &EvaluationInput)
         .filter(evaluations::fiscal_year.eq(record.fiscal_year as i16))
         .filter(evaluations::kind.eq(text(&record.kind)))
         .filter(evaluations::unit.eq(&record.unit))
+        .filter(evaluations::project_name.is_not_distinct_from(record.project.as_ref().map(|p| p.name.as_str())))
         .select(evaluations::id)
         .first(conn)
         .await
@@ -602,6 +774,7 @@ async fn delete_children(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<(
     let conn = &*conn;
     futures_util::try_join!(
         diesel::delete(internal_units::table.filter(internal_units::evaluation_id.eq(id))).execute(&mut &*conn),
+        diesel::delete(consolidated_units::table.filter(consolidated_units::evaluation_id.eq(id))).execute(&mut &*conn),
         diesel::delete(income_lines::table.filter(income_lines::evaluation_id.eq(id))).execute(&mut &*conn),
         diesel::delete(expenditure_lines::table.filter(expenditure_lines::evaluation_id.eq(id))).execute(&mut &*conn),
         diesel::delete(three_public_prior::table.filter(three_public_prior::evaluation_id.eq(id))).execute(&mut &*conn),
@@ -628,7 +801,7 @@ fn child<T: DeserializeOwned>(column: &str, json: &str) -> QueryResult<Vec<T>> {
 type FetchColumns = (
     diesel::dsl::AsSelect<EvaluationMeta, Pg>,
     diesel::dsl::AsSelect<EvaluationData, Pg>,
-    (TextSql, TextSql, TextSql, TextSql, TextSql, TextSql, TextSql, TextSql),
+    (TextSql, TextSql, TextSql, TextSql, TextSql, TextSql, TextSql, TextSql, TextSql),
 );
 type TextSql = diesel::expression::SqlLiteral<diesel::sql_types::Text>;
 
@@ -662,6 +835,11 @@ fn fetch_columns() -> FetchColumns {
                 narrative_sections::position,
             )),
             sql(&child_rows::<TransitionRow>(transitions::table, transitions::evaluation_id, transitions::id)),
+            sql(&child_rows::<ConsolidatedUnitRow>(
+                consolidated_units::table,
+                consolidated_units::evaluation_id,
+                consolidated_units::position,
+            )),
         ),
     )
 }
@@ -731,16 +909,21 @@ impl diesel::query_builder::QueryFragment<Pg> for FetchById {
 /// history as JSON columns. One statement, planned once per connection, one round trip.
 pub async fn fetch(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<StoredEvaluation>> {
     let row = FetchById(id)
-        .get_result::<(EvaluationMeta, EvaluationData, (String, String, String, String, String, String, String, String))>(
-            conn,
-        )
+        .get_result::<(
+            EvaluationMeta,
+            EvaluationData,
+            (String, String, String, String, String, String, String, String, String),
+        )>(conn)
         .await
         .optional()?;
-    let Some((meta, data, (units, income, expenditure, prior, indicators, projects, narrative, history))) = row else {
+    let Some((meta, data, (units, income, expenditure, prior, indicators, projects, narrative, history, consolidated))) =
+        row
+    else {
         return Ok(None);
     };
     let children = Children {
         units: child("units", &units)?,
+        consolidated: child("consolidated", &consolidated)?,
         income: child("income", &income)?,
         expenditure: child("expenditure", &expenditure)?,
         prior: child("prior", &prior)?,
@@ -844,7 +1027,8 @@ pub async fn get_revision(
         .optional()
 }
 
-/// The stored record of the same township and kind for the year before, preferring the same unit.
+/// The stored record of the same township, kind and project for the year before, preferring the
+/// same unit.
 pub async fn find_prior_year(
     conn: &mut AsyncPgConnection,
     record: &EvaluationInput,
@@ -853,6 +1037,7 @@ pub async fn find_prior_year(
         .filter(evaluations::region_code.eq(&record.region_code))
         .filter(evaluations::fiscal_year.eq((record.fiscal_year - 1) as i16))
         .filter(evaluations::kind.eq(text(&record.kind)))
+        .filter(evaluations::project_name.is_not_distinct_from(record.project.as_ref().map(|p| p.name.as_str())))
         .order((evaluations::unit.ne(&record.unit), evaluations::id))
         .select(evaluations::id)
         .first(conn)
@@ -886,6 +1071,7 @@ pub async fn scoring_rules(conn: &mut AsyncPgConnection, region_code: &str) -> Q
 #[derive(Default)]
 struct Children {
     units: Vec<InternalUnitRow>,
+    consolidated: Vec<ConsolidatedUnitRow>,
     income: Vec<IncomeLineRow>,
     expenditure: Vec<ExpenditureLineRow>,
     prior: Vec<PriorFigureRow>,
@@ -896,13 +1082,38 @@ struct Children {
 
 /// A record from its main row and child rows.
 fn assemble(d: EvaluationData, children: Children) -> QueryResult<EvaluationInput> {
-    let Children { units, income, expenditure, prior, indicators: indicator_rows, projects: project_rows, narrative } =
-        children;
+    let Children {
+        units,
+        consolidated,
+        income,
+        expenditure,
+        prior,
+        indicators: indicator_rows,
+        projects: project_rows,
+        narrative,
+    } = children;
+    let stated = |names: &[String], name: &str| names.iter().any(|n| n == name);
+    let prior_total = |fiscal_year: Option<i16>, amount, stated_change, stated_change_pct| {
+        let total =
+            PriorYearTotal { fiscal_year: fiscal_year.map(i32::from), amount, stated_change, stated_change_pct };
+        (total != PriorYearTotal::default()).then_some(total)
+    };
+    let funds = |name: &str, initial_budget, adjusted_budget, executed| {
+        stated(&d.funds_sources_stated, name).then_some(FundFigures { initial_budget, adjusted_budget, executed })
+    };
+    let three_stated = |name: &str| stated(&d.three_public_items_stated, name);
+    let unit_reference = |code: Option<String>, name: Option<String>| name.map(|name| UnitReference { code, name });
     Ok(EvaluationInput {
         region_code: d.region_code,
         fiscal_year: i32::from(d.fiscal_year),
         kind: parse("kind", &d.kind)?,
         unit: d.unit,
+        project: d.project_name.map(|name| ProjectIdentity {
+            name,
+            code: d.project_code,
+            competent_department: unit_reference(d.competent_department_code, d.competent_department_name),
+            implementing_unit: unit_reference(d.implementing_unit_code, d.implementing_unit_name),
+        }),
         budget_unit_code: d.budget_unit_code,
         method: parse_opt("method", d.method.as_deref())?,
         basis_documents: d.basis_documents,
@@ -913,11 +1124,41 @@ fn assemble(d: EvaluationData, children: Children) -> QueryResult<EvaluationInpu
             duties: d.duties,
             internal_units: units.into_iter().map(|u| InternalUnit { name: u.name, count: u.count }).collect(),
             staffing_quota: StaffingQuota {
+                total: d.staffing_quota_total,
                 administrative: d.staffing_quota_administrative,
+                civil_service_managed: d.staffing_quota_civil_service_managed,
                 institutional: d.staffing_quota_institutional,
+                government_workers: d.staffing_quota_government_workers,
             },
             staff_at_year_end: d.staff_at_year_end,
+            staff_in_post: StaffInPost {
+                administrative: d.staff_in_post_administrative,
+                civil_service_managed: d.staff_in_post_civil_service_managed,
+                institutional: d.staff_in_post_institutional,
+                government_workers: d.staff_in_post_government_workers,
+            },
+            retired: d.staff_retired,
+            hired: d.staff_hired,
             official_vehicles: d.official_vehicles,
+            consolidated_units: ConsolidatedUnits {
+                stated_count: d.consolidated_units_stated,
+                stated_by_type: UnitTypeCounts {
+                    administrative: d.consolidated_administrative_stated,
+                    civil_service_managed: d.consolidated_civil_service_managed_stated,
+                    institutional: d.consolidated_institutional_stated,
+                    other: d.consolidated_other_stated,
+                },
+                units: consolidated
+                    .into_iter()
+                    .map(|u| {
+                        Ok(ConsolidatedUnit {
+                            name: u.name,
+                            unit_type: parse("unit_type", &u.unit_type)?,
+                            code: u.code,
+                        })
+                    })
+                    .collect::<QueryResult<_>>()?,
+            },
         },
         income: Income {
             total: d.income_total,
@@ -930,10 +1171,17 @@ fn assemble(d: EvaluationData, children: Children) -> QueryResult<EvaluationInpu
                         amount: l.amount,
                         initial_budget: l.initial_budget,
                         adjusted_budget: l.adjusted_budget,
+                        stated_share: l.stated_share,
                         note: l.note,
                     })
                 })
                 .collect::<QueryResult<_>>()?,
+            prior_year: prior_total(
+                d.income_prior_year,
+                d.income_prior_amount,
+                d.income_stated_change,
+                d.income_stated_change_pct,
+            ),
         },
         expenditure: Expenditure {
             total: d.expenditure_total,
@@ -954,27 +1202,68 @@ fn assemble(d: EvaluationData, children: Children) -> QueryResult<EvaluationInpu
                     })
                 })
                 .collect::<QueryResult<_>>()?,
+            prior_year: prior_total(
+                d.expenditure_prior_year,
+                d.expenditure_prior_amount,
+                d.expenditure_stated_change,
+                d.expenditure_stated_change_pct,
+            ),
         },
         budget_execution: BudgetExecution {
             initial_budget: d.budget_initial,
             adjusted_budget: d.budget_adjusted,
             executed: d.budget_executed,
+            weight: d.budget_weight,
+            stated_rate: d.budget_stated_rate,
+            score: d.budget_score,
+            sources: FundSources {
+                current_appropriation: funds(
+                    "current_appropriation",
+                    d.funds_current_initial,
+                    d.funds_current_adjusted,
+                    d.funds_current_executed,
+                ),
+                carried_over: funds(
+                    "carried_over",
+                    d.funds_carried_initial,
+                    d.funds_carried_adjusted,
+                    d.funds_carried_executed,
+                ),
+                other: funds("other", d.funds_other_initial, d.funds_other_adjusted, d.funds_other_executed),
+            },
         },
+        annual_target: Some(AnnualTarget {
+            expected: d.annual_target_expected,
+            achieved: d.annual_target_achieved,
+            weight: d.annual_target_weight,
+        })
+        .filter(|target| *target != AnnualTarget::default()),
         three_public_expenses: ThreePublicExpenses {
             total: d.three_public_total,
-            overseas_travel: d.overseas_travel_amount.map(|amount| OverseasTravel {
-                amount,
+            budget_total: d.three_public_budget,
+            overseas_travel: three_stated("overseas_travel").then_some(OverseasTravel {
+                amount: d.overseas_travel_amount,
+                budget: d.overseas_travel_budget,
+                stated_share: d.overseas_travel_share,
                 delegations: d.overseas_travel_delegations,
                 persons: d.overseas_travel_persons,
             }),
-            vehicle_purchase: d
-                .vehicle_purchase_amount
-                .map(|amount| VehicleCost { amount, vehicles: d.vehicle_purchase_vehicles }),
-            vehicle_operation: d
-                .vehicle_operation_amount
-                .map(|amount| VehicleCost { amount, vehicles: d.vehicle_operation_vehicles }),
-            reception: d.reception_amount.map(|amount| Reception {
-                amount,
+            vehicle_purchase: three_stated("vehicle_purchase").then_some(VehicleCost {
+                amount: d.vehicle_purchase_amount,
+                budget: d.vehicle_purchase_budget,
+                stated_share: d.vehicle_purchase_share,
+                vehicles: d.vehicle_purchase_vehicles,
+            }),
+            vehicle_operation: three_stated("vehicle_operation").then_some(VehicleCost {
+                amount: d.vehicle_operation_amount,
+                budget: d.vehicle_operation_budget,
+                stated_share: d.vehicle_operation_share,
+                vehicles: d.vehicle_operation_vehicles,
+            }),
+            reception: three_stated("reception").then_some(Reception {
+                amount: d.reception_amount,
+                budget: d.reception_budget,
+                stated_share: d.reception_share,
                 batches: d.reception_batches,
                 persons: d.reception_persons,
             }),
@@ -986,6 +1275,8 @@ fn assemble(d: EvaluationData, children: Children) -> QueryResult<EvaluationInpu
                         fiscal_year: i32::from(f.fiscal_year),
                         amount: f.amount,
                         stated_change: f.stated_change,
+                        stated_change_pct: f.stated_change_pct,
+                        reason: f.reason,
                     })
                 })
                 .collect::<QueryResult<_>>()?,
@@ -995,12 +1286,14 @@ fn assemble(d: EvaluationData, children: Children) -> QueryResult<EvaluationInpu
             prior_year_amount: d.running_costs_prior_amount,
             prior_fiscal_year: d.running_costs_prior_year.map(i32::from),
             stated_change: d.running_costs_stated_change,
+            stated_change_pct: d.running_costs_stated_change_pct,
         },
         indicators: indicator_rows
             .into_iter()
             .map(|r| {
                 Ok(Indicator {
                     level_1: parse("level_1", &r.level_1)?,
+                    level_1_points: r.level_1_points,
                     level_2: parse("level_2", &r.level_2)?,
                     name: r.name,
                     code: r.code,
@@ -1012,6 +1305,7 @@ fn assemble(d: EvaluationData, children: Children) -> QueryResult<EvaluationInpu
                     actual_text: r.actual_text,
                     weight: r.weight,
                     score: r.score,
+                    achievement: parse_opt("achievement", r.achievement.as_deref())?,
                     applicable: r.applicable,
                     deviation_reason: r.deviation_reason,
                 })
@@ -1058,6 +1352,9 @@ pub(super) fn assemble_main_row(data: EvaluationData) -> QueryResult<EvaluationI
 /// Deletes the child rows of these records, one statement per table.
 pub(super) async fn delete_children_of(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<()> {
     diesel::delete(internal_units::table.filter(internal_units::evaluation_id.eq_any(ids))).execute(conn).await?;
+    diesel::delete(consolidated_units::table.filter(consolidated_units::evaluation_id.eq_any(ids)))
+        .execute(conn)
+        .await?;
     diesel::delete(income_lines::table.filter(income_lines::evaluation_id.eq_any(ids))).execute(conn).await?;
     diesel::delete(expenditure_lines::table.filter(expenditure_lines::evaluation_id.eq_any(ids))).execute(conn).await?;
     diesel::delete(three_public_prior::table.filter(three_public_prior::evaluation_id.eq_any(ids)))
@@ -1076,6 +1373,7 @@ pub(super) async fn delete_children_of(conn: &mut AsyncPgConnection, ids: &[i64]
 pub(super) async fn insert_children(conn: &mut AsyncPgConnection, records: Vec<ChildRows>) -> QueryResult<()> {
     let mut all = ChildRows {
         internal_units: vec![],
+        consolidated_units: vec![],
         income_lines: vec![],
         expenditure_lines: vec![],
         prior_figures: vec![],
@@ -1085,6 +1383,7 @@ pub(super) async fn insert_children(conn: &mut AsyncPgConnection, records: Vec<C
     };
     for rows in records {
         all.internal_units.extend(rows.internal_units);
+        all.consolidated_units.extend(rows.consolidated_units);
         all.income_lines.extend(rows.income_lines);
         all.expenditure_lines.extend(rows.expenditure_lines);
         all.prior_figures.extend(rows.prior_figures);
@@ -1095,6 +1394,9 @@ pub(super) async fn insert_children(conn: &mut AsyncPgConnection, records: Vec<C
     const ROWS: usize = 3_000;
     for chunk in all.internal_units.chunks(ROWS) {
         diesel::insert_into(internal_units::table).values(chunk).execute(conn).await?;
+    }
+    for chunk in all.consolidated_units.chunks(ROWS) {
+        diesel::insert_into(consolidated_units::table).values(chunk).execute(conn).await?;
     }
     for chunk in all.income_lines.chunks(ROWS) {
         diesel::insert_into(income_lines::table).values(chunk).execute(conn).await?;

@@ -71,6 +71,64 @@ diesel::table! {
         execution_rate -> Nullable<Numeric>,
         error_count -> Int4,
         warning_count -> Int4,
+        project_name -> Nullable<Text>,
+        project_code -> Nullable<Text>,
+        competent_department_code -> Nullable<Text>,
+        competent_department_name -> Nullable<Text>,
+        implementing_unit_code -> Nullable<Text>,
+        implementing_unit_name -> Nullable<Text>,
+        staffing_quota_total -> Nullable<Int4>,
+        staffing_quota_civil_service_managed -> Nullable<Int4>,
+        staffing_quota_government_workers -> Nullable<Int4>,
+        staff_in_post_administrative -> Nullable<Int4>,
+        staff_in_post_civil_service_managed -> Nullable<Int4>,
+        staff_in_post_institutional -> Nullable<Int4>,
+        staff_in_post_government_workers -> Nullable<Int4>,
+        staff_retired -> Nullable<Int4>,
+        staff_hired -> Nullable<Int4>,
+        consolidated_units_stated -> Nullable<Int4>,
+        consolidated_administrative_stated -> Nullable<Int4>,
+        consolidated_civil_service_managed_stated -> Nullable<Int4>,
+        consolidated_institutional_stated -> Nullable<Int4>,
+        consolidated_other_stated -> Nullable<Int4>,
+        income_prior_year -> Nullable<Int2>,
+        income_prior_amount -> Nullable<Numeric>,
+        income_stated_change -> Nullable<Numeric>,
+        income_stated_change_pct -> Nullable<Numeric>,
+        expenditure_prior_year -> Nullable<Int2>,
+        expenditure_prior_amount -> Nullable<Numeric>,
+        expenditure_stated_change -> Nullable<Numeric>,
+        expenditure_stated_change_pct -> Nullable<Numeric>,
+        budget_weight -> Nullable<Numeric>,
+        budget_stated_rate -> Nullable<Numeric>,
+        budget_score -> Nullable<Numeric>,
+        funds_current_initial -> Nullable<Numeric>,
+        funds_current_adjusted -> Nullable<Numeric>,
+        funds_current_executed -> Nullable<Numeric>,
+        funds_carried_initial -> Nullable<Numeric>,
+        funds_carried_adjusted -> Nullable<Numeric>,
+        funds_carried_executed -> Nullable<Numeric>,
+        funds_other_initial -> Nullable<Numeric>,
+        funds_other_adjusted -> Nullable<Numeric>,
+        funds_other_executed -> Nullable<Numeric>,
+        funds_sources_stated -> Array<Text>,
+        annual_target_expected -> Nullable<Text>,
+        annual_target_achieved -> Nullable<Text>,
+        annual_target_weight -> Nullable<Numeric>,
+        three_public_budget -> Nullable<Numeric>,
+        overseas_travel_budget -> Nullable<Numeric>,
+        overseas_travel_share -> Nullable<Numeric>,
+        vehicle_purchase_budget -> Nullable<Numeric>,
+        vehicle_purchase_share -> Nullable<Numeric>,
+        vehicle_operation_budget -> Nullable<Numeric>,
+        vehicle_operation_share -> Nullable<Numeric>,
+        reception_budget -> Nullable<Numeric>,
+        reception_share -> Nullable<Numeric>,
+        three_public_items_stated -> Array<Text>,
+        running_costs_stated_change_pct -> Nullable<Numeric>,
+        execution_rate_budget -> Nullable<Text>,
+        execution_rate_figures -> Nullable<Text>,
+        computed_funds_score -> Nullable<Numeric>,
     }
 }
 
@@ -92,6 +150,7 @@ diesel::table! {
         initial_budget -> Nullable<Numeric>,
         adjusted_budget -> Nullable<Numeric>,
         note -> Nullable<Text>,
+        stated_share -> Nullable<Numeric>,
     }
 }
 
@@ -104,7 +163,7 @@ diesel::table! {
         name -> Nullable<Text>,
         initial_budget -> Nullable<Numeric>,
         adjusted_budget -> Nullable<Numeric>,
-        executed -> Numeric,
+        executed -> Nullable<Numeric>,
     }
 }
 
@@ -114,8 +173,10 @@ diesel::table! {
         position -> Int2,
         item -> Text,
         fiscal_year -> Int2,
-        amount -> Numeric,
+        amount -> Nullable<Numeric>,
         stated_change -> Nullable<Numeric>,
+        stated_change_pct -> Nullable<Numeric>,
+        reason -> Nullable<Text>,
     }
 }
 
@@ -137,6 +198,8 @@ diesel::table! {
         score -> Nullable<Numeric>,
         applicable -> Bool,
         deviation_reason -> Nullable<Text>,
+        level_1_points -> Nullable<Numeric>,
+        achievement -> Nullable<Text>,
     }
 }
 
@@ -162,7 +225,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    evaluation_consolidated_units (evaluation_id, position) {
+        evaluation_id -> Int8,
+        position -> Int2,
+        name -> Text,
+        unit_type -> Text,
+        code -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(evaluations -> regions (region_code));
+diesel::joinable!(evaluation_consolidated_units -> evaluations (evaluation_id));
 diesel::joinable!(evaluation_internal_units -> evaluations (evaluation_id));
 diesel::joinable!(evaluation_income_lines -> evaluations (evaluation_id));
 diesel::joinable!(evaluation_expenditure_lines -> evaluations (evaluation_id));
@@ -181,6 +255,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     evaluation_indicators,
     evaluation_projects,
     evaluation_narrative_sections,
+    evaluation_consolidated_units,
 );
 
 diesel::table! {

@@ -81,7 +81,7 @@ pub struct Measure {
 }
 
 /// (name, 中文 label, unit, default aggregation, column of `evaluations e`)
-const COLUMN_MEASURES: [(&str, &str, &str, Aggregation, &str); 13] = [
+const COLUMN_MEASURES: [(&str, &str, &str, Aggregation, &str); 40] = [
     ("income.total", "收入总计", "元", Aggregation::Sum, "e.income_total"),
     ("expenditure.total", "支出总计", "元", Aggregation::Sum, "e.expenditure_total"),
     ("expenditure.basic", "基本支出", "元", Aggregation::Sum, "e.expenditure_basic_total"),
@@ -91,16 +91,95 @@ const COLUMN_MEASURES: [(&str, &str, &str, Aggregation, &str); 13] = [
     ("three_public.vehicle_purchase", "公务用车购置费", "元", Aggregation::Sum, "e.vehicle_purchase_amount"),
     ("three_public.vehicle_operation", "公务用车运行维护费", "元", Aggregation::Sum, "e.vehicle_operation_amount"),
     ("three_public.reception", "公务接待费", "元", Aggregation::Sum, "e.reception_amount"),
+    ("three_public.budget", "三公经费预算数", "元", Aggregation::Sum, "e.three_public_budget"),
+    ("three_public.overseas_travel.budget", "因公出国(境)费预算数", "元", Aggregation::Sum, "e.overseas_travel_budget"),
+    (
+        "three_public.vehicle_purchase.budget",
+        "公务用车购置费预算数",
+        "元",
+        Aggregation::Sum,
+        "e.vehicle_purchase_budget",
+    ),
+    (
+        "three_public.vehicle_operation.budget",
+        "公务用车运行维护费预算数",
+        "元",
+        Aggregation::Sum,
+        "e.vehicle_operation_budget",
+    ),
+    ("three_public.reception.budget", "公务接待费预算数", "元", Aggregation::Sum, "e.reception_budget"),
     ("running_costs", "机关运行经费", "元", Aggregation::Sum, "e.running_costs_amount"),
+    ("budget.initial", "年初预算数", "元", Aggregation::Sum, "e.budget_initial"),
+    ("budget.adjusted", "全年预算数", "元", Aggregation::Sum, "e.budget_adjusted"),
     ("budget.executed", "全年执行数", "元", Aggregation::Sum, "e.budget_executed"),
+    (
+        "funds.current_appropriation.initial",
+        "当年财政拨款年初预算数",
+        "元",
+        Aggregation::Sum,
+        "e.funds_current_initial",
+    ),
+    (
+        "funds.current_appropriation.adjusted",
+        "当年财政拨款全年预算数",
+        "元",
+        Aggregation::Sum,
+        "e.funds_current_adjusted",
+    ),
+    (
+        "funds.current_appropriation.executed",
+        "当年财政拨款全年执行数",
+        "元",
+        Aggregation::Sum,
+        "e.funds_current_executed",
+    ),
+    ("funds.carried_over.initial", "上年结转资金年初预算数", "元", Aggregation::Sum, "e.funds_carried_initial"),
+    ("funds.carried_over.adjusted", "上年结转资金全年预算数", "元", Aggregation::Sum, "e.funds_carried_adjusted"),
+    ("funds.carried_over.executed", "上年结转资金全年执行数", "元", Aggregation::Sum, "e.funds_carried_executed"),
+    ("funds.other.initial", "其他资金年初预算数", "元", Aggregation::Sum, "e.funds_other_initial"),
+    ("funds.other.adjusted", "其他资金全年预算数", "元", Aggregation::Sum, "e.funds_other_adjusted"),
+    ("funds.other.executed", "其他资金全年执行数", "元", Aggregation::Sum, "e.funds_other_executed"),
     ("staff", "年末在职人员", "人", Aggregation::Sum, "e.staff_at_year_end"),
+    ("staff.administrative", "行政在职人员", "人", Aggregation::Sum, "e.staff_in_post_administrative"),
+    ("staff.civil_service_managed", "参公在职人员", "人", Aggregation::Sum, "e.staff_in_post_civil_service_managed"),
+    ("staff.institutional", "事业在职人员", "人", Aggregation::Sum, "e.staff_in_post_institutional"),
+    ("staff.government_workers", "机关工勤在职人员", "人", Aggregation::Sum, "e.staff_in_post_government_workers"),
+    ("staff.retired", "离退休人员", "人", Aggregation::Sum, "e.staff_retired"),
+    ("staff.hired", "外聘人员", "人", Aggregation::Sum, "e.staff_hired"),
+    ("staffing_quota", "编制数", "人", Aggregation::Sum, STAFFING_QUOTA_TOTAL),
+    ("staffing_quota.administrative", "行政编制", "人", Aggregation::Sum, "e.staffing_quota_administrative"),
+    (
+        "staffing_quota.civil_service_managed",
+        "参公编制",
+        "人",
+        Aggregation::Sum,
+        "e.staffing_quota_civil_service_managed",
+    ),
+    ("staffing_quota.institutional", "事业编制", "人", Aggregation::Sum, "e.staffing_quota_institutional"),
+    (
+        "staffing_quota.government_workers",
+        "机关工勤编制",
+        "人",
+        Aggregation::Sum,
+        "e.staffing_quota_government_workers",
+    ),
     ("score", "总得分", "分", Aggregation::Avg, "coalesce(e.total_score, e.computed_total_score)"),
 ];
 
+/// A record's staffing quota: its stated total, else the sum of the categories it states.
+const STAFFING_QUOTA_TOTAL: &str = "coalesce(e.staffing_quota_total, CASE WHEN num_nonnulls(\
+     e.staffing_quota_administrative, e.staffing_quota_civil_service_managed, e.staffing_quota_institutional, \
+     e.staffing_quota_government_workers) > 0 THEN coalesce(e.staffing_quota_administrative, 0) \
+     + coalesce(e.staffing_quota_civil_service_managed, 0) + coalesce(e.staffing_quota_institutional, 0) \
+     + coalesce(e.staffing_quota_government_workers, 0) END)";
+
 /// (name, 中文 label, unit, numerator, denominator)
-const RATIO_MEASURES: [(&str, &str, &str, &str, &str); 4] = [
-    ("execution_rate", "预算执行率", "比率", "e.budget_executed", "e.budget_adjusted"),
+const RATIO_MEASURES: [(&str, &str, &str, &str, &str); 5] = [
+    // Against the adjusted budget, or the initial one where a record gives no adjusted budget (as
+    // the forms compute a record's rate).
+    ("execution_rate", "预算执行率", "比率", "e.budget_executed", "coalesce(e.budget_adjusted, e.budget_initial)"),
     ("three_public.share", "三公经费占支出比重", "比率", "e.three_public_total", "e.expenditure_total"),
+    ("three_public.budget_execution", "三公经费预算执行率", "比率", "e.three_public_total", "e.three_public_budget"),
     ("three_public.per_staff", "人均三公经费", "元/人", "e.three_public_total", "e.staff_at_year_end"),
     ("expenditure.per_staff", "人均支出", "元/人", "e.expenditure_total", "e.staff_at_year_end"),
 ];

@@ -174,6 +174,18 @@ pub enum IndicatorLevel2 {
     BudgetExecution,
 }
 
+/// How far a qualitative indicator was achieved (达成情况), scored as a band of its weight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Achievement {
+    /// 达成 (national default: 80–100 % of the weight)
+    Achieved,
+    /// 部分达成 (50–80 %)
+    PartlyAchieved,
+    /// 未达成 (0–50 %)
+    NotAchieved,
+}
+
 /// Direction of an indicator's target (指标方向): `>=` positive, `<=` reverse, `=` exact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub enum Direction {
@@ -253,6 +265,10 @@ pub struct EvaluationInput {
     /// 单位名称 (budget unit name)
     #[schema(example = "常宁市荫田镇人民政府")]
     pub unit: String,
+    /// 项目 (the project a `project` record evaluates; required for that kind, part of the record's
+    /// identity, so that one unit files one record per project and year)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<ProjectIdentity>,
     /// 预算单位编码 (optional budget unit code)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_unit_code: Option<String>,
@@ -280,9 +296,12 @@ pub struct EvaluationInput {
     /// 支出 (expenditure)
     #[serde(default)]
     pub expenditure: Expenditure,
-    /// 预算执行 (budget execution of the whole record)
+    /// 预算执行 (budget execution of the whole record: the funds block of the self-evaluation table)
     #[serde(default)]
     pub budget_execution: BudgetExecution,
+    /// 年度总体目标 (annual target: expected and achieved, as the table states them)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annual_target: Option<AnnualTarget>,
     /// 三公经费 (three public expenses)
     #[serde(default)]
     pub three_public_expenses: ThreePublicExpenses,
@@ -303,6 +322,53 @@ pub struct EvaluationInput {
     pub conclusion: Conclusion,
 }
 
+/// 项目信息: the project a project self-evaluation (项目支出绩效自评表) is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectIdentity {
+    /// 项目名称 (part of the record's identity)
+    #[schema(example = "委托业务项目")]
+    pub name: String,
+    /// 项目编码
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// 主管部门 (competent department; forms print it as `219-池州市贵池区棠溪镇人民政府`)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub competent_department: Option<UnitReference>,
+    /// 实施单位 (implementing unit, same form)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub implementing_unit: Option<UnitReference>,
+}
+
+/// A budget unit as a form names it: its code, when printed, and its name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitReference {
+    /// 单位编码 (e.g. `219001`)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "219")]
+    pub code: Option<String>,
+    /// 单位名称
+    #[schema(example = "池州市贵池区棠溪镇人民政府")]
+    pub name: String,
+}
+
+/// 年度总体目标: the annual target block of a self-evaluation table.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnnualTarget {
+    /// 预期目标 (expected)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    /// 实际完成情况 (achieved)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub achieved: Option<String>,
+    /// 分值 printed beside the target (`年度目标1：(80分)`)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "80")]
+    pub weight: Option<Decimal>,
+}
+
 /// 单位概况 (unit profile).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -316,12 +382,24 @@ pub struct UnitProfile {
     /// 编制数 (staffing quota)
     #[serde(default)]
     pub staffing_quota: StaffingQuota,
-    /// 年末在职人员 (staff at year end)
+    /// 年末在职人员 (staff in post at year end, the stated total)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub staff_at_year_end: Option<i32>,
+    /// 在职人员 by staffing category
+    #[serde(default, skip_serializing_if = "StaffInPost::is_empty")]
+    pub staff_in_post: StaffInPost,
+    /// 离退休人员 (retired)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retired: Option<i32>,
+    /// 外聘、临时人员 (hired or temporary staff)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hired: Option<i32>,
     /// 公务用车 (official vehicles held)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub official_vehicles: Option<i32>,
+    /// 纳入部门决算编制范围的单位 (budget units consolidated in the accounts)
+    #[serde(default, skip_serializing_if = "ConsolidatedUnits::is_empty")]
+    pub consolidated_units: ConsolidatedUnits,
 }
 
 /// 内设机构: a kind of internal unit and how many there are.
@@ -334,16 +412,142 @@ pub struct InternalUnit {
     pub count: i32,
 }
 
-/// 编制数 (staffing quota).
+/// 编制数 (staffing quota): the stated total and its categories.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StaffingQuota {
+    /// 编制总数 as stated
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<i32>,
     /// 行政编制
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub administrative: Option<i32>,
+    /// 参公编制 (civil-service-managed institutions)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub civil_service_managed: Option<i32>,
     /// 事业编制
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub institutional: Option<i32>,
+    /// 机关工勤编制 (government service workers)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub government_workers: Option<i32>,
+}
+
+/// 在职人员 by staffing category; their stated total is `staff_at_year_end`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StaffInPost {
+    /// 行政
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub administrative: Option<i32>,
+    /// 参公
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub civil_service_managed: Option<i32>,
+    /// 事业
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub institutional: Option<i32>,
+    /// 机关工勤
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub government_workers: Option<i32>,
+}
+
+impl StaffInPost {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// Type of a budget unit (单位性质).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitType {
+    /// 行政单位
+    Administrative,
+    /// 参照公务员法管理事业单位 (参公)
+    CivilServiceManaged,
+    /// 事业单位
+    Institutional,
+    /// 其他
+    Other,
+}
+
+/// The budget units a township's accounts consolidate (田心乡 2022: 10 units, 3 行政 and 7 事业).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsolidatedUnits {
+    /// 单位个数 as stated
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stated_count: Option<i32>,
+    /// 单位个数 by type as stated
+    #[serde(default, skip_serializing_if = "UnitTypeCounts::is_empty")]
+    pub stated_by_type: UnitTypeCounts,
+    /// 单位名单
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub units: Vec<ConsolidatedUnit>,
+}
+
+impl ConsolidatedUnits {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// Counts of units by type, as a document states them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitTypeCounts {
+    /// 行政单位
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub administrative: Option<i32>,
+    /// 参公单位
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub civil_service_managed: Option<i32>,
+    /// 事业单位
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub institutional: Option<i32>,
+    /// 其他
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other: Option<i32>,
+}
+
+impl UnitTypeCounts {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// One consolidated budget unit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsolidatedUnit {
+    /// 单位名称
+    pub name: String,
+    /// 单位性质
+    pub unit_type: UnitType,
+    /// 单位编码
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+/// 上年数 of a total and the change a document states against it (较上年增加/减少…，增长/下降…%).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PriorYearTotal {
+    /// 所述年度
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fiscal_year: Option<i32>,
+    /// 上年数 (元)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "8014212.00")]
+    pub amount: Option<Amount>,
+    /// 增减额 as stated (元, negative for a decrease)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "91351.00")]
+    pub stated_change: Option<Amount>,
+    /// 增减率 as stated (a fraction, negative for a decrease: 下降9.76% is "-0.0976")
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "0.0113")]
+    pub stated_change_pct: Option<Decimal>,
 }
 
 /// 收入 (income).
@@ -361,6 +565,9 @@ pub struct Income {
     /// 收入明细 (lines by category)
     #[serde(default)]
     pub lines: Vec<IncomeLine>,
+    /// 上年收入 and the stated change
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prior_year: Option<PriorYearTotal>,
 }
 
 /// 收入明细行.
@@ -380,6 +587,10 @@ pub struct IncomeLine {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub adjusted_budget: Option<Amount>,
+    /// 占收入总计比重 as stated (a fraction: 占100.00% is "1.0000")
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "0.9945")]
+    pub stated_share: Option<Decimal>,
     /// 说明
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -412,6 +623,9 @@ pub struct Expenditure {
     /// 支出明细 (lines by structure and economic class)
     #[serde(default)]
     pub lines: Vec<ExpenditureLine>,
+    /// 上年支出 and the stated change
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prior_year: Option<PriorYearTotal>,
 }
 
 /// 支出明细行 with its budget execution (年初预算数, 全年预算数, 全年执行数).
@@ -434,12 +648,15 @@ pub struct ExpenditureLine {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub adjusted_budget: Option<Amount>,
-    /// 全年执行数 (元)
-    #[schema(value_type = String, example = "8095400.00")]
-    pub executed: Amount,
+    /// 全年执行数 (元); absent in a budget statement, which states only budgets
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "8095400.00")]
+    pub executed: Option<Amount>,
 }
 
-/// 预算执行 of the whole record: 年初预算数, 全年预算数, 全年执行数 (元).
+/// 预算执行 of the whole record, the funds block (项目资金 / 预算执行情况) of the self-evaluation
+/// tables: the 年度资金总额 row as stated (年初预算数, 全年预算数, 全年执行数, 元), the block's 分值,
+/// stated 执行率 and 得分, and its rows by source (其中).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BudgetExecution {
@@ -447,7 +664,7 @@ pub struct BudgetExecution {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub initial_budget: Option<Amount>,
-    /// 全年预算数
+    /// 全年预算数 (adjusted budget)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub adjusted_budget: Option<Amount>,
@@ -455,9 +672,75 @@ pub struct BudgetExecution {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub executed: Option<Amount>,
+    /// 分值 of the funds block (usually 10; 20 in some provinces' department tables)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "10")]
+    pub weight: Option<Decimal>,
+    /// 执行率 as stated (a fraction: 100% is "1.0000")
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "1.0000")]
+    pub stated_rate: Option<Decimal>,
+    /// 得分 as stated
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "10")]
+    pub score: Option<Decimal>,
+    /// 其中: the funds by source
+    #[serde(default, skip_serializing_if = "FundSources::is_empty")]
+    pub sources: FundSources,
 }
 
-/// 三公经费 (three public expenses), with the prior-year figures the report states.
+/// 资金来源: the 其中 rows of the funds block.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FundSources {
+    /// 当年财政拨款 (this year's appropriation)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_appropriation: Option<FundFigures>,
+    /// 上年结转资金 (carried over from the year before)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carried_over: Option<FundFigures>,
+    /// 其他资金 (other funds)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other: Option<FundFigures>,
+}
+
+impl FundSources {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The rows stated, with their member names.
+    pub fn rows(&self) -> impl Iterator<Item = (&'static str, &FundFigures)> {
+        [
+            ("current_appropriation", &self.current_appropriation),
+            ("carried_over", &self.carried_over),
+            ("other", &self.other),
+        ]
+        .into_iter()
+        .filter_map(|(name, row)| Some((name, row.as_ref()?)))
+    }
+}
+
+/// One row of the funds block: 年初预算数, 全年预算数, 全年执行数 (元).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FundFigures {
+    /// 年初预算数
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "900000.00")]
+    pub initial_budget: Option<Amount>,
+    /// 全年预算数
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "899740.00")]
+    pub adjusted_budget: Option<Amount>,
+    /// 全年执行数
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "899740.00")]
+    pub executed: Option<Amount>,
+}
+
+/// 三公经费 (three public expenses): actual (决算数) against budget (预算数) for the total and each
+/// item, with the prior-year figures the report states.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ThreePublicExpenses {
@@ -465,13 +748,17 @@ pub struct ThreePublicExpenses {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, example = "107000.00")]
     pub total: Option<Amount>,
+    /// 三公经费预算数 (budget of the total, 元)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "124000.00")]
+    pub budget_total: Option<Amount>,
     /// 因公出国(境)费
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overseas_travel: Option<OverseasTravel>,
-    /// 公务用车购置费
+    /// 公务用车购置费 (vehicles: 购置数, bought)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vehicle_purchase: Option<VehicleCost>,
-    /// 公务用车运行维护费
+    /// 公务用车运行维护费 (vehicles: 保有量, held)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vehicle_operation: Option<VehicleCost>,
     /// 公务接待费
@@ -483,12 +770,21 @@ pub struct ThreePublicExpenses {
 }
 
 /// 因公出国(境)费 with 团组数 and 人次.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OverseasTravel {
-    /// 金额 (元)
-    #[schema(value_type = String, example = "0.00")]
-    pub amount: Amount,
+    /// 决算数 (actual, 元)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "0.00")]
+    pub amount: Option<Amount>,
+    /// 预算数 (budget, 元)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub budget: Option<Amount>,
+    /// 占三公经费比重 as stated (a fraction)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub stated_share: Option<Decimal>,
     /// 团组数
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delegations: Option<i32>,
@@ -498,24 +794,42 @@ pub struct OverseasTravel {
 }
 
 /// 公务用车购置或运行维护费 with the number of vehicles (购置数 / 保有量).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VehicleCost {
-    /// 金额 (元)
-    #[schema(value_type = String, example = "12000.00")]
-    pub amount: Amount,
+    /// 决算数 (actual, 元)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "12000.00")]
+    pub amount: Option<Amount>,
+    /// 预算数 (budget, 元)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub budget: Option<Amount>,
+    /// 占三公经费比重 as stated (a fraction)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub stated_share: Option<Decimal>,
     /// 车辆数
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vehicles: Option<i32>,
 }
 
 /// 公务接待费 with 批次 and 人次.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reception {
-    /// 金额 (元)
-    #[schema(value_type = String, example = "95000.00")]
-    pub amount: Amount,
+    /// 决算数 (actual, 元)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "95000.00")]
+    pub amount: Option<Amount>,
+    /// 预算数 (budget, 元)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub budget: Option<Amount>,
+    /// 占三公经费比重 as stated (a fraction)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub stated_share: Option<Decimal>,
     /// 接待批次
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batches: Option<i32>,
@@ -524,7 +838,8 @@ pub struct Reception {
     pub persons: Option<i32>,
 }
 
-/// 上年数: a prior-year figure as stated, with the year the report names.
+/// 上年数: a prior-year figure as stated, with the year the report names, and the change the
+/// report states against it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PriorYearFigure {
@@ -532,13 +847,21 @@ pub struct PriorYearFigure {
     pub item: ThreePublicItem,
     /// 所述年度
     pub fiscal_year: i32,
-    /// 金额 (元)
-    #[schema(value_type = String, example = "24000.00")]
-    pub amount: Amount,
+    /// 金额 (元); a report may state only the change
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "24000.00")]
+    pub amount: Option<Amount>,
     /// 本年较该年增减额 as stated (元, negative for a decrease)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, example = "-12000.00")]
     pub stated_change: Option<Amount>,
+    /// 增减率 as stated (a fraction, negative for a decrease)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "-0.5000")]
+    pub stated_change_pct: Option<Decimal>,
+    /// 增减原因
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// 机关运行经费 (running costs) with the prior-year amount and change the report states.
@@ -560,6 +883,10 @@ pub struct RunningCosts {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, example = "-128700.00")]
     pub stated_change: Option<Amount>,
+    /// 增减率 as stated (a fraction, negative for a decrease)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "-0.1393")]
+    pub stated_change_pct: Option<Decimal>,
 }
 
 /// 绩效指标: one row of the three-level indicator tree.
@@ -568,6 +895,10 @@ pub struct RunningCosts {
 pub struct Indicator {
     /// 一级指标
     pub level_1: IndicatorLevel1,
+    /// 一级指标分值, where the form prints it in the label (产出指标(50分))
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "50")]
+    pub level_1_points: Option<Decimal>,
     /// 二级指标
     pub level_2: IndicatorLevel2,
     /// 三级指标名称
@@ -603,6 +934,9 @@ pub struct Indicator {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub score: Option<Decimal>,
+    /// 达成情况 of a qualitative row, where the form states it: scored in the province's bands
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub achievement: Option<Achievement>,
     /// 是否适用: rows that do not apply are dropped from scoring
     #[serde(default = "default_true")]
     pub applicable: bool,

@@ -6,7 +6,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::record::{Direction, EvaluationInput, Grade, Indicator};
+use super::record::{Achievement, Direction, EvaluationInput, Grade, Indicator};
 
 /// Points a first-level category of the indicator table is worth (分值), out of 100.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -43,6 +43,20 @@ pub struct ExecutionCap {
     pub max_score: Decimal,
 }
 
+/// The share of its weight a qualitative indicator earns for how far it was achieved (定性指标评分档次).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QualitativeBand {
+    /// 达成情况
+    pub achievement: Achievement,
+    /// Lowest share of the weight (0–1, inclusive)
+    #[schema(value_type = String, example = "0.8")]
+    pub min_share: Decimal,
+    /// Highest share of the weight (0–1, inclusive)
+    #[schema(value_type = String, example = "1")]
+    pub max_share: Decimal,
+}
+
 /// Scoring rules (评分规则) of a province or of the nation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -54,6 +68,23 @@ pub struct ScoringRuleSet {
     /// 执行率封顶: caps by execution rate (the tightest applicable one wins); none nationally
     #[serde(default)]
     pub execution_caps: Vec<ExecutionCap>,
+    /// 定性指标评分档次: bands of the weight for qualitative rows (national default: achieved
+    /// 80–100 %, partly 50–80 %, not achieved 0–50 %)
+    #[serde(default = "national_qualitative_bands")]
+    pub qualitative_bands: Vec<QualitativeBand>,
+}
+
+fn national_qualitative_bands() -> Vec<QualitativeBand> {
+    let band = |achievement, min: i64, max: i64| QualitativeBand {
+        achievement,
+        min_share: Decimal::new(min, 1),
+        max_share: Decimal::new(max, 1),
+    };
+    vec![
+        band(Achievement::Achieved, 8, 10),
+        band(Achievement::PartlyAchieved, 5, 8),
+        band(Achievement::NotAchieved, 0, 5),
+    ]
 }
 
 impl ScoringRuleSet {
@@ -77,7 +108,13 @@ impl ScoringRuleSet {
                 band(Grade::Poor, 0),
             ],
             execution_caps: Vec::new(),
+            qualitative_bands: national_qualitative_bands(),
         }
+    }
+
+    /// The band of the weight a qualitative row with this achievement may score in.
+    pub fn band(&self, achievement: Achievement) -> Option<&QualitativeBand> {
+        self.qualitative_bands.iter().find(|band| band.achievement == achievement)
     }
 }
 
@@ -85,6 +122,38 @@ impl Default for ScoringRuleSet {
     fn default() -> Self {
         Self::national_default()
     }
+}
+
+/// Which budget figure an execution rate is taken against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BudgetBasis {
+    /// 全年预算数 (adjusted budget)
+    AdjustedBudget,
+    /// 年初预算数, when the record gives no adjusted budget
+    InitialBudget,
+}
+
+/// Which figures of the record an execution rate is computed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BasisFigures {
+    /// The funds block's 年度资金总额 row (`budget_execution`)
+    BudgetExecution,
+    /// The sum of its rows by source (`budget_execution.sources`), when the total row is missing or
+    /// states nothing while its sources carry money
+    FundSources,
+    /// The sum of the expenditure lines, when the record has no funds block
+    ExpenditureLines,
+}
+
+/// What an execution rate was computed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ExecutionBasisView {
+    /// 预算口径
+    pub budget: BudgetBasis,
+    /// 数据来源
+    pub figures: BasisFigures,
 }
 
 /// What scoring makes of a record.
@@ -96,7 +165,14 @@ pub struct Assessment {
     /// Score per indicator row computed from target, actual, direction and weight
     #[schema(value_type = Vec<Option<String>>)]
     pub computed_scores: Vec<Option<Decimal>>,
-    /// 总得分, rescaled to 100 and capped; absent when no applicable row has a weight
+    /// 预算执行得分 computed: execution rate × the funds block's 分值, never above it
+    #[schema(value_type = Option<String>, example = "10.00")]
+    pub funds_score: Option<Decimal>,
+    /// 分值合计: the funds block's and every indicator row's weight (a complete table has 100)
+    #[schema(value_type = Option<String>, example = "100.00")]
+    pub weight_total: Option<Decimal>,
+    /// 总得分: the funds and indicator scores of a complete table (rows that do not apply dropped
+    /// and the rest rescaled to 100), capped; absent for a table whose weights fall short of 100
     #[schema(value_type = Option<String>, example = "89.50")]
     pub total_score: Option<Decimal>,
     /// 评价等级 of the total score
@@ -104,6 +180,8 @@ pub struct Assessment {
     /// 预算执行率 (0–1, four decimals)
     #[schema(value_type = Option<String>, example = "0.9876")]
     pub execution_rate: Option<Decimal>,
+    /// What the execution rate was computed from
+    pub execution_basis: Option<ExecutionBasisView>,
     /// The execution-rate cap applied, when it lowered the total
     #[schema(value_type = Option<String>, example = "89.00")]
     pub cap: Option<Decimal>,
@@ -163,58 +241,152 @@ pub fn grade_for(score: Decimal, bands: &[GradeBand]) -> Grade {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ExecutionBasis {
     pub executed: Decimal,
-    pub adjusted: Decimal,
-    /// Summed over the expenditure lines that state an adjusted budget, rather than the record's own figures
-    pub from_lines: bool,
+    /// The adjusted budget, or the initial one when no adjusted budget is given
+    pub budget: Decimal,
+    pub budget_basis: BudgetBasis,
+    pub figures: BasisFigures,
+    /// JSON paths of the figures used: executed first, then budget, per row
+    pub fields: Vec<String>,
 }
 
-/// The record's budget execution when it states both figures, else the sums over the expenditure
-/// lines that state an adjusted budget; None when neither is there.
-pub(crate) fn execution_basis(record: &EvaluationInput) -> Option<ExecutionBasis> {
-    let budget = &record.budget_execution;
-    if let (Some(executed), Some(adjusted)) = (budget.executed, budget.adjusted_budget) {
-        return Some(ExecutionBasis { executed, adjusted, from_lines: false });
+impl ExecutionBasis {
+    pub fn view(&self) -> ExecutionBasisView {
+        ExecutionBasisView { budget: self.budget_basis, figures: self.figures }
     }
-    let mut lines = record.expenditure.lines.iter().filter_map(|line| Some((line.executed, line.adjusted_budget?)));
-    let first = lines.next()?;
-    let (executed, adjusted) = lines.fold(first, |(executed, adjusted), line| (executed + line.0, adjusted + line.1));
-    Some(ExecutionBasis { executed, adjusted, from_lines: true })
 }
 
-/// 预算执行率 = executed / adjusted budget (全年执行数 / 全年预算数), four decimals, from the record's
-/// budget execution or else from the expenditure lines that state an adjusted budget. None without an
-/// adjusted budget or when it is zero.
-pub fn execution_rate(record: &EvaluationInput) -> Option<Decimal> {
-    let basis = execution_basis(record)?;
-    if basis.adjusted.is_zero() {
+/// Sums (executed, budget) over rows, against the adjusted budget when every row states one, else
+/// against the initial budget when every row states that. Rows without an executed figure are
+/// left out; None when no row is left or the rows mix bases.
+fn sum_rows<'a>(
+    rows: impl Iterator<Item = (String, Option<Decimal>, Option<Decimal>, Option<Decimal>)> + 'a,
+    figures: BasisFigures,
+) -> Option<ExecutionBasis> {
+    // (path prefix, executed, adjusted, initial)
+    let rows: Vec<_> = rows.filter(|row| row.1.is_some()).collect();
+    if rows.is_empty() {
         return None;
     }
-    Some(rounded(basis.executed.checked_div(basis.adjusted)?, 4))
+    let (budget_basis, member) = if rows.iter().all(|row| row.2.is_some()) {
+        (BudgetBasis::AdjustedBudget, "adjusted_budget")
+    } else if rows.iter().all(|row| row.3.is_some()) {
+        (BudgetBasis::InitialBudget, "initial_budget")
+    } else {
+        return None;
+    };
+    let mut basis =
+        ExecutionBasis { executed: Decimal::ZERO, budget: Decimal::ZERO, budget_basis, figures, fields: Vec::new() };
+    for (at, executed, adjusted, initial) in rows {
+        basis.executed += executed.unwrap_or_default();
+        basis.budget +=
+            if budget_basis == BudgetBasis::AdjustedBudget { adjusted } else { initial }.unwrap_or_default();
+        basis.fields.push(format!("{at}.executed"));
+        basis.fields.push(format!("{at}.{member}"));
+    }
+    Some(basis)
 }
 
-/// Scores a record: per-row scores, the total over the applicable weighted rows rescaled to 100 when
-/// their weights fall short of it, the execution-rate cap, and the grade.
+/// Whether the funds block's total row states nothing (absent or zero) while a source row carries money:
+/// the 0/0/0 年度资金总额 row of published tables whose 其中 rows hold the figures.
+pub(crate) fn total_row_is_empty_while_sources_carry_money(record: &EvaluationInput) -> bool {
+    let budget = &record.budget_execution;
+    let nothing = |value: Option<Decimal>| value.is_none_or(|v| v.is_zero());
+    let total_empty = nothing(budget.initial_budget) && nothing(budget.adjusted_budget) && nothing(budget.executed);
+    let sources_carry = budget.sources.rows().any(|(_, row)| {
+        [row.initial_budget, row.adjusted_budget, row.executed].into_iter().any(|v| v.is_some_and(|v| !v.is_zero()))
+    });
+    total_empty && sources_carry
+}
+
+/// The figures of the execution rate: the funds block's total row (年度资金总额); its rows by source
+/// when the total row is missing or states 0 while they carry money; else the expenditure lines.
+/// Each against the adjusted budget (全年预算数), or the initial budget (年初预算数) when no adjusted
+/// one is given. None when the record has none of these.
+pub(crate) fn execution_basis(record: &EvaluationInput) -> Option<ExecutionBasis> {
+    let budget = &record.budget_execution;
+    let total_row = std::iter::once((
+        "budget_execution".to_owned(),
+        budget.executed,
+        budget.adjusted_budget,
+        budget.initial_budget,
+    ));
+    if !total_row_is_empty_while_sources_carry_money(record) {
+        if let Some(basis) = sum_rows(total_row, BasisFigures::BudgetExecution) {
+            return Some(basis);
+        }
+    }
+    let sources = budget.sources.rows().map(|(name, row)| {
+        (format!("budget_execution.sources.{name}"), row.executed, row.adjusted_budget, row.initial_budget)
+    });
+    if let Some(basis) = sum_rows(sources, BasisFigures::FundSources) {
+        return Some(basis);
+    }
+    // Expenditure lines: those with an adjusted budget, else (none has one) those with an initial one.
+    let lines = |basis: BudgetBasis| {
+        record.expenditure.lines.iter().enumerate().filter_map(move |(i, line)| {
+            let has = match basis {
+                BudgetBasis::AdjustedBudget => line.adjusted_budget.is_some(),
+                BudgetBasis::InitialBudget => line.initial_budget.is_some(),
+            };
+            has.then(|| (format!("expenditure.lines[{i}]"), line.executed, line.adjusted_budget, line.initial_budget))
+        })
+    };
+    sum_rows(lines(BudgetBasis::AdjustedBudget), BasisFigures::ExpenditureLines)
+        .or_else(|| sum_rows(lines(BudgetBasis::InitialBudget), BasisFigures::ExpenditureLines))
+}
+
+/// 预算执行率 = executed / budget (全年执行数 / 全年预算数, or / 年初预算数 without an adjusted budget),
+/// four decimals. None without figures or when the budget is zero.
+pub fn execution_rate(record: &EvaluationInput) -> Option<Decimal> {
+    rate_of(&execution_basis(record)?)
+}
+
+pub(crate) fn rate_of(basis: &ExecutionBasis) -> Option<Decimal> {
+    if basis.budget.is_zero() {
+        return None;
+    }
+    Some(rounded(basis.executed.checked_div(basis.budget)?, 4))
+}
+
+/// 预算执行得分 = execution rate × the funds block's 分值, never above the 分值 nor below 0.
+pub fn funds_score(record: &EvaluationInput) -> Option<Decimal> {
+    let weight = record.budget_execution.weight?;
+    let basis = execution_basis(record)?;
+    if basis.budget.is_zero() {
+        return None;
+    }
+    let share = basis.executed.checked_div(basis.budget)?.clamp(Decimal::ZERO, Decimal::ONE);
+    Some(rounded(share.checked_mul(weight)?, 2))
+}
+
+/// Scores a record. The total is the funds score plus the indicator scores (stated, else
+/// computed) of a complete table: the funds block's and every row's weights add up to 100. Rows
+/// that do not apply are dropped and the rest rescaled to 100; a table whose weights fall short of
+/// 100 because rows are missing gets no total or grade. Then the execution-rate cap and the grade.
 pub fn assess(record: &EvaluationInput, rules: &ScoringRuleSet) -> Assessment {
     let computed_scores: Vec<Option<Decimal>> = record.indicators.iter().map(indicator_score).collect();
     let indicator_scores: Vec<Option<Decimal>> =
         record.indicators.iter().zip(&computed_scores).map(|(row, computed)| row.score.or(*computed)).collect();
-    let execution_rate = execution_rate(record);
+    let basis = execution_basis(record);
+    let execution_rate = basis.as_ref().and_then(rate_of);
+    let funds_score = funds_score(record);
 
-    let mut weight_sum = Decimal::ZERO;
-    let mut weighted_rows = 0;
-    // None once a weighted row has no score at all: the total is then unknown, not smaller.
-    let mut score_sum = Some(Decimal::ZERO);
+    let table = weigh(record);
+    let funds = &record.budget_execution;
+    // None once a weighted row (or the weighted funds block) has no score at all: the total is then
+    // unknown, not smaller.
+    let mut score_sum = funds.weight.map_or(Some(Decimal::ZERO), |_| funds.score.or(funds_score));
     for (row, score) in record.indicators.iter().zip(&indicator_scores) {
-        let Some(weight) = row.weight.filter(|_| row.applicable) else { continue };
-        weighted_rows += 1;
-        weight_sum += weight;
-        score_sum = score_sum.zip(*score).map(|(sum, score)| sum + score);
+        if row.applicable && row.weight.is_some() {
+            score_sum = score_sum.zip(*score).map(|(sum, score)| sum + score);
+        }
     }
 
     let mut cap = None;
-    let total_score = score_sum.filter(|_| weighted_rows > 0 && !weight_sum.is_zero()).map(|sum| {
+    let total_score = score_sum.filter(|_| table.is_complete()).map(|sum| {
         let hundred = Decimal::ONE_HUNDRED;
-        let total = if weight_sum < hundred { rounded(sum * hundred / weight_sum, 2) } else { rounded(sum, 2) };
+        let applicable = table.applicable;
+        let total = if applicable < hundred { rounded(sum * hundred / applicable, 2) } else { rounded(sum, 2) };
         let limit = execution_rate
             .and_then(|rate| rules.execution_caps.iter().filter(|c| rate < c.below_rate).map(|c| c.max_score).min());
         match limit {
@@ -228,7 +400,70 @@ pub fn assess(record: &EvaluationInput, rules: &ScoringRuleSet) -> Assessment {
     });
     let grade = total_score.map(|total| grade_for(total, &rules.grade_bands));
 
-    Assessment { indicator_scores, computed_scores, total_score, grade, execution_rate, cap }
+    Assessment {
+        indicator_scores,
+        computed_scores,
+        funds_score,
+        weight_total: table.any_weight.then(|| rounded(table.total(), 2)),
+        total_score,
+        grade,
+        execution_rate,
+        execution_basis: basis.as_ref().map(ExecutionBasis::view),
+        cap,
+    }
+}
+
+/// The weights of a self-evaluation table: the funds block and the indicator rows.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TableWeights {
+    /// Weights of what is scored: the funds block and the applicable rows
+    pub applicable: Decimal,
+    /// Weights of the rows marked not applicable
+    pub not_applicable: Decimal,
+    /// Whether some applicable row states no weight (the table is then not a weighted table)
+    pub unweighted_applicable: bool,
+    /// Whether some row marked not applicable states no weight
+    pub unweighted_not_applicable: bool,
+    /// Whether anything states a weight
+    pub any_weight: bool,
+}
+
+impl TableWeights {
+    pub fn total(&self) -> Decimal {
+        self.applicable + self.not_applicable
+    }
+
+    /// A table that can be totalled: every applicable row weighted, something weighted, and the
+    /// weights adding up to 100, or short of 100 only by rows that do not apply and state no weight.
+    pub fn is_complete(&self) -> bool {
+        let hundred = Decimal::ONE_HUNDRED;
+        let total = self.total();
+        self.any_weight
+            && !self.applicable.is_zero()
+            && !self.unweighted_applicable
+            && (total == hundred || (total < hundred && self.unweighted_not_applicable))
+    }
+}
+
+pub(crate) fn weigh(record: &EvaluationInput) -> TableWeights {
+    let funds = record.budget_execution.weight;
+    let mut weights = TableWeights {
+        applicable: funds.unwrap_or_default(),
+        not_applicable: Decimal::ZERO,
+        unweighted_applicable: false,
+        unweighted_not_applicable: false,
+        any_weight: funds.is_some(),
+    };
+    for row in &record.indicators {
+        match (row.applicable, row.weight) {
+            (true, Some(weight)) => weights.applicable += weight,
+            (false, Some(weight)) => weights.not_applicable += weight,
+            (true, None) => weights.unweighted_applicable = true,
+            (false, None) => weights.unweighted_not_applicable = true,
+        }
+        weights.any_weight |= row.weight.is_some();
+    }
+    weights
 }
 
 #[cfg(test)]
@@ -248,6 +483,7 @@ mod tests {
     fn row(direction: Direction, target: &str, actual: &str, weight: &str) -> Indicator {
         Indicator {
             level_1: IndicatorLevel1::Output,
+            level_1_points: None,
             level_2: IndicatorLevel2::Quantity,
             name: "排查房屋".into(),
             code: None,
@@ -259,6 +495,7 @@ mod tests {
             actual_text: None,
             weight: Some(dec(weight)),
             score: None,
+            achievement: None,
             applicable: true,
             deviation_reason: None,
         }
@@ -351,7 +588,7 @@ mod tests {
             name: None,
             initial_budget: None,
             adjusted_budget: adjusted.map(dec),
-            executed: dec(executed),
+            executed: Some(dec(executed)),
         };
         record.expenditure.lines =
             vec![line(Some("600000.00"), "590000.00"), line(Some("400000.00"), "397600.00"), line(None, "5000.00")];

@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 
 use super::{
     money::{max_amount, significant_scale, with_scale},
-    record::EvaluationInput,
+    record::{EvaluationInput, EvaluationKind, PriorYearTotal},
     region_code::{RegionCode, RegionLevel},
     FieldError,
 };
@@ -20,6 +20,9 @@ pub const MAX_TEXT_CHARS: usize = 100_000;
 pub const MAX_ROWS: usize = 2_000;
 /// Most fraction digits of an indicator's target or actual value.
 pub const MAX_INDICATOR_SCALE: u32 = 6;
+/// Most fraction digits of a stated rate, share or percentage change (as a fraction: a percentage
+/// printed with four decimals).
+pub const MAX_RATE_SCALE: u32 = 6;
 
 /// A record that passed validation, in canonical form.
 #[derive(Debug, Clone, PartialEq)]
@@ -119,6 +122,42 @@ impl Checker {
         }
     }
 
+    /// A stated rate, share or change as a fraction (`"1.0820"` is 108.20%): at most six fraction
+    /// digits, within ±1000, not negative unless `signed`; written with at least four digits.
+    fn rate(&mut self, field: &str, value: &mut Option<Decimal>, signed: bool) {
+        let Some(rate) = value else { return };
+        let limit = Decimal::from(1000);
+        let min = if signed { -limit } else { Decimal::ZERO };
+        let scale = significant_scale(*rate).max(4);
+        self.bounded(field, rate, min, limit, MAX_RATE_SCALE, Some(scale.min(MAX_RATE_SCALE)));
+    }
+
+    /// Points (分值, 得分): 0–9999.99 with two fraction digits.
+    fn points(&mut self, field: &str, value: &mut Option<Decimal>) {
+        if let Some(points) = value {
+            self.bounded(field, points, Decimal::ZERO, Decimal::new(999_999, 2), 2, Some(2));
+        }
+    }
+
+    fn signed_amount(&mut self, field: &str, value: &mut Option<Decimal>) {
+        if let Some(amount) = value {
+            *amount = self.amount(field, *amount, true);
+        }
+    }
+
+    fn prior_year_total(&mut self, field: &str, prior: &mut Option<PriorYearTotal>) {
+        let Some(total) = prior else { return };
+        if let Some(year) = total.fiscal_year {
+            self.year(&format!("{field}.fiscal_year"), year);
+        }
+        self.optional_amount(&format!("{field}.amount"), &mut total.amount);
+        self.signed_amount(&format!("{field}.stated_change"), &mut total.stated_change);
+        self.rate(&format!("{field}.stated_change_pct"), &mut total.stated_change_pct, true);
+        if *total == PriorYearTotal::default() {
+            *prior = None;
+        }
+    }
+
     fn count(&mut self, field: &str, value: Option<i32>) {
         if value.is_some_and(|n| n < 0) {
             self.fail(field, "negative", "must not be negative");
@@ -153,6 +192,30 @@ pub fn validate(mut record: EvaluationInput) -> Result<ValidEvaluation, Vec<Fiel
     }
     c.year("fiscal_year", record.fiscal_year);
     c.required_text("unit", &record.unit);
+    match (&record.project, record.kind) {
+        (None, EvaluationKind::Project) => {
+            c.fail("project", "required", "a project self-evaluation names its project (project.name)")
+        }
+        (Some(_), EvaluationKind::DepartmentOverall) => c.fail(
+            "project",
+            "not_applicable",
+            "a department-overall self-evaluation covers the whole unit and names no project",
+        ),
+        (Some(project), _) => {
+            c.required_text("project.name", &project.name);
+            c.optional_text("project.code", &project.code, MAX_NAME_CHARS);
+            for (member, unit) in [
+                ("competent_department", &project.competent_department),
+                ("implementing_unit", &project.implementing_unit),
+            ] {
+                if let Some(unit) = unit {
+                    c.required_text(&format!("project.{member}.name"), &unit.name);
+                    c.optional_text(&format!("project.{member}.code"), &unit.code, MAX_NAME_CHARS);
+                }
+            }
+        }
+        (None, _) => {}
+    }
     c.optional_text("budget_unit_code", &record.budget_unit_code, MAX_NAME_CHARS);
     c.texts("basis_documents", &record.basis_documents, MAX_NAME_CHARS);
     c.optional_text("issuer", &record.issuer, MAX_NAME_CHARS);
@@ -164,10 +227,41 @@ pub fn validate(mut record: EvaluationInput) -> Result<ValidEvaluation, Vec<Fiel
         c.required_text(&format!("profile.internal_units[{i}].name"), &unit.name);
         c.count(&format!("profile.internal_units[{i}].count"), Some(unit.count));
     }
-    c.count("profile.staffing_quota.administrative", profile.staffing_quota.administrative);
-    c.count("profile.staffing_quota.institutional", profile.staffing_quota.institutional);
-    c.count("profile.staff_at_year_end", profile.staff_at_year_end);
-    c.count("profile.official_vehicles", profile.official_vehicles);
+    let quota = &profile.staffing_quota;
+    let in_post = &profile.staff_in_post;
+    for (field, value) in [
+        ("profile.staffing_quota.total", quota.total),
+        ("profile.staffing_quota.administrative", quota.administrative),
+        ("profile.staffing_quota.civil_service_managed", quota.civil_service_managed),
+        ("profile.staffing_quota.institutional", quota.institutional),
+        ("profile.staffing_quota.government_workers", quota.government_workers),
+        ("profile.staff_at_year_end", profile.staff_at_year_end),
+        ("profile.staff_in_post.administrative", in_post.administrative),
+        ("profile.staff_in_post.civil_service_managed", in_post.civil_service_managed),
+        ("profile.staff_in_post.institutional", in_post.institutional),
+        ("profile.staff_in_post.government_workers", in_post.government_workers),
+        ("profile.retired", profile.retired),
+        ("profile.hired", profile.hired),
+        ("profile.official_vehicles", profile.official_vehicles),
+    ] {
+        c.count(field, value);
+    }
+    let consolidated = &profile.consolidated_units;
+    let by_type = &consolidated.stated_by_type;
+    for (field, value) in [
+        ("profile.consolidated_units.stated_count", consolidated.stated_count),
+        ("profile.consolidated_units.stated_by_type.administrative", by_type.administrative),
+        ("profile.consolidated_units.stated_by_type.civil_service_managed", by_type.civil_service_managed),
+        ("profile.consolidated_units.stated_by_type.institutional", by_type.institutional),
+        ("profile.consolidated_units.stated_by_type.other", by_type.other),
+    ] {
+        c.count(field, value);
+    }
+    c.rows("profile.consolidated_units.units", consolidated.units.len());
+    for (i, unit) in consolidated.units.iter().enumerate() {
+        c.required_text(&format!("profile.consolidated_units.units[{i}].name"), &unit.name);
+        c.optional_text(&format!("profile.consolidated_units.units[{i}].code"), &unit.code, MAX_NAME_CHARS);
+    }
 
     let income = &mut record.income;
     c.optional_amount("income.total", &mut income.total);
@@ -177,8 +271,10 @@ pub fn validate(mut record: EvaluationInput) -> Result<ValidEvaluation, Vec<Fiel
         line.amount = c.amount(&format!("income.lines[{i}].amount"), line.amount, false);
         c.optional_amount(&format!("income.lines[{i}].initial_budget"), &mut line.initial_budget);
         c.optional_amount(&format!("income.lines[{i}].adjusted_budget"), &mut line.adjusted_budget);
+        c.rate(&format!("income.lines[{i}].stated_share"), &mut line.stated_share, false);
         c.optional_text(&format!("income.lines[{i}].note"), &line.note, MAX_TEXT_CHARS);
     }
+    c.prior_year_total("income.prior_year", &mut income.prior_year);
 
     let expenditure = &mut record.expenditure;
     c.optional_amount("expenditure.total", &mut expenditure.total);
@@ -191,41 +287,87 @@ pub fn validate(mut record: EvaluationInput) -> Result<ValidEvaluation, Vec<Fiel
         c.optional_text(&format!("expenditure.lines[{i}].name"), &line.name, MAX_NAME_CHARS);
         c.optional_amount(&format!("expenditure.lines[{i}].initial_budget"), &mut line.initial_budget);
         c.optional_amount(&format!("expenditure.lines[{i}].adjusted_budget"), &mut line.adjusted_budget);
-        line.executed = c.amount(&format!("expenditure.lines[{i}].executed"), line.executed, false);
+        c.optional_amount(&format!("expenditure.lines[{i}].executed"), &mut line.executed);
     }
+    c.prior_year_total("expenditure.prior_year", &mut expenditure.prior_year);
 
     let budget = &mut record.budget_execution;
     c.optional_amount("budget_execution.initial_budget", &mut budget.initial_budget);
     c.optional_amount("budget_execution.adjusted_budget", &mut budget.adjusted_budget);
     c.optional_amount("budget_execution.executed", &mut budget.executed);
+    c.points("budget_execution.weight", &mut budget.weight);
+    c.rate("budget_execution.stated_rate", &mut budget.stated_rate, false);
+    c.points("budget_execution.score", &mut budget.score);
+    let sources = &mut budget.sources;
+    for (name, row) in [
+        ("current_appropriation", &mut sources.current_appropriation),
+        ("carried_over", &mut sources.carried_over),
+        ("other", &mut sources.other),
+    ] {
+        let Some(figures) = row else { continue };
+        let at = |member: &str| format!("budget_execution.sources.{name}.{member}");
+        c.optional_amount(&at("initial_budget"), &mut figures.initial_budget);
+        c.optional_amount(&at("adjusted_budget"), &mut figures.adjusted_budget);
+        c.optional_amount(&at("executed"), &mut figures.executed);
+    }
+
+    if let Some(target) = &mut record.annual_target {
+        c.optional_text("annual_target.expected", &target.expected, MAX_TEXT_CHARS);
+        c.optional_text("annual_target.achieved", &target.achieved, MAX_TEXT_CHARS);
+        c.points("annual_target.weight", &mut target.weight);
+        if *target == Default::default() {
+            record.annual_target = None;
+        }
+    }
 
     let three = &mut record.three_public_expenses;
     c.optional_amount("three_public_expenses.total", &mut three.total);
+    c.optional_amount("three_public_expenses.budget_total", &mut three.budget_total);
+    // An item with nothing in it is no item: the canonical form drops it.
     if let Some(item) = &mut three.overseas_travel {
-        item.amount = c.amount("three_public_expenses.overseas_travel.amount", item.amount, false);
-        c.count("three_public_expenses.overseas_travel.delegations", item.delegations);
-        c.count("three_public_expenses.overseas_travel.persons", item.persons);
+        let at = |member: &str| format!("three_public_expenses.overseas_travel.{member}");
+        c.optional_amount(&at("amount"), &mut item.amount);
+        c.optional_amount(&at("budget"), &mut item.budget);
+        c.rate(&at("stated_share"), &mut item.stated_share, false);
+        c.count(&at("delegations"), item.delegations);
+        c.count(&at("persons"), item.persons);
+    }
+    if three.overseas_travel.as_ref().is_some_and(|item| *item == Default::default()) {
+        three.overseas_travel = None;
     }
     for (name, item) in
         [("vehicle_purchase", &mut three.vehicle_purchase), ("vehicle_operation", &mut three.vehicle_operation)]
     {
-        if let Some(item) = item {
-            item.amount = c.amount(&format!("three_public_expenses.{name}.amount"), item.amount, false);
-            c.count(&format!("three_public_expenses.{name}.vehicles"), item.vehicles);
+        if let Some(cost) = item {
+            let at = |member: &str| format!("three_public_expenses.{name}.{member}");
+            c.optional_amount(&at("amount"), &mut cost.amount);
+            c.optional_amount(&at("budget"), &mut cost.budget);
+            c.rate(&at("stated_share"), &mut cost.stated_share, false);
+            c.count(&at("vehicles"), cost.vehicles);
+        }
+        if item.as_ref().is_some_and(|cost| *cost == Default::default()) {
+            *item = None;
         }
     }
     if let Some(item) = &mut three.reception {
-        item.amount = c.amount("three_public_expenses.reception.amount", item.amount, false);
-        c.count("three_public_expenses.reception.batches", item.batches);
-        c.count("three_public_expenses.reception.persons", item.persons);
+        let at = |member: &str| format!("three_public_expenses.reception.{member}");
+        c.optional_amount(&at("amount"), &mut item.amount);
+        c.optional_amount(&at("budget"), &mut item.budget);
+        c.rate(&at("stated_share"), &mut item.stated_share, false);
+        c.count(&at("batches"), item.batches);
+        c.count(&at("persons"), item.persons);
+    }
+    if three.reception.as_ref().is_some_and(|item| *item == Default::default()) {
+        three.reception = None;
     }
     c.rows("three_public_expenses.prior_year", three.prior_year.len());
     for (i, figure) in three.prior_year.iter_mut().enumerate() {
-        c.year(&format!("three_public_expenses.prior_year[{i}].fiscal_year"), figure.fiscal_year);
-        figure.amount = c.amount(&format!("three_public_expenses.prior_year[{i}].amount"), figure.amount, false);
-        if let Some(change) = &mut figure.stated_change {
-            *change = c.amount(&format!("three_public_expenses.prior_year[{i}].stated_change"), *change, true);
-        }
+        let at = |member: &str| format!("three_public_expenses.prior_year[{i}].{member}");
+        c.year(&at("fiscal_year"), figure.fiscal_year);
+        c.optional_amount(&at("amount"), &mut figure.amount);
+        c.signed_amount(&at("stated_change"), &mut figure.stated_change);
+        c.rate(&at("stated_change_pct"), &mut figure.stated_change_pct, true);
+        c.optional_text(&at("reason"), &figure.reason, MAX_TEXT_CHARS);
     }
 
     let running = &mut record.running_costs;
@@ -234,12 +376,10 @@ pub fn validate(mut record: EvaluationInput) -> Result<ValidEvaluation, Vec<Fiel
     if let Some(year) = running.prior_fiscal_year {
         c.year("running_costs.prior_fiscal_year", year);
     }
-    if let Some(change) = &mut running.stated_change {
-        *change = c.amount("running_costs.stated_change", *change, true);
-    }
+    c.signed_amount("running_costs.stated_change", &mut running.stated_change);
+    c.rate("running_costs.stated_change_pct", &mut running.stated_change_pct, true);
 
     let hundred = Decimal::ONE_HUNDRED;
-    let max_weight = Decimal::new(999_999, 2);
     let max_value = Decimal::from(10_i64.pow(15));
     c.rows("indicators", record.indicators.len());
     for (i, row) in record.indicators.iter_mut().enumerate() {
@@ -255,10 +395,10 @@ pub fn validate(mut record: EvaluationInput) -> Result<ValidEvaluation, Vec<Fiel
                 c.bounded(&at(member), value, -max_value, max_value, MAX_INDICATOR_SCALE, None);
             }
         }
-        for (member, value) in [("weight", &mut row.weight), ("score", &mut row.score)] {
-            if let Some(value) = value {
-                c.bounded(&at(member), value, Decimal::ZERO, max_weight, 2, Some(2));
-            }
+        for (member, value) in
+            [("weight", &mut row.weight), ("score", &mut row.score), ("level_1_points", &mut row.level_1_points)]
+        {
+            c.points(&at(member), value);
         }
     }
 
@@ -333,6 +473,7 @@ mod tests {
             amount: dec("1.005"),
             initial_budget: Some(dec("-1")),
             adjusted_budget: None,
+            stated_share: None,
             note: None,
         });
         let errors = validate(record).unwrap_err();

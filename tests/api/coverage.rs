@@ -185,6 +185,7 @@ async fn kind_narrows_what_counts_as_filed_and_records_are_counted_per_status() 
     let (code, name) = &townships[0];
     let mut project = minimal(code, 2022, &format!("常宁市{name}人民政府"));
     project["kind"] = json!("project");
+    project["project"] = json!({"name": "村级补助及运转经费"});
     app.create(&project).await;
     let any = app.get("/api/v1/coverage?region=430482&fiscal_year=2022").await.json();
     assert_eq!(any["region"]["filed"], 3);

@@ -65,7 +65,7 @@ async fn the_reference_report_round_trips_exactly() {
 #[tokio::test]
 async fn json_numbers_are_read_exactly_from_their_text() {
     let app = spawn_app().await;
-    let body = r#"{"region_code":"430482104","fiscal_year":2022,"kind":"project","unit":"u",
+    let body = r#"{"region_code":"430482104","fiscal_year":2022,"kind":"project","unit":"u","project":{"name":"p"},
         "income":{"total":99999999999999.99,"lines":[{"category":"other","amount":0.1},{"category":"business","amount":18094800}]},
         "indicators":[{"level_1":"output","level_2":"quantity","name":"n","target":9.2883,"actual":0.000001}]}"#;
     let reply = app.post_raw("/api/v1/evaluations", "application/json", body.as_bytes().to_vec()).await;
@@ -90,6 +90,7 @@ async fn a_duplicate_identity_is_refused_naming_the_existing_record() {
     // Another kind for the same township and year is another record.
     let mut project = yintian();
     project["kind"] = json!("project");
+    project["project"] = json!({"name": "荫田水厂管网建设"});
     app.create(&project).await;
     assert_eq!(app.count_rows("evaluations").await, 2);
 }

@@ -6,9 +6,9 @@ use serde_json::{json, Value};
 
 use crate::helpers::{minimal, spawn_app, yintian, TestApp};
 
-const HEADER: &str = "id,region_code,region_name,fiscal_year,kind,unit,status,revision,income_total,\
+const HEADER: &str = "id,region_code,region_name,fiscal_year,kind,unit,project_name,status,revision,income_total,\
                       expenditure_total,three_public_total,total_score,grade,created_at,updated_at";
-const HEADER_ZH: &str = "记录编号,区划代码,区划名称,年度,评价类型,单位名称,审核状态,版本号,收入总计(元),\
+const HEADER_ZH: &str = "记录编号,区划代码,区划名称,年度,评价类型,单位名称,项目名称,审核状态,版本号,收入总计(元),\
                          支出总计(元),三公经费合计(元),总得分,评价等级,创建时间,更新时间";
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -100,12 +100,13 @@ async fn csv_holds_every_matching_record_with_a_bom_and_exact_amounts() {
 
     let yintian = rows.iter().find(|r| r[2] == "荫田镇" && r[3] == "2022").expect("a row for 荫田镇 2022");
     assert_eq!(yintian[5], "常宁市荫田镇人民政府");
-    assert_eq!(yintian[9], "18094800.00");
+    assert_eq!(yintian[6], "", "no project");
+    assert_eq!(yintian[10], "18094800.00");
     assert_eq!(yintian[4], "department_overall");
-    assert_eq!(yintian[6], "draft");
+    assert_eq!(yintian[7], "draft");
     let bofang = rows.iter().find(|r| r[2] == "柏坊镇").unwrap();
-    assert_eq!(bofang[9], "5000.00");
-    assert_eq!(bofang[10], "", "a missing amount is an empty field");
+    assert_eq!(bofang[10], "5000.00");
+    assert_eq!(bofang[11], "", "a missing amount is an empty field");
 }
 
 #[tokio::test]
@@ -178,11 +179,11 @@ async fn xlsx_is_a_workbook_with_numbers_as_numbers() {
         .iter()
         .find(|r| r[2] == Data::String("荫田镇".into()) && r[3] == Data::Float(2022.0))
         .expect("a row for 荫田镇 2022");
-    assert_eq!(yintian[9], Data::Float(18_094_800.0), "the expenditure is a number");
+    assert_eq!(yintian[10], Data::Float(18_094_800.0), "the expenditure is a number");
     assert_eq!(yintian[1], Data::String("430482104".into()), "codes stay text");
     assert!(matches!(yintian[0], Data::Float(id) if id >= 1.0));
     let bofang = rows[1..].iter().find(|r| r[2] == Data::String("柏坊镇".into())).unwrap();
-    assert_eq!(bofang[10], Data::Empty, "a missing amount is an empty cell");
+    assert_eq!(bofang[11], Data::Empty, "a missing amount is an empty cell");
 }
 
 #[tokio::test]

@@ -14,7 +14,7 @@ async fn migrations_run_revert_and_run_again() {
         assert!(conn.pending_migrations(perfeval::db::MIGRATIONS).unwrap().is_empty(), "the template is migrated");
         conn.revert_all_migrations(perfeval::db::MIGRATIONS).expect("every down.sql runs");
         let pending = conn.pending_migrations(perfeval::db::MIGRATIONS).unwrap().len();
-        assert_eq!(pending, 4);
+        assert_eq!(pending, 5);
         conn.run_pending_migrations(perfeval::db::MIGRATIONS).expect("up again after down");
         assert!(conn.pending_migrations(perfeval::db::MIGRATIONS).unwrap().is_empty());
     })

@@ -87,7 +87,7 @@ pub struct BatchResult {
     pub items: Vec<BatchItemResult>,
 }
 
-/// Upsert up to 10,000 records, keyed by (region_code, fiscal_year, kind, unit), as a JSON array
+/// Upsert up to 10,000 records, keyed by (region_code, fiscal_year, kind, unit, project name), as a JSON array
 /// or NDJSON (`application/x-ndjson`, one record per line). Each record stands alone unless
 /// `atomic=true`; `dry_run=true` only checks. A stored record that is submitted, approved or
 /// published is not changed (its item is invalid) unless the content is the same (`unchanged`).
@@ -211,7 +211,9 @@ pub async fn upsert(
                 Some(first) => ItemState::Invalid(vec![FieldError::new(
                     "region_code",
                     "duplicate_in_batch",
-                    format!("record {first} of this batch has the same region_code, fiscal_year, kind and unit"),
+                    format!(
+                        "record {first} of this batch has the same region_code, fiscal_year, kind, unit and project"
+                    ),
                 )]),
                 None => ItemState::Valid(Box::new(valid)),
             },
@@ -232,8 +234,7 @@ pub async fn upsert(
     let existing = batch::find_existing(conn, &valid_records).await?;
     let stored_priors = batch::prior_year_records(conn, &valid_records).await?;
     let rule_sets = batch::rule_sets(conn).await?;
-    let in_batch: HashMap<(String, i32, String, String), &EvaluationInput> =
-        valid_records.iter().map(|r| (identity(r), *r)).collect();
+    let in_batch: HashMap<Identity, &EvaluationInput> = valid_records.iter().map(|r| (identity(r), *r)).collect();
     let national = ScoringRuleSet::default();
 
     let mut decisions: Vec<Decision> = Vec::with_capacity(items.len());
@@ -242,9 +243,9 @@ pub async fn upsert(
             decisions.push(Decision::default());
             continue;
         };
-        let (region, year, kind, unit) = identity(record);
+        let (region, year, kind, unit, project) = identity(record);
         let prior = in_batch
-            .get(&(region.clone(), year - 1, kind, unit))
+            .get(&(region.clone(), year - 1, kind, unit, project))
             .copied()
             .or_else(|| stored_priors.get(&identity(record)));
         let rules_set = rule_sets.get(region.get(..2).unwrap_or("")).or_else(|| rule_sets.get("")).unwrap_or(&national);

@@ -37,7 +37,7 @@ pub struct EvaluationListParams {
     kind: Option<Vec<EvaluationKind>>,
     /// 评价等级, as stated or else as computed (repeatable, or comma-separated)
     grade: Option<Vec<Grade>>,
-    /// 单位名称包含 (unit name contains)
+    /// 单位名称或项目名称包含 (unit or project name contains)
     q: Option<String>,
     /// Sort keys, comma-separated, `-` for descending: id, fiscal_year, region_code, unit, kind,
     /// status, total_score, income_total, expenditure_total, three_public_total, created_at,
@@ -109,6 +109,8 @@ pub struct EvaluationSummary {
     pub kind: EvaluationKind,
     /// 单位名称
     pub unit: String,
+    /// 项目名称: of a project record
+    pub project_name: Option<String>,
     /// 审核状态
     pub status: Status,
     /// 版本号
@@ -186,6 +188,7 @@ impl From<EvaluationSummaryRow> for EvaluationSummary {
             fiscal_year: i32::from(row.fiscal_year),
             kind: row.kind,
             unit: row.unit,
+            project_name: row.project_name,
             status: row.status,
             revision: row.revision,
             income_total: row.income_total,
@@ -358,6 +361,7 @@ fn summary_columns() -> Vec<Column> {
         ("fiscal_year", "年度", Integer),
         ("kind", "评价类型", Text),
         ("unit", "单位名称", Text),
+        ("project_name", "项目名称", Text),
         ("status", "审核状态", Text),
         ("revision", "版本号", Integer),
         ("income_total", "收入总计(元)", Decimal),
@@ -383,6 +387,7 @@ fn summary_cells(summary: EvaluationSummary) -> Vec<Cell> {
         summary.fiscal_year.into(),
         plain(&summary.kind),
         summary.unit.into(),
+        summary.project_name.map_or(Cell::Null, Cell::Text),
         plain(&summary.status),
         summary.revision.into(),
         summary.income_total.into(),
@@ -530,6 +535,7 @@ mod tests {
             fiscal_year: 2022,
             kind: EvaluationKind::DepartmentOverall,
             unit: "常宁市荫田镇人民政府".into(),
+            project_name: None,
             status: Status::Draft,
             revision: 1,
             income_total: Some(Decimal::new(1_809_480_000, 2)),

@@ -27,7 +27,7 @@ use crate::{
         access::Principal,
         record::{EvaluationInput, Grade, Status},
         rules::{self, CheckContext, Finding, Severity},
-        scoring::{self, Assessment},
+        scoring::{self, Assessment, ExecutionBasisView},
         validation::{validate, ValidEvaluation},
         workflow::Action,
     },
@@ -87,9 +87,16 @@ pub struct DerivedView {
     pub total_score: Option<rust_decimal::Decimal>,
     /// 计算等级
     pub grade: Option<Grade>,
-    /// 预算执行率 (executed / adjusted budget, 4 decimals)
+    /// 预算执行率 (executed / adjusted budget, or / initial budget without one; 4 decimals)
     #[schema(value_type = Option<String>)]
     pub execution_rate: Option<rust_decimal::Decimal>,
+    /// 执行率口径: which budget and which figures the execution rate was computed from
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub execution_basis: Option<ExecutionBasisView>,
+    /// 计算预算执行得分: execution rate × the funds block's 分值, at most the 分值
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub funds_score: Option<rust_decimal::Decimal>,
     /// 错误数 (error findings; errors block submission)
     pub error_count: i32,
     /// 警告数
@@ -131,6 +138,17 @@ impl EvaluationView {
                 total_score: meta.computed_total_score,
                 grade: meta.computed_grade.as_deref().and_then(|g| serde_plain::from_str(g).ok()),
                 execution_rate: meta.execution_rate,
+                execution_basis: meta
+                    .execution_rate_budget
+                    .as_deref()
+                    .zip(meta.execution_rate_figures.as_deref())
+                    .and_then(|(budget, figures)| {
+                        Some(ExecutionBasisView {
+                            budget: serde_plain::from_str(budget).ok()?,
+                            figures: serde_plain::from_str(figures).ok()?,
+                        })
+                    }),
+                funds_score: meta.computed_funds_score,
                 error_count: meta.error_count,
                 warning_count: meta.warning_count,
             },
@@ -162,11 +180,18 @@ pub fn derived(findings: &[Finding], assessment: &Assessment) -> Derived {
     let count = |severity: Severity| findings.iter().filter(|f| f.severity == severity).count() as i32;
     Derived {
         computed_total_score: assessment.total_score,
-        computed_grade: assessment.grade.map(|g| serde_plain::to_string(&g).expect("a grade is plain text")),
+        computed_grade: assessment.grade.as_ref().map(plain),
         execution_rate: assessment.execution_rate,
+        execution_rate_budget: assessment.execution_basis.map(|b| plain(&b.budget)),
+        execution_rate_figures: assessment.execution_basis.map(|b| plain(&b.figures)),
+        computed_funds_score: assessment.funds_score,
         error_count: count(Severity::Error),
         warning_count: count(Severity::Warning),
     }
+}
+
+fn plain<T: Serialize>(value: &T) -> String {
+    serde_plain::to_string(value).expect("a unit variant is plain text")
 }
 
 /// The ETag of a record at a revision.

@@ -1,0 +1,75 @@
+UPDATE scoring_rule_sets SET rules = rules - 'qualitative_bands';
+DROP TABLE evaluation_consolidated_units;
+ALTER TABLE evaluation_indicators DROP COLUMN achievement, DROP COLUMN level_1_points;
+DELETE FROM evaluation_three_public_prior WHERE amount IS NULL;
+ALTER TABLE evaluation_three_public_prior
+    DROP COLUMN reason,
+    DROP COLUMN stated_change_pct,
+    ALTER COLUMN amount SET NOT NULL;
+DELETE FROM evaluation_expenditure_lines WHERE executed IS NULL;
+ALTER TABLE evaluation_expenditure_lines ALTER COLUMN executed SET NOT NULL;
+ALTER TABLE evaluation_income_lines DROP COLUMN stated_share;
+DELETE FROM evaluations WHERE project_name IS NOT NULL;
+ALTER TABLE evaluations DROP CONSTRAINT evaluations_identity_key;
+ALTER TABLE evaluations ADD CONSTRAINT evaluations_identity_key UNIQUE (region_code, fiscal_year, kind, unit);
+ALTER TABLE evaluations
+    DROP CONSTRAINT evaluations_project_named,
+    DROP CONSTRAINT evaluations_project_kind,
+    DROP COLUMN computed_funds_score,
+    DROP COLUMN execution_rate_figures,
+    DROP COLUMN execution_rate_budget,
+    DROP COLUMN running_costs_stated_change_pct,
+    DROP COLUMN three_public_items_stated,
+    DROP COLUMN reception_share,
+    DROP COLUMN reception_budget,
+    DROP COLUMN vehicle_operation_share,
+    DROP COLUMN vehicle_operation_budget,
+    DROP COLUMN vehicle_purchase_share,
+    DROP COLUMN vehicle_purchase_budget,
+    DROP COLUMN overseas_travel_share,
+    DROP COLUMN overseas_travel_budget,
+    DROP COLUMN three_public_budget,
+    DROP COLUMN annual_target_weight,
+    DROP COLUMN annual_target_achieved,
+    DROP COLUMN annual_target_expected,
+    DROP COLUMN funds_sources_stated,
+    DROP COLUMN funds_other_executed,
+    DROP COLUMN funds_other_adjusted,
+    DROP COLUMN funds_other_initial,
+    DROP COLUMN funds_carried_executed,
+    DROP COLUMN funds_carried_adjusted,
+    DROP COLUMN funds_carried_initial,
+    DROP COLUMN funds_current_executed,
+    DROP COLUMN funds_current_adjusted,
+    DROP COLUMN funds_current_initial,
+    DROP COLUMN budget_score,
+    DROP COLUMN budget_stated_rate,
+    DROP COLUMN budget_weight,
+    DROP COLUMN expenditure_stated_change_pct,
+    DROP COLUMN expenditure_stated_change,
+    DROP COLUMN expenditure_prior_amount,
+    DROP COLUMN expenditure_prior_year,
+    DROP COLUMN income_stated_change_pct,
+    DROP COLUMN income_stated_change,
+    DROP COLUMN income_prior_amount,
+    DROP COLUMN income_prior_year,
+    DROP COLUMN consolidated_other_stated,
+    DROP COLUMN consolidated_institutional_stated,
+    DROP COLUMN consolidated_civil_service_managed_stated,
+    DROP COLUMN consolidated_administrative_stated,
+    DROP COLUMN consolidated_units_stated,
+    DROP COLUMN staff_hired,
+    DROP COLUMN staff_retired,
+    DROP COLUMN staff_in_post_government_workers,
+    DROP COLUMN staff_in_post_institutional,
+    DROP COLUMN staff_in_post_civil_service_managed,
+    DROP COLUMN staff_in_post_administrative,
+    DROP COLUMN staffing_quota_government_workers,
+    DROP COLUMN staffing_quota_civil_service_managed,
+    DROP COLUMN staffing_quota_total,
+    DROP COLUMN implementing_unit_name,
+    DROP COLUMN implementing_unit_code,
+    DROP COLUMN competent_department_name,
+    DROP COLUMN competent_department_code,
+    DROP COLUMN project_code,
+    DROP COLUMN project_name;
