@@ -6,6 +6,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod intake;
 pub mod openapi;
 pub mod routes;
 pub mod startup;

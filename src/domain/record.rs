@@ -311,7 +311,7 @@ pub struct EvaluationInput {
     /// 绩效指标 (performance indicators, three-level tree flattened to rows)
     #[serde(default)]
     pub indicators: Vec<Indicator>,
-    /// 项目 (projects)
+    /// 项目 (projects); in a `project` record, the project's items (明细), which add up to its funds
     #[serde(default)]
     pub projects: Vec<Project>,
     /// 工作成效与评价过程 (narrative)

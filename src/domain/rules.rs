@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 
 use super::money::significant_scale;
 use super::record::{
-    EconomicClass, EvaluationInput, ExpenditureLine, ExpenditureStructure, Grade, PriorYearTotal, ReportedIn,
-    ThreePublicExpenses, ThreePublicItem, UnitType,
+    EconomicClass, EvaluationInput, EvaluationKind, ExpenditureLine, ExpenditureStructure, Grade, PriorYearTotal,
+    ReportedIn, ThreePublicExpenses, ThreePublicItem, UnitType,
 };
 use super::scoring::{
     assess, execution_basis, funds_score, grade_for, rate_of, rounded, total_row_is_empty_while_sources_carry_money,
@@ -79,6 +79,7 @@ pub fn check(record: &EvaluationInput, context: &CheckContext) -> Vec<Finding> {
     funds_block_score(&mut c, record);
     indicators(&mut c, record, context.rules);
     funds_total(&mut c, record);
+    project_items_total(&mut c, record);
     execution(&mut c, record);
     three_public_budget(&mut c, record);
     stated_changes(&mut c, record);
@@ -117,6 +118,7 @@ const INDICATOR_WEIGHTS_SUM: Rule = Rule { id: "indicator_weights_sum", number: 
 const TOTAL_SCORE: Rule = Rule { id: "total_score", number: 6 };
 const GRADE_BAND: Rule = Rule { id: "grade_band", number: 6 };
 const FUNDS_TOTAL: Rule = Rule { id: "funds_total", number: 7 };
+const PROJECT_ITEMS_TOTAL: Rule = Rule { id: "project_items_total", number: 7 };
 const EXECUTION_RATE: Rule = Rule { id: "execution_rate", number: 7 };
 const EXECUTION_RATE_STATED: Rule = Rule { id: "execution_rate_stated", number: 7 };
 const THREE_PUBLIC_OVER_BUDGET: Rule = Rule { id: "three_public_over_budget", number: 7 };
@@ -696,6 +698,62 @@ fn funds_total(c: &mut Checker, record: &EvaluationInput) {
                 en.push_str("; the execution rate is taken from the sources");
             }
             (zh, en)
+        });
+    }
+}
+
+/// The funds block's figure in one column (0 initial, 1 adjusted, 2 executed) as a project's items are
+/// compared with it: the total row's, or the sum of its sources' when the total row states nothing.
+fn funds_column(record: &EvaluationInput, column: usize) -> Option<(Decimal, Vec<String>)> {
+    let budget = &record.budget_execution;
+    let member = ["initial_budget", "adjusted_budget", "executed"][column];
+    if !total_row_is_empty_while_sources_carry_money(record) {
+        let total = [budget.initial_budget, budget.adjusted_budget, budget.executed][column]?;
+        return Some((total, vec![format!("budget_execution.{member}")]));
+    }
+    let parts: Vec<_> = budget
+        .sources
+        .rows()
+        .filter_map(|(name, row)| {
+            Some((
+                [row.initial_budget, row.adjusted_budget, row.executed][column]?,
+                format!("budget_execution.sources.{name}.{member}"),
+            ))
+        })
+        .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    Some((parts.iter().map(|(value, _)| value).sum(), parts.into_iter().map(|(_, field)| field).collect()))
+}
+
+/// Rule 7 for a project record: its items (`projects`, the 明细 of the project) add up to the funds
+/// block, their budgets to its initial (else adjusted) budget and their execution to its executed.
+fn project_items_total(c: &mut Checker, record: &EvaluationInput) {
+    if record.kind != EvaluationKind::Project || record.projects.is_empty() {
+        return;
+    }
+    let sides = [
+        ("budget", "预算数", "budgets", funds_column(record, 0).or_else(|| funds_column(record, 1))),
+        ("executed", "执行数", "execution", funds_column(record, 2)),
+    ];
+    for (member, zh, en, total) in sides {
+        let Some((total, total_fields)) = total else { continue };
+        let items: Vec<(usize, Decimal)> = (record.projects.iter().enumerate())
+            .filter_map(|(i, item)| Some((i, if member == "budget" { item.budget } else { item.executed }?)))
+            .collect();
+        if items.is_empty() {
+            continue;
+        }
+        let sum: Decimal = items.iter().map(|(_, value)| value).sum();
+        let mut fields: Vec<String> = items.iter().map(|(i, _)| format!("projects[{i}].{member}")).collect();
+        fields.extend(total_fields.iter().cloned());
+        let tolerance = c.tolerance(items.len() + total_fields.len());
+        c.compare(PROJECT_ITEMS_TOTAL, Severity::Error, fields, sum, total, tolerance, Unit::Yuan, |s, k| {
+            (
+                format!("项目明细{zh}之和 {s} 元与项目资金{zh} {k} 元不符"),
+                format!("The project's items' {en} sum to {s} yuan, not the {k} yuan of its funds"),
+            )
         });
     }
 }

@@ -1,0 +1,1 @@
+//! Narrative self-evaluation reports (自评报告) read by the phrasing these reports share.
