@@ -29,14 +29,14 @@ ALTER TABLE evaluations
     ADD COLUMN income_prior_year                   smallint CHECK (income_prior_year BETWEEN 1990 AND 2100),
     ADD COLUMN income_prior_amount                 numeric(16, 2) CHECK (income_prior_amount >= 0),
     ADD COLUMN income_stated_change                numeric(16, 2),
-    ADD COLUMN income_stated_change_pct            numeric(12, 6),
+    ADD COLUMN income_stated_change_pct            numeric,
     ADD COLUMN expenditure_prior_year              smallint CHECK (expenditure_prior_year BETWEEN 1990 AND 2100),
     ADD COLUMN expenditure_prior_amount            numeric(16, 2) CHECK (expenditure_prior_amount >= 0),
     ADD COLUMN expenditure_stated_change           numeric(16, 2),
-    ADD COLUMN expenditure_stated_change_pct       numeric(12, 6),
+    ADD COLUMN expenditure_stated_change_pct       numeric,
 
     ADD COLUMN budget_weight                       numeric(6, 2) CHECK (budget_weight >= 0),
-    ADD COLUMN budget_stated_rate                  numeric(12, 6) CHECK (budget_stated_rate >= 0),
+    ADD COLUMN budget_stated_rate                  numeric CHECK (budget_stated_rate >= 0),
     ADD COLUMN budget_score                        numeric(6, 2) CHECK (budget_score >= 0),
     ADD COLUMN funds_current_initial               numeric(16, 2) CHECK (funds_current_initial >= 0),
     ADD COLUMN funds_current_adjusted              numeric(16, 2) CHECK (funds_current_adjusted >= 0),
@@ -56,17 +56,17 @@ ALTER TABLE evaluations
 
     ADD COLUMN three_public_budget                 numeric(16, 2) CHECK (three_public_budget >= 0),
     ADD COLUMN overseas_travel_budget              numeric(16, 2) CHECK (overseas_travel_budget >= 0),
-    ADD COLUMN overseas_travel_share               numeric(12, 6) CHECK (overseas_travel_share >= 0),
+    ADD COLUMN overseas_travel_share               numeric CHECK (overseas_travel_share >= 0),
     ADD COLUMN vehicle_purchase_budget             numeric(16, 2) CHECK (vehicle_purchase_budget >= 0),
-    ADD COLUMN vehicle_purchase_share              numeric(12, 6) CHECK (vehicle_purchase_share >= 0),
+    ADD COLUMN vehicle_purchase_share              numeric CHECK (vehicle_purchase_share >= 0),
     ADD COLUMN vehicle_operation_budget            numeric(16, 2) CHECK (vehicle_operation_budget >= 0),
-    ADD COLUMN vehicle_operation_share             numeric(12, 6) CHECK (vehicle_operation_share >= 0),
+    ADD COLUMN vehicle_operation_share             numeric CHECK (vehicle_operation_share >= 0),
     ADD COLUMN reception_budget                    numeric(16, 2) CHECK (reception_budget >= 0),
-    ADD COLUMN reception_share                     numeric(12, 6) CHECK (reception_share >= 0),
+    ADD COLUMN reception_share                     numeric CHECK (reception_share >= 0),
     -- Which 三公 items the record states (an item may hold a budget, counts or a share, and no amount).
     ADD COLUMN three_public_items_stated           text[] NOT NULL DEFAULT '{}',
 
-    ADD COLUMN running_costs_stated_change_pct     numeric(12, 6),
+    ADD COLUMN running_costs_stated_change_pct     numeric,
 
     ADD COLUMN execution_rate_budget               text CHECK (execution_rate_budget IN ('adjusted_budget', 'initial_budget')),
     ADD COLUMN execution_rate_figures              text CHECK (execution_rate_figures IN ('budget_execution', 'fund_sources', 'expenditure_lines')),
@@ -92,14 +92,14 @@ ALTER TABLE evaluations ADD CONSTRAINT evaluations_identity_key
     UNIQUE NULLS NOT DISTINCT (region_code, fiscal_year, kind, unit, project_name);
 
 ALTER TABLE evaluation_income_lines
-    ADD COLUMN stated_share numeric(12, 6) CHECK (stated_share >= 0);
+    ADD COLUMN stated_share numeric CHECK (stated_share >= 0);
 
 ALTER TABLE evaluation_expenditure_lines
     ALTER COLUMN executed DROP NOT NULL;
 
 ALTER TABLE evaluation_three_public_prior
     ALTER COLUMN amount DROP NOT NULL,
-    ADD COLUMN stated_change_pct numeric(12, 6),
+    ADD COLUMN stated_change_pct numeric,
     ADD COLUMN reason text;
 
 ALTER TABLE evaluation_indicators

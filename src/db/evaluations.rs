@@ -14,7 +14,9 @@ use super::schema::{
     evaluation_three_public_prior as three_public_prior, evaluation_transitions as transitions, evaluations,
     scoring_rule_sets,
 };
-use crate::domain::{record::*, scoring::ScoringRuleSet, validation::ValidEvaluation, workflow::Action};
+use crate::domain::{
+    money::canonical_rate, record::*, scoring::ScoringRuleSet, validation::ValidEvaluation, workflow::Action,
+};
 
 /// The server-kept part of a stored record.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
@@ -1093,9 +1095,13 @@ fn assemble(d: EvaluationData, children: Children) -> QueryResult<EvaluationInpu
         narrative,
     } = children;
     let stated = |names: &[String], name: &str| names.iter().any(|n| n == name);
-    let prior_total = |fiscal_year: Option<i16>, amount, stated_change, stated_change_pct| {
-        let total =
-            PriorYearTotal { fiscal_year: fiscal_year.map(i32::from), amount, stated_change, stated_change_pct };
+    let prior_total = |fiscal_year: Option<i16>, amount, stated_change, stated_change_pct: Option<Decimal>| {
+        let total = PriorYearTotal {
+            fiscal_year: fiscal_year.map(i32::from),
+            amount,
+            stated_change,
+            stated_change_pct: stated_change_pct.map(canonical_rate),
+        };
         (total != PriorYearTotal::default()).then_some(total)
     };
     let funds = |name: &str, initial_budget, adjusted_budget, executed| {
@@ -1171,7 +1177,7 @@ fn assemble(d: EvaluationData, children: Children) -> QueryResult<EvaluationInpu
                         amount: l.amount,
                         initial_budget: l.initial_budget,
                         adjusted_budget: l.adjusted_budget,
-                        stated_share: l.stated_share,
+                        stated_share: l.stated_share.map(canonical_rate),
                         note: l.note,
                     })
                 })
@@ -1214,7 +1220,7 @@ fn assemble(d: EvaluationData, children: Children) -> QueryResult<EvaluationInpu
             adjusted_budget: d.budget_adjusted,
             executed: d.budget_executed,
             weight: d.budget_weight,
-            stated_rate: d.budget_stated_rate,
+            stated_rate: d.budget_stated_rate.map(canonical_rate),
             score: d.budget_score,
             sources: FundSources {
                 current_appropriation: funds(
@@ -1244,26 +1250,26 @@ fn assemble(d: EvaluationData, children: Children) -> QueryResult<EvaluationInpu
             overseas_travel: three_stated("overseas_travel").then_some(OverseasTravel {
                 amount: d.overseas_travel_amount,
                 budget: d.overseas_travel_budget,
-                stated_share: d.overseas_travel_share,
+                stated_share: d.overseas_travel_share.map(canonical_rate),
                 delegations: d.overseas_travel_delegations,
                 persons: d.overseas_travel_persons,
             }),
             vehicle_purchase: three_stated("vehicle_purchase").then_some(VehicleCost {
                 amount: d.vehicle_purchase_amount,
                 budget: d.vehicle_purchase_budget,
-                stated_share: d.vehicle_purchase_share,
+                stated_share: d.vehicle_purchase_share.map(canonical_rate),
                 vehicles: d.vehicle_purchase_vehicles,
             }),
             vehicle_operation: three_stated("vehicle_operation").then_some(VehicleCost {
                 amount: d.vehicle_operation_amount,
                 budget: d.vehicle_operation_budget,
-                stated_share: d.vehicle_operation_share,
+                stated_share: d.vehicle_operation_share.map(canonical_rate),
                 vehicles: d.vehicle_operation_vehicles,
             }),
             reception: three_stated("reception").then_some(Reception {
                 amount: d.reception_amount,
                 budget: d.reception_budget,
-                stated_share: d.reception_share,
+                stated_share: d.reception_share.map(canonical_rate),
                 batches: d.reception_batches,
                 persons: d.reception_persons,
             }),
@@ -1275,7 +1281,7 @@ fn assemble(d: EvaluationData, children: Children) -> QueryResult<EvaluationInpu
                         fiscal_year: i32::from(f.fiscal_year),
                         amount: f.amount,
                         stated_change: f.stated_change,
-                        stated_change_pct: f.stated_change_pct,
+                        stated_change_pct: f.stated_change_pct.map(canonical_rate),
                         reason: f.reason,
                     })
                 })
@@ -1286,7 +1292,7 @@ fn assemble(d: EvaluationData, children: Children) -> QueryResult<EvaluationInpu
             prior_year_amount: d.running_costs_prior_amount,
             prior_fiscal_year: d.running_costs_prior_year.map(i32::from),
             stated_change: d.running_costs_stated_change,
-            stated_change_pct: d.running_costs_stated_change_pct,
+            stated_change_pct: d.running_costs_stated_change_pct.map(canonical_rate),
         },
         indicators: indicator_rows
             .into_iter()

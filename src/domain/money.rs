@@ -18,6 +18,16 @@ pub fn with_scale(mut value: Decimal, scale: u32) -> Decimal {
     value
 }
 
+/// Fraction digits a rate, share or percentage change is written with at least (a percentage with
+/// two decimals).
+pub const RATE_SCALE: u32 = 4;
+
+/// A rate in canonical form: its own digits, and at least four (`1` → `1.0000`). Also what a rate
+/// read back from the database is brought to, since a zero is stored without its fraction digits.
+pub fn canonical_rate(value: Decimal) -> Decimal {
+    with_scale(value, significant_scale(value).max(RATE_SCALE))
+}
+
 /// 万元 → 元, exactly.
 pub fn wan_to_yuan(wan: Decimal) -> Decimal {
     wan * Decimal::from(10_000)

@@ -4,7 +4,7 @@
 use rust_decimal::Decimal;
 
 use super::{
-    money::{max_amount, significant_scale, with_scale},
+    money::{canonical_rate, max_amount, significant_scale, with_scale},
     record::{EvaluationInput, EvaluationKind, PriorYearTotal},
     region_code::{RegionCode, RegionLevel},
     FieldError,
@@ -128,8 +128,10 @@ impl Checker {
         let Some(rate) = value else { return };
         let limit = Decimal::from(1000);
         let min = if signed { -limit } else { Decimal::ZERO };
-        let scale = significant_scale(*rate).max(4);
-        self.bounded(field, rate, min, limit, MAX_RATE_SCALE, Some(scale.min(MAX_RATE_SCALE)));
+        self.bounded(field, rate, min, limit, MAX_RATE_SCALE, None);
+        if significant_scale(*rate) <= MAX_RATE_SCALE {
+            *rate = canonical_rate(*rate);
+        }
     }
 
     /// Points (分值, 得分): 0–9999.99 with two fraction digits.

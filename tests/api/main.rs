@@ -7,6 +7,7 @@ mod evaluations_crud;
 mod evaluations_list;
 mod evaluations_validation;
 mod exports;
+mod forms;
 mod health;
 mod helpers;
 mod limits;

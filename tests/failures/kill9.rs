@@ -167,6 +167,8 @@ async fn check_database(conn: &mut diesel_async::AsyncPgConnection, sent: &[Valu
         kind: String,
         #[diesel(sql_type = Text)]
         unit: String,
+        #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+        project_name: Option<String>,
         #[diesel(sql_type = diesel::sql_types::Integer)]
         revision: i32,
         #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -181,7 +183,7 @@ async fn check_database(conn: &mut diesel_async::AsyncPgConnection, sent: &[Valu
         projects: i64,
     }
     let rows: Vec<Row> = diesel::sql_query(
-        "SELECT e.id, e.region_code, e.fiscal_year, e.kind, e.unit, e.revision, \
+        "SELECT e.id, e.region_code, e.fiscal_year, e.kind, e.unit, e.project_name, e.revision, \
            (SELECT count(*) FROM evaluation_revisions r WHERE r.evaluation_id = e.id) AS revisions, \
            (SELECT count(*) FROM evaluation_income_lines c WHERE c.evaluation_id = e.id) AS income_lines, \
            (SELECT count(*) FROM evaluation_expenditure_lines c WHERE c.evaluation_id = e.id) AS expenditure_lines, \
@@ -195,8 +197,10 @@ async fn check_database(conn: &mut diesel_async::AsyncPgConnection, sent: &[Valu
     assert_eq!(rows.len(), BATCH_RECORDS, "evaluations rows");
     let by_id: HashMap<i64, &Row> = rows.iter().map(|r| (r.id, r)).collect();
     assert_eq!(by_id.len(), BATCH_RECORDS);
-    let distinct: HashSet<(&str, i16, &str, &str)> =
-        rows.iter().map(|r| (r.region_code.as_str(), r.fiscal_year, r.kind.as_str(), r.unit.as_str())).collect();
+    let distinct: HashSet<(&str, i16, &str, &str, Option<&str>)> = rows
+        .iter()
+        .map(|r| (r.region_code.as_str(), r.fiscal_year, r.kind.as_str(), r.unit.as_str(), r.project_name.as_deref()))
+        .collect();
     assert_eq!(distinct.len(), BATCH_RECORDS, "each identity once");
     assert_eq!(ids.iter().collect::<HashSet<_>>().len(), BATCH_RECORDS, "each item its own record");
     let len = |value: &Value| value.as_array().map_or(0, |a| a.len()) as i64;
@@ -211,8 +215,15 @@ async fn check_database(conn: &mut diesel_async::AsyncPgConnection, sent: &[Valu
             record["fiscal_year"].as_i64().unwrap() as i16,
             record["kind"].as_str().unwrap(),
             record["unit"].as_str().unwrap(),
+            record["project"]["name"].as_str(),
         );
-        let stored = (row.region_code.as_str(), row.fiscal_year, row.kind.as_str(), row.unit.as_str());
+        let stored = (
+            row.region_code.as_str(),
+            row.fiscal_year,
+            row.kind.as_str(),
+            row.unit.as_str(),
+            row.project_name.as_deref(),
+        );
         let expected = [
             ("revision", 1, i64::from(row.revision)),
             ("revisions", 1, row.revisions),
