@@ -1,4 +1,5 @@
-//! `perfeval demo-data` and `perfeval import`: bulk loads through the batch endpoint's code path.
+//! `perfeval demo-data`, `perfeval import` and `perfeval import-report`: bulk loads through the
+//! batch and import endpoints' code paths.
 use std::{io::Write, path::Path, time::Instant};
 
 use anyhow::{bail, Context};
@@ -205,5 +206,91 @@ async fn upsert_all(
         sum.invalid,
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// What `perfeval import-report` does with each file.
+pub struct ReportImport<'a> {
+    pub files: &'a [std::path::PathBuf],
+    pub region: Option<&'a str>,
+    pub commit: bool,
+    /// Where to write each file's result (its drafts with provenance) as JSON
+    pub out: Option<&'a Path>,
+    pub max_body_bytes: usize,
+}
+
+/// Reads each file as the import endpoint does, printing one line per file (drafts, fields filled,
+/// unmatched figures, errors; with `--commit`, what was stored), with a progress bar on a terminal.
+/// Fails when a file could not be read at all.
+pub async fn import_reports(database_url: &str, job: ReportImport<'_>) -> anyhow::Result<()> {
+    use crate::routes::evaluations::import::{import_document, ImportFile, ImportOptions, DECOMPRESSION_FACTOR};
+    let region = job.region.map(|r| RegionCode::parse(r).map_err(|e| anyhow::anyhow!("--region: {e}"))).transpose()?;
+    if let Some(out) = job.out {
+        std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    }
+    db::migrate(database_url).await?;
+    let mut conn = db::connect(database_url).await?;
+    let actor = crate::auth::Actor {
+        name: "import-report".to_owned(),
+        principal: crate::domain::access::Principal { role: crate::domain::access::Role::Admin, scope: None },
+    };
+    let options = ImportOptions { region, fiscal_year: None, commit: job.commit, atomic: false };
+    let bar = indicatif::ProgressBar::new(job.files.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files, {elapsed} {msg}")
+            .expect("a valid template"),
+    );
+    let mut failed = 0;
+    for path in job.files {
+        bar.set_message(path.display().to_string());
+        let line = match std::fs::read(path) {
+            Err(e) => {
+                failed += 1;
+                format!("{}	error: reading it: {e}", path.display())
+            }
+            Ok(bytes) => {
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+                let file = ImportFile { bytes: &bytes, media_type: None, file_name: name.as_deref() };
+                let max = job.max_body_bytes as u64 * DECOMPRESSION_FACTOR;
+                match import_document(&mut conn, &file, &options, &actor, max).await {
+                    Err(e) => {
+                        failed += 1;
+                        format!("{}	error: {}", path.display(), e.problem().detail)
+                    }
+                    Ok(result) => {
+                        if let Some(out) = job.out {
+                            let stem = path.file_stem().map_or("file".into(), |s| s.to_string_lossy());
+                            let target = out.join(format!("{stem}.json"));
+                            std::fs::write(&target, serde_json::to_vec_pretty(&result)?)
+                                .with_context(|| format!("writing {}", target.display()))?;
+                        }
+                        let fields: usize = result.drafts.iter().map(|d| d.provenance.len()).sum();
+                        let unmatched: usize = result.drafts.iter().map(|d| d.unmatched.len()).sum();
+                        let errors: usize = result.drafts.iter().map(|d| d.errors.len()).sum();
+                        let stored = result
+                            .summary
+                            .map(|s| {
+                                format!(
+                                    "\t{} created, {} updated, {} unchanged, {} invalid",
+                                    s.created, s.updated, s.unchanged, s.invalid
+                                )
+                            })
+                            .unwrap_or_default();
+                        format!(
+                            "{}\t{} drafts\t{fields} fields\t{unmatched} unmatched\t{errors} errors{stored}",
+                            path.display(),
+                            result.drafts.len()
+                        )
+                    }
+                }
+            }
+        };
+        bar.suspend(|| println!("{line}"));
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    if failed > 0 {
+        bail!("{failed} of {} files could not be read", job.files.len());
+    }
     Ok(())
 }

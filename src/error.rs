@@ -141,6 +141,8 @@ pub enum ApiError {
     BatchRejected { invalid: usize, total: usize, items: serde_json::Value },
     #[error("body over {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    #[error("archive decompresses beyond {limit} bytes")]
+    DecompressedTooLarge { limit: u64 },
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("too many requests")]
@@ -200,7 +202,7 @@ impl ApiError {
             Self::InvalidState(_) => ErrorCode::InvalidState,
             Self::SubmissionBlocked(_) => ErrorCode::SubmissionBlocked,
             Self::BatchRejected { .. } => ErrorCode::BatchRejected,
-            Self::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
+            Self::PayloadTooLarge { .. } | Self::DecompressedTooLarge { .. } => ErrorCode::PayloadTooLarge,
             Self::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             Self::TooManyRequests { .. } => ErrorCode::TooManyRequests,
             Self::Unavailable(_) => ErrorCode::ServiceUnavailable,
@@ -254,6 +256,9 @@ impl ApiError {
                 format!("{errors} error finding(s) block submission; fix them and submit again")
             }
             Self::PayloadTooLarge { limit } => format!("the request body exceeds the limit of {limit} bytes"),
+            Self::DecompressedTooLarge { limit } => {
+                format!("the file would decompress to more than {limit} bytes; it is refused unread")
+            }
             Self::TooManyRequests { retry_after } => {
                 format!("this token's request rate is exhausted; retry in {retry_after} s")
             }
@@ -311,7 +316,7 @@ impl ResponseError for ApiError {
             Self::DuplicateRecord { .. } | Self::InvalidState(_) => StatusCode::CONFLICT,
             Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
-            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PayloadTooLarge { .. } | Self::DecompressedTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) | Self::QueryTimeout(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -40,6 +40,22 @@ enum Command {
     },
     /// Upsert records from an NDJSON file (one record per line), as the batch endpoint does.
     Import { file: PathBuf },
+    /// Read self-evaluation tables (.xlsx) and reports (.docx, text) into draft records, as
+    /// `POST /api/v1/evaluations/import` does; one line per file on standard output.
+    ImportReport {
+        /// The files
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Where to look for the township a unit name names (a code prefix), or the township itself
+        #[arg(long)]
+        region: Option<String>,
+        /// Store the drafts (as `draft` records, with their file); without it nothing is stored
+        #[arg(long)]
+        commit: bool,
+        /// Write each file's drafts, with provenance and unmatched figures, to DIR/<file>.json
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
@@ -120,6 +136,20 @@ async fn main() -> anyhow::Result<()> {
         Command::Import { file } => {
             let text = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             with_database(&settings, |url| async move { perfeval::demo::import(&url, &text).await }).await
+        }
+        Command::ImportReport { files, region, commit, out } => {
+            let max_body_bytes = settings.max_body_bytes;
+            with_database(&settings, |url| async move {
+                let job = perfeval::demo::ReportImport {
+                    files: &files,
+                    region: region.as_deref(),
+                    commit,
+                    out: out.as_deref(),
+                    max_body_bytes,
+                };
+                perfeval::demo::import_reports(&url, job).await
+            })
+            .await
         }
         Command::Token { command } => with_database(&settings, |url| async move { token(&url, command).await }).await,
         Command::Openapi => unreachable!("handled above"),

@@ -10,6 +10,7 @@ pub mod plain;
 pub mod private_pg;
 pub mod regions;
 pub mod schema;
+pub mod sources;
 pub mod tokens;
 
 use std::time::Duration;

@@ -211,3 +211,38 @@ mod tests {
         assert_eq!(escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
     }
 }
+
+/// A township whose name a text contains, with the names of its county and prefecture.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct NamedTownship {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub code: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub county: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub prefecture: String,
+}
+
+/// The townships under `within` (a code prefix, or all) whose names occur in `text`.
+pub async fn townships_named_in(
+    conn: &mut AsyncPgConnection,
+    text: &str,
+    within: Option<&str>,
+) -> QueryResult<Vec<NamedTownship>> {
+    let prefix = within.unwrap_or("");
+    super::Prepared(
+        diesel::sql_query(
+            "SELECT t.code, t.name, c.name AS county, p.name AS prefecture FROM regions t \
+             JOIN regions c ON c.code = t.parent_code JOIN regions p ON p.code = c.parent_code \
+             WHERE t.level = 'township' AND t.code >= $2 AND t.code < $3 AND strpos($1, t.name) > 0 \
+             ORDER BY t.code",
+        )
+        .bind::<diesel::sql_types::Text, _>(text)
+        .bind::<diesel::sql_types::Text, _>(prefix)
+        .bind::<diesel::sql_types::Text, _>(format!("{prefix}~")),
+    )
+    .load(conn)
+    .await
+}

@@ -320,3 +320,28 @@ diesel::table! {
         revoked_at -> Nullable<Timestamptz>,
     }
 }
+
+diesel::table! {
+    source_documents (id) {
+        id -> Int8,
+        sha256 -> Bytea,
+        media_type -> Text,
+        file_name -> Nullable<Text>,
+        size -> Int4,
+        body -> Bytea,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    evaluation_sources (evaluation_id) {
+        evaluation_id -> Int8,
+        document_id -> Int8,
+        sheet -> Nullable<Text>,
+        imported_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(evaluation_sources -> evaluations (evaluation_id));
+diesel::joinable!(evaluation_sources -> source_documents (document_id));
+diesel::allow_tables_to_appear_in_same_query!(evaluations, evaluation_sources, source_documents);

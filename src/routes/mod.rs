@@ -38,6 +38,7 @@ pub fn configure(config: &mut ServiceConfig) {
             .service(regions::get::get_region)
             .service(evaluations::validate::validate_evaluation)
             .service(evaluations::batch::batch_evaluations)
+            .service(evaluations::import::import_evaluations)
             .service(evaluations::create::create_evaluation)
             .service(evaluations::list::list_evaluations)
             .service(evaluations::get::get_evaluation)
@@ -47,6 +48,7 @@ pub fn configure(config: &mut ServiceConfig) {
             .service(evaluations::transitions::transition_evaluation)
             .service(evaluations::revisions::list_revisions)
             .service(evaluations::revisions::get_revision)
+            .service(evaluations::source::get_source)
             .service(tokens::list_tokens)
             .service(tokens::create_token)
             .service(tokens::revoke_token),
@@ -101,20 +103,46 @@ impl FromRequest for RawBody {
                     )));
                 }
             }
-            if declared_length.is_some_and(|length| length > limit) {
-                return Err(ApiError::PayloadTooLarge { limit });
-            }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::invalid_body("", format!("reading the body failed: {e}")))?;
-                if body.len() + chunk.len() > limit {
-                    return Err(ApiError::PayloadTooLarge { limit });
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(RawBody { bytes: body.freeze(), ndjson })
+            let bytes = read_within(&mut payload, declared_length, limit).await?;
+            Ok(RawBody { bytes, ndjson })
         })
     }
+}
+
+/// A request body of any media type (a file), read within the size limit.
+pub struct FileBody(pub web::Bytes);
+
+impl FromRequest for FileBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req.app_data::<web::Data<AppState>>().map_or(DEFAULT_MAX_BODY_BYTES, |s| s.settings.max_body_bytes);
+        let declared_length =
+            req.headers().get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move { Ok(FileBody(read_within(&mut payload, declared_length, limit).await?)) })
+    }
+}
+
+/// The body, refused with 413 as soon as it (or its declared length) passes `limit`.
+async fn read_within(
+    payload: &mut Payload,
+    declared_length: Option<usize>,
+    limit: usize,
+) -> Result<web::Bytes, ApiError> {
+    if declared_length.is_some_and(|length| length > limit) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::invalid_body("", format!("reading the body failed: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 /// Parses JSON into `T`, naming the path of the first member that does not fit.

@@ -4,9 +4,11 @@ pub mod create;
 pub mod delete;
 pub mod findings;
 pub mod get;
+pub mod import;
 pub mod list;
 pub mod replace;
 pub mod revisions;
+pub mod source;
 pub mod transitions;
 pub mod validate;
 

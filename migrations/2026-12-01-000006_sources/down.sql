@@ -1,0 +1,2 @@
+DROP TABLE evaluation_sources;
+DROP TABLE source_documents;
