@@ -154,7 +154,15 @@ pub async fn resolve_database(settings: &Settings) -> anyhow::Result<(String, Op
     if let Some(url) = &settings.database_url {
         return Ok((url.clone(), None));
     }
-    let data_dir = settings.data_dir.clone();
+    let data_dir = match &settings.data_dir {
+        Some(dir) => dir.clone(),
+        None => db::private_pg::default_data_dir()?,
+    };
+    tracing::info!(
+        data_dir = %data_dir.display(),
+        "no DATABASE_URL: using a private PostgreSQL in {} (PERFEVAL_DATA_DIR sets another folder)",
+        data_dir.display()
+    );
     let postgres = tokio::task::spawn_blocking(move || PrivatePostgres::start(&data_dir, Default::default())).await??;
     let url = postgres.url("perfeval");
     create_database_if_missing(&postgres.url("postgres"), "perfeval").await?;
