@@ -12,7 +12,6 @@ use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
-use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
     auth,
@@ -218,8 +217,7 @@ pub fn run(listener: TcpListener, shared: Shared) -> anyhow::Result<Server> {
             .app_data(state)
             .configure(routes::configure)
             .split_for_parts();
-        app.service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json")))
-            .service(web::redirect("/docs", "/docs/"))
+        app.configure(crate::docs::configure)
             .default_service(web::to(not_found))
             .wrap(from_fn(auth::authenticate))
             .wrap(Condition::new(!cors_origins.is_empty(), cors))

@@ -236,6 +236,30 @@ fn operations() -> Vec<String> {
     operations
 }
 
+/// The document states which operations need a token: those that refuse anonymous callers
+/// (401) require the bearer token; the others accept it or none (`[{}, {"bearer_token": []}]`),
+/// so the docs page draws its padlock on the first kind only.
+#[test]
+fn the_document_states_which_operations_need_a_token() {
+    let document = serde_json::to_value(perfeval::startup::openapi_document()).unwrap();
+    assert!(document.get("security").is_none(), "no document-wide requirement: each operation states its own");
+    let bearer = json!({"bearer_token": []});
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let id = operation["operationId"].as_str().unwrap();
+            let probe = if id == "transition_evaluation" { "submit" } else { id };
+            let security = &operation["security"];
+            if !path.starts_with("/api/v1/") {
+                assert!(security.is_null(), "{method} {path} is a probe and takes no token: {security}");
+            } else if expected(probe, Role::Anonymous, Scope::In) == 401 {
+                assert_eq!(security, &json!([bearer]), "{method} {path} needs a token");
+            } else {
+                assert_eq!(security, &json!([{}, bearer]), "{method} {path} is open to anonymous callers");
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn every_operation_answers_every_role_in_and_out_of_scope_as_the_roles_say() {
     let app = spawn_app().await;

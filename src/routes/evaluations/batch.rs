@@ -87,10 +87,12 @@ pub struct BatchResult {
     pub items: Vec<BatchItemResult>,
 }
 
-/// Upsert up to 10,000 records, keyed by (region_code, fiscal_year, kind, unit), as a JSON array
-/// or NDJSON (`application/x-ndjson`, one record per line). Each record stands alone unless
-/// `atomic=true`; `dry_run=true` only checks. A stored record that is submitted, approved or
-/// published is not changed (its item is invalid) unless the content is the same (`unchanged`).
+/// Upsert up to 10,000 records, keyed by (region_code, fiscal_year, kind, unit).
+///
+/// As a JSON array or NDJSON (`application/x-ndjson`, one record per line). Each record stands
+/// alone unless `atomic=true`; `dry_run=true` only checks. A stored record that is submitted,
+/// approved or published is not changed (its item is invalid) unless the content is the same
+/// (`unchanged`).
 #[utoipa::path(
     tag = "evaluations",
     params(BatchParams, ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),

@@ -4,7 +4,7 @@ use actix_web::{get, web, HttpResponse};
 use super::{not_found, parse_id, record_response, EvaluationView};
 use crate::{auth::Actor, db::evaluations, error::ApiError, startup::AppState};
 
-/// Read a whole record, with its `ETag` for a later conditional write.
+/// Read a whole record, with its ETag for a later conditional write.
 #[utoipa::path(
     tag = "evaluations",
     params(("id" = i64, Path, description = "记录编号")),
