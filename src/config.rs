@@ -10,6 +10,14 @@ pub enum LogFormat {
     Json,
 }
 
+impl LogFormat {
+    /// The format `PERFEVAL_LOG_FORMAT` asks for, or else pretty when `stream` (where the logs
+    /// go) is a terminal and JSON when it is not.
+    pub fn for_stream(chosen: Option<LogFormat>, stream: &impl std::io::IsTerminal) -> LogFormat {
+        chosen.unwrap_or(if stream.is_terminal() { LogFormat::Pretty } else { LogFormat::Json })
+    }
+}
+
 /// Everything the service needs to start, passed down explicitly (never a global).
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -17,14 +25,16 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// `PERFEVAL_LISTEN`
     pub listen: String,
-    /// `PERFEVAL_DATA_DIR`
-    pub data_dir: PathBuf,
+    /// `PERFEVAL_DATA_DIR`; `None`: the default folder of this checkout, chosen when the private
+    /// PostgreSQL starts (`db::private_pg::default_data_dir`: it depends on who runs it).
+    pub data_dir: Option<PathBuf>,
     /// `PERFEVAL_DB_POOL`: connections in all, split evenly between the workers.
     pub db_pool_size: usize,
     /// `PERFEVAL_WORKERS`: HTTP worker threads, each with its own share of the pool.
     pub workers: usize,
-    /// `PERFEVAL_LOG_FORMAT`
-    pub log_format: LogFormat,
+    /// `PERFEVAL_LOG_FORMAT`; `None`: pretty when the stream the logs go to is a terminal, else
+    /// JSON (`LogFormat::for_stream`).
+    pub log_format: Option<LogFormat>,
     /// `PERFEVAL_CORS_ORIGINS`
     pub cors_origins: Vec<String>,
     /// `PERFEVAL_MAX_BODY_BYTES`: the largest request body accepted (413 above).
@@ -59,21 +69,15 @@ impl Settings {
         let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let log_format = match get("PERFEVAL_LOG_FORMAT").as_deref() {
-            None => {
-                if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
-                    LogFormat::Pretty
-                } else {
-                    LogFormat::Json
-                }
-            }
-            Some("pretty") => LogFormat::Pretty,
-            Some("json") => LogFormat::Json,
+            None => None,
+            Some("pretty") => Some(LogFormat::Pretty),
+            Some("json") => Some(LogFormat::Json),
             Some(other) => bail!("PERFEVAL_LOG_FORMAT must be `pretty` or `json`, not `{other}`"),
         };
         Ok(Self {
             database_url: get("DATABASE_URL"),
             listen: get("PERFEVAL_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
-            data_dir: PathBuf::from(get("PERFEVAL_DATA_DIR").unwrap_or_else(|| "./.perfeval".to_owned())),
+            data_dir: get("PERFEVAL_DATA_DIR").map(PathBuf::from),
             db_pool_size: parse_or(get("PERFEVAL_DB_POOL"), "PERFEVAL_DB_POOL", 4 * cores)?,
             workers: parse_or(get("PERFEVAL_WORKERS"), "PERFEVAL_WORKERS", cores)?.max(1),
             log_format,
@@ -120,10 +124,11 @@ mod tests {
 
     #[test]
     fn defaults_work_on_a_developer_machine() {
-        let s = settings(&[("PERFEVAL_LOG_FORMAT", "json")]).unwrap();
+        let s = settings(&[]).unwrap();
         assert_eq!(s.database_url, None);
         assert_eq!(s.listen_addr().unwrap().to_string(), "127.0.0.1:8080");
-        assert_eq!(s.data_dir, PathBuf::from("./.perfeval"));
+        assert_eq!(s.data_dir, None, "chosen at start, by who runs it");
+        assert_eq!(s.log_format, None, "chosen by the stream the logs go to");
         assert!(s.db_pool_size >= 2);
         assert!(s.cors_origins.is_empty());
         assert_eq!(s.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
@@ -138,14 +143,16 @@ mod tests {
             ("PERFEVAL_LISTEN", ":0"),
             ("PERFEVAL_DB_POOL", "7"),
             ("PERFEVAL_LOG_FORMAT", "pretty"),
+            ("PERFEVAL_DATA_DIR", "/srv/perfeval"),
             ("PERFEVAL_CORS_ORIGINS", "https://a.example, https://b.example"),
         ])
         .unwrap();
         assert_eq!(s.database_url.as_deref(), Some("postgres://x@h/db"));
         assert_eq!(s.listen_addr().unwrap().port(), 0);
         assert_eq!(s.db_pool_size, 7);
-        assert_eq!(s.log_format, LogFormat::Pretty);
+        assert_eq!(s.log_format, Some(LogFormat::Pretty));
         assert_eq!(s.cors_origins, vec!["https://a.example", "https://b.example"]);
+        assert_eq!(s.data_dir, Some(PathBuf::from("/srv/perfeval")));
     }
 
     #[test]

@@ -64,15 +64,25 @@ pub fn records(region: &str, years: &str) -> anyhow::Result<Vec<EvaluationInput>
     Ok(records)
 }
 
-/// Writes records as NDJSON, one per line.
+/// Writes records as NDJSON, one per line, to `path` (`-`: standard output, which then holds
+/// nothing else). A reader that stops early (`| head`) ends the output without an error.
 pub fn write_ndjson(path: &Path, records: &[EvaluationInput]) -> anyhow::Result<()> {
-    let mut out = std::io::BufWriter::new(std::fs::File::create(path).with_context(|| path.display().to_string())?);
-    for record in records {
+    let (out, name): (Box<dyn Write>, String) = if path == Path::new("-") {
+        (Box::new(std::io::stdout().lock()), "standard output".to_owned())
+    } else {
+        let file = std::fs::File::create(path).with_context(|| path.display().to_string())?;
+        (Box::new(file), path.display().to_string())
+    };
+    let mut out = std::io::BufWriter::new(out);
+    let written = records.iter().try_for_each(|record| {
         serde_json::to_writer(&mut out, record)?;
-        out.write_all(b"\n")?;
+        out.write_all(b"\n")
+    });
+    match written.and_then(|()| out.flush()) {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+        other => other.with_context(|| format!("writing {name}"))?,
     }
-    out.flush()?;
-    eprintln!("wrote {} records to {}", records.len(), path.display());
+    eprintln!("wrote {} records to {name}", records.len());
     Ok(())
 }
 

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod docs;
 pub mod domain;
 pub mod error;
 pub mod intake;

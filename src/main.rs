@@ -1,9 +1,15 @@
-//! The `perfeval` command: serve (default), migrate, regions load, openapi.
-use std::path::PathBuf;
+//! The `perfeval` command: serve (default), migrate, regions load, openapi, demo data, import,
+//! tokens, and stopping a private PostgreSQL.
+use std::{path::PathBuf, process::ExitCode};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use perfeval::{config::Settings, db, startup, telemetry};
+use perfeval::{
+    config::Settings,
+    db::{self, private_pg::PrivatePostgres},
+    startup,
+    telemetry::{self, LogStream},
+};
 
 #[derive(Parser)]
 #[command(name = "perfeval", version, about = "Budget performance evaluation records (预算绩效评价) service")]
@@ -34,7 +40,7 @@ enum Command {
         /// Fiscal years: `2022` or `2018..2024`
         #[arg(long, default_value = "2018..2024")]
         years: String,
-        /// Write NDJSON to this file instead of loading the database
+        /// Write NDJSON to this file (`-`: standard output) instead of loading the database
         #[arg(long)]
         ndjson: Option<PathBuf>,
     },
@@ -60,6 +66,23 @@ enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// Manage the private PostgreSQL that runs when no DATABASE_URL is set.
+    Pg {
+        #[command(subcommand)]
+        command: PgCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PgCommand {
+    /// Stop the private PostgreSQL of a data folder, whichever process started it (`cargo test`
+    /// leaves its cluster running for the next run).
+    Stop {
+        /// The data folder (the one holding `postgres/`); default: PERFEVAL_DATA_DIR, or the
+        /// folder `perfeval serve` uses for this checkout
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
     },
 }
 
@@ -90,17 +113,33 @@ enum RegionsCommand {
     Load { files: Vec<PathBuf> },
 }
 
-#[actix_web::main]
-async fn main() -> anyhow::Result<()> {
+/// Expected failures (no PostgreSQL, a folder that cannot be used, a bad setting) end with one
+/// line on standard error and status 1: no panic, no backtrace.
+fn main() -> ExitCode {
     limit_malloc_arenas();
     let cli = Cli::parse();
+    match actix_web::rt::System::new().block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            let message = format!("{error:#}");
+            let message: Vec<&str> = message.lines().map(str::trim).filter(|line| !line.is_empty()).collect();
+            eprintln!("error: {}", message.join(" "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
-    if matches!(cli.command, Some(Command::Openapi)) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if matches!(command, Command::Openapi) {
         println!("{}", startup::openapi_document().to_pretty_json()?);
         return Ok(());
     }
-    telemetry::init_subscriber(telemetry::get_subscriber("info", settings.log_format, std::io::stdout));
-    match cli.command.unwrap_or(Command::Serve) {
+    // The service logs to standard output; every other command keeps it for its result.
+    let stream = if matches!(command, Command::Serve) { LogStream::Stdout } else { LogStream::Stderr };
+    telemetry::init_for(settings.log_format, stream);
+    match command {
         Command::Serve => startup::Application::build(settings).await?.run_until_stopped().await,
         Command::Migrate => with_database(&settings, |url| async move { db::migrate(&url).await }).await,
         Command::Regions { command: RegionsCommand::Load { files } } => {
@@ -152,6 +191,23 @@ async fn main() -> anyhow::Result<()> {
             .await
         }
         Command::Token { command } => with_database(&settings, |url| async move { token(&url, command).await }).await,
+        Command::Pg { command: PgCommand::Stop { data_dir } } => {
+            let data_dir = match data_dir.or(settings.data_dir) {
+                Some(dir) => dir,
+                None => db::private_pg::default_data_dir()?,
+            };
+            let stopped = tokio::task::spawn_blocking({
+                let data_dir = data_dir.clone();
+                move || PrivatePostgres::stop_in(&data_dir)
+            })
+            .await??;
+            if stopped {
+                eprintln!("stopped the private PostgreSQL in {}", data_dir.display());
+            } else {
+                eprintln!("the private PostgreSQL in {} is not running", data_dir.display());
+            }
+            Ok(())
+        }
         Command::Openapi => unreachable!("handled above"),
     }
 }

@@ -34,6 +34,7 @@ pub struct ApiDoc;
 /// `additionalProperties: false` would otherwise refuse the extension's own fields).
 pub fn complete(openapi: &mut utoipa::openapi::OpenApi) {
     CommonResponses.modify(openapi);
+    SecurityRequirements.modify(openapi);
     merge_closed_extensions(openapi);
 }
 
@@ -82,7 +83,8 @@ fn merge_closed_extensions(openapi: &mut utoipa::openapi::OpenApi) {
     }
 }
 
-/// Bearer tokens (made with `perfeval token create`), optional: without one a caller is anonymous.
+/// The bearer token scheme (tokens made with `perfeval token create`). Which operations need a
+/// token is stated per operation, by `SecurityRequirements`.
 struct BearerTokens;
 
 impl Modify for BearerTokens {
@@ -97,8 +99,46 @@ impl Modify for BearerTokens {
                     .build(),
             ),
         );
-        openapi.security =
-            Some(vec![SecurityRequirement::default(), SecurityRequirement::new("bearer_token", Vec::<String>::new())]);
+    }
+}
+
+/// Operations that answer 401 to a caller without a token (`Principal::require_token` and the
+/// role checks after it): the roles' writes, revisions and tokens.
+const NEEDS_TOKEN: [&str; 11] = [
+    "create_evaluation",
+    "replace_evaluation",
+    "delete_evaluation",
+    "transition_evaluation",
+    "batch_evaluations",
+    "import_evaluations",
+    "list_revisions",
+    "get_revision",
+    "list_tokens",
+    "create_token",
+    "revoke_token",
+];
+
+/// Each `/api/v1` operation's security: the bearer token for those in `NEEDS_TOKEN`; for every
+/// other one the token or none (`[{}, {"bearer_token": []}]`: optional), as anonymous callers
+/// may use them (and see published records through them). The probes outside `/api/v1` take
+/// no token and state no security. The access matrix test (`tests/api/access.rs`) checks this
+/// against what each operation answers an anonymous caller.
+struct SecurityRequirements;
+
+impl Modify for SecurityRequirements {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let bearer = || SecurityRequirement::new("bearer_token", Vec::<String>::new());
+        openapi.security = None;
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if !path.starts_with("/api/v1/") {
+                continue;
+            }
+            for operation in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete].into_iter().flatten() {
+                let needs_token = operation.operation_id.as_deref().is_some_and(|id| NEEDS_TOKEN.contains(&id));
+                operation.security =
+                    Some(if needs_token { vec![bearer()] } else { vec![SecurityRequirement::default(), bearer()] });
+            }
+        }
     }
 }
 

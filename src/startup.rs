@@ -12,7 +12,6 @@ use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
-use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
     auth,
@@ -154,7 +153,15 @@ pub async fn resolve_database(settings: &Settings) -> anyhow::Result<(String, Op
     if let Some(url) = &settings.database_url {
         return Ok((url.clone(), None));
     }
-    let data_dir = settings.data_dir.clone();
+    let data_dir = match &settings.data_dir {
+        Some(dir) => dir.clone(),
+        None => db::private_pg::default_data_dir()?,
+    };
+    tracing::info!(
+        data_dir = %data_dir.display(),
+        "no DATABASE_URL: using a private PostgreSQL in {} (PERFEVAL_DATA_DIR sets another folder)",
+        data_dir.display()
+    );
     let postgres = tokio::task::spawn_blocking(move || PrivatePostgres::start(&data_dir, Default::default())).await??;
     let url = postgres.url("perfeval");
     create_database_if_missing(&postgres.url("postgres"), "perfeval").await?;
@@ -210,8 +217,7 @@ pub fn run(listener: TcpListener, shared: Shared) -> anyhow::Result<Server> {
             .app_data(state)
             .configure(routes::configure)
             .split_for_parts();
-        app.service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json")))
-            .service(web::redirect("/docs", "/docs/"))
+        app.configure(crate::docs::configure)
             .default_service(web::to(not_found))
             .wrap(from_fn(auth::authenticate))
             .wrap(Condition::new(!cors_origins.is_empty(), cors))

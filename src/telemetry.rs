@@ -23,6 +23,30 @@ where
     }
 }
 
+/// Where a command's logs go. `serve` writes them to standard output, as a service does; the
+/// commands whose output is data (`token create`, `demo-data --ndjson -`…) keep standard output
+/// for that data, so `TOKEN=$(perfeval token create …)` captures the token alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogStream {
+    Stdout,
+    Stderr,
+}
+
+/// Installs the process's subscriber on `stream`, in the format `chosen` by
+/// `PERFEVAL_LOG_FORMAT` or else the one that suits that stream (pretty on a terminal).
+pub fn init_for(chosen: Option<LogFormat>, stream: LogStream) {
+    match stream {
+        LogStream::Stdout => {
+            let format = LogFormat::for_stream(chosen, &std::io::stdout());
+            init_subscriber(get_subscriber("info", format, std::io::stdout))
+        }
+        LogStream::Stderr => {
+            let format = LogFormat::for_stream(chosen, &std::io::stderr());
+            init_subscriber(get_subscriber("info", format, std::io::stderr))
+        }
+    }
+}
+
 /// Installs the subscriber for the whole process; call once.
 pub fn init_subscriber(subscriber: Box<dyn tracing::Subscriber + Send + Sync>) {
     set_global_default(subscriber).expect("a tracing subscriber is installed once");

@@ -99,11 +99,8 @@ pub fn parts(xml: &str) -> Result<Vec<Part>, String> {
                 "t" => in_text = false,
                 "delText" | "instrText" => skipping = skipping.saturating_sub(1),
                 "p" => match cell.as_mut() {
-                    Some(cell) => {
-                        if !cell.text.is_empty() && !cell.text.ends_with('\n') {
-                            cell.text.push('\n');
-                        }
-                    }
+                    Some(cell) if !cell.text.is_empty() && !cell.text.ends_with('\n') => cell.text.push('\n'),
+                    Some(_) => {}
                     None if table_depth == 0 => flush(&mut paragraph, &mut parts),
                     None => {}
                 },

@@ -124,9 +124,7 @@ pub fn detect(bytes: &[u8], declared: Option<&str>, file_name: Option<&str>) -> 
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         return if contains(bytes, b"word/document.xml") {
             Ok(DocumentKind::Docx)
-        } else if contains(bytes, b"xl/workbook.xml") {
-            Ok(DocumentKind::Xlsx)
-        } else if says(XLSX_MEDIA_TYPE, "xlsx") {
+        } else if contains(bytes, b"xl/workbook.xml") || says(XLSX_MEDIA_TYPE, "xlsx") {
             Ok(DocumentKind::Xlsx)
         } else if says(DOCX_MEDIA_TYPE, "docx") {
             Ok(DocumentKind::Docx)

@@ -194,8 +194,9 @@ struct Plan {
     normalised: serde_json::Value,
 }
 
-/// Grouped aggregates: measures by region level, year, kind, status or grade, over the records
-/// the filters select. Money sums are exact; ratio measures are ratios of sums.
+/// Grouped aggregates: measures by region level, year, kind, status or grade.
+///
+/// Over the records the filters select. Money sums are exact; ratio measures are ratios of sums.
 #[utoipa::path(
     tag = "aggregates",
     params(AggregateParams),

@@ -46,7 +46,9 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     Ok(HttpResponse::Ok().json(Health { status: "ready", migration: applied }))
 }
 
-/// The OpenAPI 3.1 document of this API (the same as `openapi/openapi.json`).
+/// The OpenAPI 3.1 document of this API.
+///
+/// The same document as `openapi/openapi.json` in the repository.
 #[utoipa::path(
     tag = "health",
     responses((status = 200, description = "The OpenAPI document", content_type = "application/json", body = Object))

@@ -54,6 +54,9 @@ impl Callers {
 
 static UNIT: AtomicU32 = AtomicU32::new(0);
 
+/// The reference report, 荫田镇 2022, as text.
+const REPORT: &str = include_str!("../fixtures/yintian-2022-self-evaluation.txt");
+
 fn township(scope: Scope) -> &'static str {
     match scope {
         Scope::In => TOWNSHIP_IN,
@@ -119,8 +122,15 @@ fn expected(operation: &str, role: Role, scope: Scope) -> u16 {
             (Reviewer, In) => 403,
             (_, Out) => 404,
         },
-        // The batch answers 200 with an `out_of_scope` item where a write is not allowed.
-        "batch_evaluations" => match role {
+        // The original file of an imported record reads like the record.
+        "get_source" => match (role, scope) {
+            (Anonymous, _) => 404,
+            (Admin, _) | (_, In) => 200,
+            (_, Out) => 404,
+        },
+        // The batch answers 200 with an `out_of_scope` item where a write is not allowed; an
+        // import's preview writes nothing.
+        "batch_evaluations" | "import_evaluations" => match role {
             Anonymous => 401,
             _ => 200,
         },
@@ -178,6 +188,23 @@ async fn call(app: &TestApp, operation: &str, token: Option<&str>, scope: Scope)
         "batch_evaluations" => {
             as_caller(Method::POST, "/api/v1/evaluations/batch".into(), Some(json!([record(scope)])), vec![]).await
         }
+        "import_evaluations" => {
+            let path = format!("/api/v1/evaluations/import?region={region}");
+            let mut request = app.client.post(format!("{}{path}", app.address)).header("content-type", "text/plain");
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let response = request.body(REPORT).send().await.unwrap();
+            let (status, headers) = (response.status(), response.headers().clone());
+            Reply { status, headers, text: response.text().await.unwrap() }
+        }
+        "get_source" => {
+            let path = format!("/api/v1/evaluations/import?region={region}&commit=true");
+            let reply = app.post_raw(&path, "text/plain; charset=utf-8", REPORT.as_bytes().to_vec()).await;
+            assert_eq!(reply.status, 200, "{}", reply.text);
+            let id = reply.json()["drafts"][0]["id"].as_i64().unwrap_or_else(|| panic!("stored: {}", reply.text));
+            as_caller(Method::GET, format!("/api/v1/evaluations/{id}/source"), None, vec![]).await
+        }
         "get_evaluation" | "get_findings" | "list_revisions" | "get_revision" => {
             let (id, _) = fixture(app, scope, false).await;
             let suffix = match operation {
@@ -234,6 +261,30 @@ fn operations() -> Vec<String> {
         }
     }
     operations
+}
+
+/// The document states which operations need a token: those that refuse anonymous callers
+/// (401) require the bearer token; the others accept it or none (`[{}, {"bearer_token": []}]`),
+/// so the docs page draws its padlock on the first kind only.
+#[test]
+fn the_document_states_which_operations_need_a_token() {
+    let document = serde_json::to_value(perfeval::startup::openapi_document()).unwrap();
+    assert!(document.get("security").is_none(), "no document-wide requirement: each operation states its own");
+    let bearer = json!({"bearer_token": []});
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let id = operation["operationId"].as_str().unwrap();
+            let probe = if id == "transition_evaluation" { "submit" } else { id };
+            let security = &operation["security"];
+            if !path.starts_with("/api/v1/") {
+                assert!(security.is_null(), "{method} {path} is a probe and takes no token: {security}");
+            } else if expected(probe, Role::Anonymous, Scope::In) == 401 {
+                assert_eq!(security, &json!([bearer]), "{method} {path} needs a token");
+            } else {
+                assert_eq!(security, &json!([{}, bearer]), "{method} {path} is open to anonymous callers");
+            }
+        }
+    }
 }
 
 #[tokio::test]

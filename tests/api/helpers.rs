@@ -128,15 +128,28 @@ pub struct TestDatabase {
     admin_url: String,
 }
 
+fn fresh_name() -> String {
+    format!(
+        "perfeval_test_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
+    )
+}
+
 impl TestDatabase {
+    /// An empty database, as a new installation has: no tables, no divisions.
+    pub async fn empty() -> Self {
+        let server = server().await;
+        let name = fresh_name();
+        let mut conn = db::connect(&server.admin_url).await.unwrap();
+        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+        Self { url: database_url(&server.admin_url, &name), name, admin_url: server.admin_url.clone() }
+    }
+
     pub async fn new() -> Self {
         let server = server().await;
-        let name = format!(
-            "perfeval_test_{}_{}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst),
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
-        );
+        let name = fresh_name();
         let mut conn = db::connect(&server.admin_url).await.unwrap();
         // The template may still be busy for a moment after its creator disconnects.
         for attempt in 0.. {
@@ -236,7 +249,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     settings.database_url = Some(db.url.clone());
     settings.listen = "127.0.0.1:0".into();
     settings.db_pool_size = 8;
-    settings.log_format = LogFormat::Pretty;
+    settings.log_format = Some(LogFormat::Pretty);
     // Tests send requests as fast as they can; the rate-limit tests set their own.
     settings.rate_limit = 0;
     adjust(&mut settings);

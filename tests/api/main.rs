@@ -2,6 +2,7 @@
 mod access;
 mod aggregates;
 mod batch;
+mod cli;
 mod coverage;
 mod evaluations_crud;
 mod evaluations_list;

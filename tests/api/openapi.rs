@@ -44,15 +44,57 @@ fn every_operation_documents_its_errors_as_problem_json() {
     assert!(operations >= 9, "only {operations} operations documented");
 }
 
+#[test]
+fn summaries_are_one_plain_line() {
+    // Swagger UI shows a summary as plain text beside the path: Markdown belongs in the
+    // description (the doc comment's later paragraphs), which it renders.
+    let document: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let summary = operation["summary"].as_str().unwrap_or_else(|| panic!("{method} {path} has no summary"));
+            assert!(!summary.contains('`') && !summary.contains('\n'), "{method} {path}: {summary:?}");
+            assert!(summary.len() <= 100, "{method} {path}: a summary of {} bytes", summary.len());
+        }
+    }
+}
+
 #[tokio::test]
 async fn swagger_ui_is_served_from_the_binary() {
     let app = spawn_app().await;
     let page = app.get("/docs/").await;
     assert_eq!(page.status, 200);
     assert!(page.text.contains("swagger-ui"), "{}", page.text);
-    let script = app.get("/docs/swagger-ui-bundle.js").await;
+    // The document downloads with the bundle, not after it; the scripts do not block the page.
+    assert!(page.text.contains(r#"<link rel="preload" href="/api/v1/openapi.json" as="fetch""#), "{}", page.text);
+    assert!(!page.text.contains("standalone-preset"), "{}", page.text);
+    let bundle_url = page.text.split('"').find(|part| part.starts_with("swagger-ui-bundle.js?v=")).unwrap().to_owned();
+    assert!(page.text.contains(&format!(r#"<script src="{bundle_url}" charset="UTF-8" defer>"#)), "{}", page.text);
+
+    let script = app.get(&format!("/docs/{bundle_url}")).await;
     assert_eq!(script.status, 200);
     assert!(script.text.len() > 100_000, "the bundle is served whole, from the binary");
+    assert_eq!(script.header("cache-control"), Some("public, max-age=31536000, immutable"), "named by its hash");
     let initializer = app.get("/docs/swagger-initializer.js").await;
     assert!(initializer.text.contains("/api/v1/openapi.json"), "{}", initializer.text);
+    assert!(initializer.text.contains(r#"validatorUrl: "none""#), "no request to validator.swagger.io");
+}
+
+#[tokio::test]
+async fn docs_files_carry_validators() {
+    let app = spawn_app().await;
+    for path in ["/docs/", "/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css", "/docs/swagger-initializer.js"] {
+        let first = app.get(path).await;
+        assert_eq!(first.status, 200, "{path}");
+        assert_eq!(first.header("cache-control"), Some("no-cache"), "{path}: revalidated on each visit");
+        let etag = first.header("etag").unwrap_or_else(|| panic!("{path} has no ETag")).to_owned();
+        let again = app.request(reqwest::Method::GET, path, None, &[("if-none-match", &etag)]).await;
+        assert_eq!(again.status, 304, "{path}");
+        assert_eq!(again.text, "", "{path}");
+        assert_eq!(again.header("etag"), Some(etag.as_str()));
+    }
+    let gzipped =
+        app.request(reqwest::Method::GET, "/docs/swagger-ui-bundle.js", None, &[("accept-encoding", "gzip")]).await;
+    assert_eq!(gzipped.header("content-encoding"), Some("gzip"));
+    app.get("/docs/no-such-file.js").await.problem(404, "not_found");
+    assert_eq!(app.get("/docs").await.status, 200, "/docs redirects to /docs/ (followed)");
 }

@@ -11,7 +11,7 @@ async fn serve_without_database_url_creates_reuses_and_stops_its_own_cluster() {
     std::fs::set_permissions(data_dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     for round in 0..2 {
         let mut settings = Settings::from_lookup(|_| None).unwrap();
-        settings.data_dir = data_dir.path().to_owned();
+        settings.data_dir = Some(data_dir.path().to_owned());
         settings.listen = "127.0.0.1:0".into();
         let app = Application::build(settings).await.expect("serving with a private PostgreSQL");
         let (port, handle) = (app.port(), app.handle());

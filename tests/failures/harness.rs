@@ -130,13 +130,10 @@ pub async fn cli(database_url: &str, dir: &Path, args: &[&str]) -> String {
 pub async fn admin_token(cluster: &Cluster) -> String {
     cli(&cluster.url, cluster.dir(), &["migrate"]).await;
     let stdout = cli(&cluster.url, cluster.dir(), &["token", "create", "--role", "admin", "--name", "failures"]).await;
-    // Log lines are JSON objects on the same stream; the token is the line that is not.
-    stdout
-        .lines()
-        .map(str::trim)
-        .find(|line| !line.is_empty() && !line.starts_with('{'))
-        .unwrap_or_else(|| panic!("no token in the output of `perfeval token create`:\n{stdout}"))
-        .to_owned()
+    // Standard output holds the token alone (logs go to standard error).
+    let token = stdout.trim();
+    assert!(token.starts_with("pe_") && !token.contains('\n'), "`perfeval token create` printed {stdout:?}");
+    token.to_owned()
 }
 
 /// Imports NDJSON lines with `perfeval import` (the batch endpoint's code path, no HTTP).

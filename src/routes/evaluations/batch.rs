@@ -87,8 +87,10 @@ pub struct BatchResult {
     pub items: Vec<BatchItemResult>,
 }
 
-/// Upsert up to 10,000 records, keyed by (region_code, fiscal_year, kind, unit, project name), as a JSON array
-/// or NDJSON (`application/x-ndjson`, one record per line). Each record stands alone unless
+/// Upsert up to 10,000 records, keyed by region, year, kind, unit and project.
+///
+/// As a JSON array or NDJSON (`application/x-ndjson`, one record per line), keyed by
+/// (region_code, fiscal_year, kind, unit, project name). Each record stands alone unless
 /// `atomic=true`; `dry_run=true` only checks. A stored record that is submitted, approved or
 /// published is not changed (its item is invalid) unless the content is the same (`unchanged`).
 #[utoipa::path(

@@ -10,10 +10,11 @@ use crate::{
     startup::AppState,
 };
 
-/// Create a record (draft, revision 1), with its consistency findings. Amounts are decimal
-/// strings in 元 (JSON numbers are read exactly). A record is unique per (region_code,
-/// fiscal_year, kind, unit): a duplicate gets 409 with the existing record's id and `Location`.
-/// With an `Idempotency-Key`, a retry with the same body replays this response.
+/// Create a record (a draft, revision 1), with its consistency findings.
+///
+/// Amounts are decimal strings in 元 (JSON numbers are read exactly). A record is unique per
+/// (region_code, fiscal_year, kind, unit): a duplicate gets 409 with the existing record's id and
+/// `Location`. With an `Idempotency-Key`, a retry with the same body replays this response.
 #[utoipa::path(
     tag = "evaluations",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body replay the first response")),

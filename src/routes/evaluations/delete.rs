@@ -5,7 +5,9 @@ use super::not_found;
 use super::{if_match, parse_id};
 use crate::{auth::Actor, db::evaluations, error::ApiError, startup::AppState};
 
-/// Delete a draft. Needs `If-Match` with the ETag last read.
+/// Delete a draft.
+///
+/// Needs `If-Match` with the ETag last read.
 #[utoipa::path(
     tag = "evaluations",
     params(

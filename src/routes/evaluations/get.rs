@@ -33,8 +33,10 @@ pub enum RecordFormat {
     Xlsx,
 }
 
-/// Read a whole record, with its `ETag` for a later conditional write; or, with `format=xlsx`
-/// (or `Accept` of the XLSX type), the record printed as its standard self-evaluation table.
+/// Read a whole record, or print it as its standard self-evaluation table.
+///
+/// The record comes with its `ETag` for a later conditional write. With `format=xlsx` (or
+/// `Accept` of the XLSX type) it is printed as the standard table of its kind instead.
 #[utoipa::path(
     tag = "evaluations",
     params(("id" = i64, Path, description = "记录编号"), RecordParams),

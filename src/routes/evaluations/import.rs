@@ -148,9 +148,10 @@ pub struct ImportFile<'a> {
     pub file_name: Option<&'a str>,
 }
 
-/// Read an XLSX self-evaluation table, a Word (.docx) report or a plain-text report (UTF-8 or
-/// GB18030/GBK) into draft records: raw with its media type, or as `multipart/form-data` with a
-/// `file` part. Each draft comes with the provenance of every field, the figures no field took,
+/// Read a self-evaluation table or report file into draft records.
+///
+/// An XLSX self-evaluation table, a Word (.docx) report or a plain-text report (UTF-8 or
+/// GB18030/GBK): raw with its media type, or as `multipart/form-data` with a `file` part. Each draft comes with the provenance of every field, the figures no field took,
 /// its findings and how its township was resolved. A preview stores nothing; `commit=true` stores
 /// each draft as a `draft` record (per-item outcome as in a batch, `Idempotency-Key` honoured) and
 /// keeps the file: `GET /api/v1/evaluations/{id}/source`.

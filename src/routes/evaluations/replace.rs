@@ -11,6 +11,7 @@ use crate::{
 };
 
 /// Replace a record's content (draft or returned records only), with its consistency findings.
+///
 /// Needs `If-Match` with the ETag last read: 428 without it, 412 when the record has changed since.
 #[utoipa::path(
     tag = "evaluations",

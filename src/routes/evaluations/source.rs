@@ -9,8 +9,9 @@ use crate::{
     startup::AppState,
 };
 
-/// The original file a record was imported from (`POST /api/v1/evaluations/import` with
-/// `commit=true`), as it was sent.
+/// The original file a record was imported from.
+///
+/// As it was sent to `POST /api/v1/evaluations/import` with `commit=true`.
 #[utoipa::path(
     tag = "evaluations",
     params(("id" = i64, Path, description = "记录编号")),

@@ -28,10 +28,12 @@ pub struct TransitionRequest {
     pub comment: Option<String>,
 }
 
-/// Move a record through review: `submit` (draft/returned → submitted; error findings block
-/// it), `return` (submitted → returned; needs a comment), `approve` (submitted → approved),
-/// `publish` (approved → published), `reopen` (approved/published → draft). Needs `If-Match`.
-/// Approved and published records are frozen until reopened.
+/// Move a record through review: submit, return, approve, publish or reopen.
+///
+/// `submit` (draft/returned → submitted; error findings block it), `return` (submitted →
+/// returned; needs a comment), `approve` (submitted → approved), `publish` (approved →
+/// published), `reopen` (approved/published → draft). Needs `If-Match`. Approved and published
+/// records are frozen until reopened.
 #[utoipa::path(
     tag = "evaluations",
     params(

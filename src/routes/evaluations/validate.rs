@@ -26,8 +26,9 @@ pub struct CheckResult {
     pub assessment: Assessment,
 }
 
-/// Run every consistency rule (cross-year rules included, against the stored prior-year record
-/// when the caller may see it) on a payload without storing it. Open to every caller.
+/// Run every consistency rule on a payload without storing it. Open to every caller.
+///
+/// Cross-year rules included, against the stored prior-year record when the caller may see it.
 #[utoipa::path(
     tag = "evaluations",
     request_body(content = EvaluationInput, description = "The record to check"),

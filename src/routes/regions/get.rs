@@ -35,8 +35,9 @@ pub struct RegionDetail {
     pub child_counts: ChildCounts,
 }
 
-/// One division, with its ancestors and the number of divisions below it. The 12-digit
-/// township form (`430482104000`) is accepted.
+/// One division, with its ancestors and the number of divisions below it.
+///
+/// The 12-digit township form (`430482104000`) is accepted.
 #[utoipa::path(
     tag = "regions",
     params(("code" = String, Path, description = "区划代码: 2, 4, 6, 9 or 12 digits", example = "430482104")),

@@ -1,0 +1,157 @@
+//! The command line as a script uses it: the real binary, a fresh database, and standard output
+//! holding only the command's result (its logs go to standard error), so that
+//! `TOKEN=$(perfeval token create …)` captures the token alone.
+use std::{
+    fs::Permissions,
+    os::unix::fs::PermissionsExt,
+    process::{Command, Output, Stdio},
+};
+
+use perfeval::domain::record::EvaluationInput;
+
+use crate::helpers::TestDatabase;
+
+const BIN: &str = env!("CARGO_BIN_EXE_perfeval");
+
+/// Runs `perfeval ARGS` as a user would (default log level and format) against `database_url`.
+fn perfeval(database_url: Option<&str>, envs: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut command = Command::new(BIN);
+    command.args(args).stdin(Stdio::null()).env_remove("RUST_LOG").env_remove("PERFEVAL_LOG_FORMAT");
+    match database_url {
+        Some(url) => command.env("DATABASE_URL", url),
+        None => command.env_remove("DATABASE_URL"),
+    };
+    command.envs(envs.iter().copied()).output().expect("running perfeval")
+}
+
+#[track_caller]
+fn succeeded(output: &Output) -> (String, String) {
+    let (stdout, stderr) =
+        (String::from_utf8(output.stdout.clone()).unwrap(), String::from_utf8_lossy(&output.stderr).into_owned());
+    assert!(output.status.success(), "{}:\n{stdout}\n{stderr}", output.status);
+    (stdout, stderr)
+}
+
+#[tokio::test]
+async fn token_create_prints_only_the_token_on_a_fresh_database() {
+    let db = TestDatabase::empty().await;
+    let (stdout, stderr) =
+        succeeded(&perfeval(Some(&db.url), &[], &["token", "create", "--role", "admin", "--name", "ci"]));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "one line, the token: {stdout:?}");
+    let token = lines[0];
+    assert!(
+        token.len() == 67 && token.starts_with("pe_") && token[3..].bytes().all(|b| b.is_ascii_hexdigit()),
+        "{token:?}"
+    );
+    // The first command on a new database migrates it and loads the divisions, and says so
+    // where logs go.
+    assert!(stderr.contains("loaded the built-in 2023 division table"), "{stderr}");
+    assert!(stderr.contains("token `ci` (admin) created"), "{stderr}");
+    assert!(!stderr.contains(token), "the token is printed once, on standard output");
+
+    let (stdout, _) = succeeded(&perfeval(Some(&db.url), &[], &["token", "list"]));
+    let rows: Vec<Vec<&str>> = stdout.lines().map(|line| line.split('\t').collect()).collect();
+    assert_eq!(rows.len(), 1, "{stdout:?}");
+    assert_eq!(rows[0].len(), 5, "name, role, region, created, state: {stdout:?}");
+    assert_eq!((rows[0][0], rows[0][1], rows[0][2], rows[0][4]), ("ci", "admin", "", "active"));
+    assert!(!stdout.contains(token));
+}
+
+#[tokio::test]
+async fn token_list_prints_only_its_table_on_a_fresh_database() {
+    let db = TestDatabase::empty().await;
+    let (stdout, stderr) = succeeded(&perfeval(Some(&db.url), &[], &["token", "list"]));
+    assert_eq!(stdout, "", "no tokens yet, and nothing else");
+    assert!(stderr.contains("loaded the built-in 2023 division table"), "{stderr}");
+}
+
+#[tokio::test]
+async fn openapi_prints_only_the_document() {
+    let db = TestDatabase::empty().await;
+    let (stdout, _) = succeeded(&perfeval(Some(&db.url), &[], &["openapi"]));
+    let document: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is the JSON document");
+    let committed: serde_json::Value = serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap();
+    assert_eq!(document, committed);
+}
+
+#[tokio::test]
+async fn demo_data_to_stdout_prints_one_record_per_line() {
+    let db = TestDatabase::empty().await;
+    let args = ["demo-data", "--region", "430482", "--years", "2021..2022", "--ndjson", "-"];
+    let (stdout, stderr) = succeeded(&perfeval(Some(&db.url), &[], &args));
+    let records: Vec<EvaluationInput> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not a record ({e}): {line}")))
+        .collect();
+    assert!(records.len() > 20, "{}", records.len());
+    assert!(records.iter().all(|r| r.region_code.starts_with("430482") && (2021..=2022).contains(&r.fiscal_year)));
+    assert!(stderr.contains(&format!("wrote {} records to standard output", records.len())), "{stderr}");
+    // A reader that stops early is not an error.
+    let head = Command::new("bash")
+        .arg("-c")
+        .arg(format!("set -o pipefail; '{BIN}' demo-data --region 43 --years 2018..2024 --ndjson - | head -n 1"))
+        .output()
+        .unwrap();
+    assert!(head.status.success(), "{}", String::from_utf8_lossy(&head.stderr));
+    assert_eq!(String::from_utf8_lossy(&head.stdout).lines().count(), 1);
+}
+
+/// A folder that cannot be used ends with one line, `error: …`, and status 1: not a panic, and
+/// no backtrace even when RUST_BACKTRACE asks for one.
+#[tokio::test]
+async fn an_unusable_data_folder_is_one_line_and_status_1() {
+    let scratch = tempfile::tempdir().unwrap();
+    let file = scratch.path().join("not-a-folder");
+    std::fs::write(&file, "").unwrap();
+    let mut cases = vec![file.join("data")];
+    if unsafe { libc::geteuid() } == 0 {
+        // Run as root, PostgreSQL runs as `postgres`, which cannot enter a folder of mode 700.
+        let closed = scratch.path().join("closed");
+        std::fs::create_dir(&closed).unwrap();
+        std::fs::set_permissions(&closed, Permissions::from_mode(0o700)).unwrap();
+        std::fs::set_permissions(scratch.path(), Permissions::from_mode(0o755)).unwrap();
+        cases.push(closed.join("data"));
+    }
+    for data_dir in cases {
+        let data_dir = data_dir.to_str().unwrap();
+        let output = perfeval(None, &[("PERFEVAL_DATA_DIR", data_dir), ("RUST_BACKTRACE", "1")], &["migrate"]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(output.stdout.is_empty());
+        let errors: Vec<&str> = stderr.lines().filter(|line| line.starts_with("error: ")).collect();
+        assert_eq!(errors.len(), 1, "{stderr}");
+        assert!(stderr.trim_end().ends_with(errors[0]), "the error is the last line: {stderr}");
+        assert!(errors[0].contains(data_dir) || errors[0].contains("postgres"), "{stderr}");
+        assert!(!stderr.contains("panicked") && !stderr.to_lowercase().contains("backtrace"), "{stderr}");
+    }
+}
+
+/// `cargo test` leaves its cluster running for the next run; `perfeval pg stop` stops it.
+#[tokio::test]
+async fn pg_stop_stops_a_cluster_left_running() {
+    let data_dir = tempfile::Builder::new().prefix("perfeval-pg-stop-").tempdir_in(std::env::temp_dir()).unwrap();
+    std::fs::set_permissions(data_dir.path(), Permissions::from_mode(0o755)).unwrap();
+    let dir = data_dir.path().to_owned();
+    let postgres = tokio::task::spawn_blocking(move || {
+        perfeval::db::private_pg::PrivatePostgres::start(
+            &dir,
+            perfeval::db::private_pg::Durability { unsafe_fast: true },
+        )
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    std::mem::forget(postgres);
+    let pid_file = data_dir.path().join("postgres").join("postmaster.pid");
+    assert!(pid_file.exists());
+    let dir = data_dir.path().to_str().unwrap();
+    let (_, stderr) = succeeded(&perfeval(None, &[], &["pg", "stop", "--data-dir", dir]));
+    assert!(stderr.contains("stopped the private PostgreSQL in"), "{stderr}");
+    assert!(!pid_file.exists(), "stopped");
+    let (_, stderr) = succeeded(&perfeval(None, &[], &["pg", "stop", "--data-dir", dir]));
+    assert!(stderr.contains("is not running"), "{stderr}");
+    let output = perfeval(None, &[], &["pg", "stop", "--data-dir", &format!("{dir}/nothing-here")]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).starts_with("error: there is no private PostgreSQL cluster in"));
+}
