@@ -11,6 +11,7 @@ mod exports;
 mod forms;
 mod health;
 mod helpers;
+mod import;
 mod limits;
 mod migrations;
 mod openapi;

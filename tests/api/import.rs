@@ -1,0 +1,305 @@
+//! `POST /api/v1/evaluations/import`: files people have (an XLSX table, a Word or text report)
+//! become drafts with provenance; stored with `commit=true`, with the file; bad files are 4xx
+//! and store nothing.
+use std::io::Write;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, spawn_app_with, yintian, Reply, TestApp};
+
+const REPORT: &str = include_str!("../fixtures/yintian-2022-self-evaluation.txt");
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+
+fn forms(name: &str) -> Value {
+    let path = format!("{}/tests/fixtures/forms/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+async fn import(app: &TestApp, query: &str, content_type: &str, body: Vec<u8>) -> Reply {
+    app.post_raw(&format!("/api/v1/evaluations/import{query}"), content_type, body).await
+}
+
+/// A .docx with these paragraphs, as Word writes one (just the parts a reader needs).
+fn docx(paragraphs: &[&str]) -> Vec<u8> {
+    let body: String = paragraphs
+        .iter()
+        .map(|p| {
+            let escaped = p.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+            format!(r#"<w:p><w:r><w:t xml:space="preserve">{escaped}</w:t></w:r></w:p>"#)
+        })
+        .collect();
+    let document = format!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>{body}</w:body></w:document>"#
+    );
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut out);
+    let options = zip::write::SimpleFileOptions::default();
+    let parts = [
+        ("[Content_Types].xml", r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>"#.to_owned()),
+        ("word/document.xml", document),
+    ];
+    for (name, text) in parts {
+        zip.start_file(name, options).unwrap();
+        zip.write_all(text.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap();
+    out.into_inner()
+}
+
+/// The draft's record without what the reader cannot know from the text itself.
+fn content(draft: &Value) -> Value {
+    draft["record"].clone()
+}
+
+#[tokio::test]
+async fn the_reference_report_becomes_the_reference_record_in_text_gbk_and_word() {
+    let app = spawn_app().await;
+    let reply = import(&app, "?region=4304", "text/plain; charset=utf-8", REPORT.as_bytes().to_vec()).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let body = reply.json();
+    assert_eq!(body["document"], "text");
+    assert_eq!(body["committed"], false);
+    let draft = &body["drafts"][0];
+    assert_eq!(draft["region"]["resolution"], "unit_name", "{}", draft["region"]);
+    assert_eq!(draft["region"]["code"], "430482104");
+    let record = content(draft);
+    let fixture = yintian();
+    // The figures the report states, as the hand-made record holds them.
+    for path in [
+        "/region_code",
+        "/fiscal_year",
+        "/unit",
+        "/income/total",
+        "/income/lines",
+        "/expenditure/total",
+        "/expenditure/basic_total",
+        "/expenditure/project_total",
+        "/three_public_expenses/total",
+        "/three_public_expenses/reception",
+        "/three_public_expenses/vehicle_operation/amount",
+        "/running_costs",
+        "/profile/duties",
+        "/profile/staffing_quota",
+        "/profile/staff_at_year_end",
+        "/profile/official_vehicles",
+        "/conclusion/problems",
+        "/conclusion/suggestions",
+    ] {
+        let (got, want) = (record.pointer(path), fixture.pointer(path));
+        if path == "/income/lines" {
+            // Notes are the fixture's own words; the amounts and categories are the report's.
+            let pick = |lines: &Value| -> Vec<(Value, Value)> {
+                lines.as_array().unwrap().iter().map(|l| (l["category"].clone(), l["amount"].clone())).collect()
+            };
+            assert_eq!(pick(got.unwrap()), pick(want.unwrap()), "{path}");
+        } else {
+            assert_eq!(got, want, "{path}");
+        }
+    }
+    let outputs: Vec<(&str, &str)> = record["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| Some((i["unit_of_measure"].as_str()?, i["actual"].as_str()?)))
+        .collect();
+    assert!(outputs.contains(&("栋", "12939")), "{outputs:?}");
+    assert!(outputs.contains(&("栋", "438")), "{outputs:?}");
+    // Provenance points at where a figure was read.
+    let provenance = draft["provenance"].as_array().unwrap();
+    let income = provenance.iter().find(|p| p["field"] == "income.total").expect("income.total has a source");
+    assert_eq!(income["source"]["kind"], "span");
+    assert!(income["source"]["text"].as_str().unwrap().contains("1809.48"), "{income}");
+    // Nothing was stored.
+    assert_eq!(app.count_rows("evaluations").await, 0);
+
+    // The same text in GBK, and as a Word document, gives the same draft.
+    let (gbk, _, unmappable) = encoding_rs::GBK.encode(REPORT);
+    assert!(!unmappable);
+    let from_gbk = import(&app, "?region=4304", "text/plain", gbk.into_owned()).await;
+    assert_eq!(from_gbk.status, 200, "{}", from_gbk.text);
+    assert_eq!(content(&from_gbk.json()["drafts"][0]), record, "GBK");
+    let lines: Vec<&str> = REPORT.lines().filter(|l| !l.trim().is_empty()).collect();
+    let from_word = import(&app, "?region=4304", DOCX, docx(&lines)).await;
+    assert_eq!(from_word.status, 200, "{}", from_word.text);
+    assert_eq!(from_word.json()["document"], "docx");
+    assert_eq!(content(&from_word.json()["drafts"][0]), record, "DOCX");
+}
+
+#[tokio::test]
+async fn a_commit_stores_drafts_with_their_file_and_a_retry_replays() {
+    let app = spawn_app().await;
+    let path = "?region=430482104&commit=true";
+    let key = [("idempotency-key", "report-2022"), ("content-type", "text/plain; charset=utf-8")];
+    let send = || async {
+        let request =
+            app.client.post(format!("{}/api/v1/evaluations/import{path}", app.address)).bearer_auth(&app.admin_token);
+        let request = key.iter().fold(request, |r, (n, v)| r.header(*n, *v));
+        let response = request.body(REPORT).send().await.unwrap();
+        (
+            response.status(),
+            response.headers().get("idempotency-replayed").is_some(),
+            response.json::<Value>().await.unwrap(),
+        )
+    };
+    let (status, replayed, first) = send().await;
+    assert_eq!(status, 200, "{first}");
+    assert!(!replayed);
+    assert_eq!(first["committed"], true);
+    assert_eq!(first["summary"]["created"], 1, "{first}");
+    let id = first["drafts"][0]["id"].as_i64().unwrap();
+    assert_eq!(first["drafts"][0]["outcome"], "created");
+    let stored = app.get(&format!("/api/v1/evaluations/{id}")).await.json();
+    assert_eq!(stored["workflow"]["status"], "draft");
+    assert_eq!(stored["income"]["total"], "18094800.00");
+    let source = app.get(&format!("/api/v1/evaluations/{id}/source")).await;
+    assert_eq!(source.status, 200);
+    assert_eq!(source.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(source.text, REPORT, "the file comes back as it was sent");
+
+    let (status, replayed, again) = send().await;
+    assert_eq!((status.as_u16(), replayed), (200, true));
+    assert_eq!(again, first);
+    assert_eq!(app.count_rows("evaluations").await, 1);
+    assert_eq!(app.count_rows("source_documents").await, 1);
+
+    // Without the key, the same file updates nothing: the stored draft is unchanged.
+    let reply = import(&app, path, "text/plain", REPORT.as_bytes().to_vec()).await;
+    assert_eq!(reply.json()["drafts"][0]["outcome"], "unchanged");
+    // A preview of a record someone has submitted stores nothing either way.
+    let preview = import(&app, "?region=430482104", "text/plain", REPORT.as_bytes().to_vec()).await;
+    assert!(preview.json()["drafts"][0].get("outcome").is_none());
+}
+
+#[tokio::test]
+async fn a_record_prints_as_its_standard_table_and_imports_back_the_same() {
+    let app = spawn_app().await;
+    for record in [yintian(), forms("tangxi-2022-commission")] {
+        let (id, _) = app.create(&record).await;
+        let response = app
+            .client
+            .get(format!("{}/api/v1/evaluations/{id}?format=xlsx", app.address))
+            .bearer_auth(&app.admin_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], XLSX);
+        let workbook = response.bytes().await.unwrap().to_vec();
+        let region = record["region_code"].as_str().unwrap();
+        let reply = import(&app, &format!("?region={region}"), XLSX, workbook).await;
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        let drafts = reply.json()["drafts"].clone();
+        assert_eq!(drafts.as_array().unwrap().len(), 1, "{drafts}");
+        let stored = app.get(&format!("/api/v1/evaluations/{id}")).await.json();
+        let mut expected = stored.clone();
+        for member in ["id", "workflow", "derived", "created_at", "updated_at"] {
+            expected.as_object_mut().unwrap().remove(member);
+        }
+        assert_eq!(drafts[0]["record"], expected, "{} round trip", record["kind"]);
+    }
+}
+
+#[tokio::test]
+async fn files_that_are_not_read_are_415_and_say_what_to_send() {
+    let app = spawn_app().await;
+    let cases: [(&str, Vec<u8>, &str); 5] = [
+        ("application/msword", [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0].to_vec(), ".docx"),
+        ("application/pdf", b"%PDF-1.7\n%...".to_vec(), "Word (.docx) or Excel (.xlsx)"),
+        ("image/png", b"\x89PNG\r\n\x1a\n....".to_vec(), "no text recognition"),
+        ("application/octet-stream", [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1].to_vec(), "另存为"),
+        ("application/json", br#"{"a": 1}"#.to_vec(), "/api/v1/evaluations/batch"),
+    ];
+    for (content_type, body, hint) in cases {
+        let reply = import(&app, "", content_type, body).await;
+        let problem = reply.problem(415, "unsupported_media_type");
+        assert!(problem["detail"].as_str().unwrap().contains(hint), "{content_type}: {problem}");
+    }
+    // Binary that is no text, with no type to go by.
+    let reply = import(&app, "", "application/octet-stream", vec![0xff, 0xfe, 0x00, 0x81, 0x00, 0xc0, 0x01]).await;
+    reply.problem(415, "unsupported_media_type");
+    assert_eq!(app.count_rows("evaluations").await, 0);
+}
+
+#[tokio::test]
+async fn bad_files_are_refused_whole_and_nothing_is_stored() {
+    let app = spawn_app_with(|settings| settings.max_body_bytes = 1 << 20).await;
+    // Over the body limit.
+    let reply = import(&app, "?commit=true", "text/plain", vec![b'1'; (1 << 20) + 1]).await;
+    reply.problem(413, "payload_too_large");
+    // A zip bomb: 64 MiB of zeros in a few kilobytes, over 8 × the 1 MiB body limit when inflated.
+    let mut out = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut out);
+        zip.start_file("word/document.xml", zip::write::SimpleFileOptions::default()).unwrap();
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..64 {
+            zip.write_all(&zeros).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+    let bomb = out.into_inner();
+    assert!(bomb.len() < 1 << 20, "{} bytes", bomb.len());
+    let reply = import(&app, "?commit=true", DOCX, bomb).await;
+    let problem = reply.problem(413, "payload_too_large");
+    assert!(problem["detail"].as_str().unwrap().contains("decompress"), "{problem}");
+    // A corrupt workbook.
+    let reply = import(&app, "?commit=true", XLSX, b"PK\x03\x04 this is no zip at all".to_vec()).await;
+    let problem = reply.problem(422, "validation_failed");
+    assert_eq!(problem["errors"][0]["field"], "file");
+    assert_eq!(problem["errors"][0]["code"], "corrupt_file");
+    // A text with no figures.
+    let reply =
+        import(&app, "?commit=true", "text/plain", "绩效评价报告\n本单位认真开展自评工作。".as_bytes().to_vec()).await;
+    let problem = reply.problem(422, "validation_failed");
+    assert_eq!(problem["errors"][0]["code"], "no_figures");
+    // A multipart body without a `file` part.
+    let reply = app
+        .post_raw(
+            "/api/v1/evaluations/import",
+            "multipart/form-data; boundary=XYZ",
+            b"--XYZ\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nhello\r\n--XYZ--\r\n".to_vec(),
+        )
+        .await;
+    let problem = reply.problem(400, "invalid_body");
+    assert_eq!(problem["errors"][0]["field"], "file");
+    // Anonymous callers cannot import.
+    let reply = app.request_as(None, Method::POST, "/api/v1/evaluations/import", Some(&json!({})), &[]).await;
+    reply.problem(401, "unauthorized");
+    assert_eq!(app.count_rows("evaluations").await, 0);
+    assert_eq!(app.count_rows("source_documents").await, 0);
+}
+
+#[tokio::test]
+async fn a_browser_form_sends_the_file_as_multipart() {
+    let app = spawn_app().await;
+    let mut body = Vec::new();
+    body.extend_from_slice(b"--BOUNDARY\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nignored\r\n");
+    body.extend_from_slice(
+        "--BOUNDARY\r\nContent-Disposition: form-data; name=\"file\"; filename=\"荫田镇2022自评报告.txt\"\r\nContent-Type: text/plain\r\n\r\n"
+            .as_bytes(),
+    );
+    body.extend_from_slice(REPORT.as_bytes());
+    body.extend_from_slice(b"\r\n--BOUNDARY--\r\n");
+    let reply = import(&app, "?region=430482&commit=true", "multipart/form-data; boundary=BOUNDARY", body).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let id = reply.json()["drafts"][0]["id"].as_i64().expect("stored");
+    let source = app.get(&format!("/api/v1/evaluations/{id}/source")).await;
+    assert_eq!(source.text, REPORT);
+    let disposition = source.header("content-disposition").unwrap();
+    assert!(disposition.contains("filename*=UTF-8''%E8%8D%AB%E7%94%B0%E9%95%87"), "{disposition}");
+}
+
+#[tokio::test]
+async fn an_unknown_or_ambiguous_unit_is_not_stored_and_lists_candidates() {
+    let app = spawn_app().await;
+    // 荫田镇 is in 常宁市; under 4305 (邵阳市) no township has that name.
+    let reply = import(&app, "?region=4305&commit=true", "text/plain", REPORT.as_bytes().to_vec()).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let draft = &reply.json()["drafts"][0];
+    assert_eq!(draft["region"]["resolution"], "unknown");
+    assert_eq!(draft["errors"][0]["code"], "unresolved_region");
+    assert_eq!(draft["outcome"], "invalid");
+    assert_eq!(app.count_rows("evaluations").await, 0);
+}
