@@ -223,6 +223,15 @@ impl QueryPairs {
         Ok(first)
     }
 
+    /// A boolean parameter: `true`, `1` or present without a value; `false`, `0` or absent.
+    pub fn flag(&self, name: &str) -> Result<bool, ApiError> {
+        match self.one(name)? {
+            None | Some("false") | Some("0") => Ok(false),
+            Some("true") | Some("1") | Some("") => Ok(true),
+            Some(_) => Err(ApiError::invalid_query(name, "must be true or false")),
+        }
+    }
+
     /// `limit`: 1 to `max`, default `default`.
     pub fn limit(&self, default: i64, max: i64) -> Result<i64, ApiError> {
         match self.one("limit")? {

@@ -118,8 +118,8 @@ pub async fn batch_evaluations(
     actor.check(actor.principal.require_token(), None)?;
     let query = QueryPairs::from_request(&req);
     query.only(&["dry_run", "atomic"])?;
-    let dry_run = flag(&query, "dry_run")?;
-    let atomic = flag(&query, "atomic")?;
+    let dry_run = query.flag("dry_run")?;
+    let atomic = query.flag("atomic")?;
     let idempotency = Idempotency::from_request(&req, &body.bytes)?;
     let mut conn = state.pool.get().await?;
     if let Some(replay) = Idempotency::replay_any(idempotency.as_ref(), &mut conn).await? {
@@ -470,14 +470,6 @@ fn summarise(items: Vec<Item>, dry_run: bool, atomic: bool) -> BatchResult {
         })
         .collect();
     BatchResult { dry_run, atomic, summary, items }
-}
-
-fn flag(query: &QueryPairs, name: &str) -> Result<bool, ApiError> {
-    match query.one(name)? {
-        None | Some("false") | Some("0") => Ok(false),
-        Some("true") | Some("1") | Some("") => Ok(true),
-        Some(_) => Err(ApiError::invalid_query(name, "must be true or false")),
-    }
 }
 
 /// The records of a JSON array or NDJSON body, each parsed on its own.

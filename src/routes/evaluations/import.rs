@@ -200,8 +200,8 @@ pub async fn import_evaluations(
             ),
             None => None,
         },
-        commit: flag(&query, "commit")?,
-        atomic: flag(&query, "atomic")?,
+        commit: query.flag("commit")?,
+        atomic: query.flag("atomic")?,
     };
     let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let (bytes, media_type, file_name) = match content_type.as_deref() {
@@ -251,14 +251,6 @@ pub async fn import_evaluations(
 
 /// An archive (XLSX, DOCX) may inflate to at most this many times the body limit.
 pub const DECOMPRESSION_FACTOR: u64 = 8;
-
-fn flag(query: &QueryPairs, name: &str) -> Result<bool, ApiError> {
-    match query.one(name)? {
-        None | Some("false") | Some("0") => Ok(false),
-        Some("true") | Some("1") | Some("") => Ok(true),
-        Some(_) => Err(ApiError::invalid_query(name, "must be true or false")),
-    }
-}
 
 struct FilePart {
     bytes: web::Bytes,
