@@ -1446,3 +1446,18 @@ impl diesel::serialize::ToSql<diesel::sql_types::Jsonb, diesel::pg::Pg> for Json
         Ok(diesel::serialize::IsNull::No)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// `bench/sql/get-record.sql` is the ceiling the benchmark compares GET record with: the very
+    /// statement `fetch` sends. When the statement changes, the file must follow.
+    #[test]
+    fn the_benchmark_replays_the_statement_fetch_sends() {
+        let (before, after) = &*super::FETCH_SQL;
+        let ours = format!("{before}:id{after}");
+        let file = include_str!("../../bench/sql/get-record.sql");
+        let statement: Vec<&str> = file.lines().filter(|l| !l.starts_with("--") && !l.starts_with('\\')).collect();
+        let squash = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert_eq!(squash(&statement.join(" ")), squash(&ours), "re-capture bench/sql/get-record.sql from FETCH_SQL");
+    }
+}
