@@ -1,6 +1,7 @@
 //! Intake: documents people already have (self-evaluation tables in Excel, narrative reports in
 //! Word or text) read into draft records, with every filled field traced to where it was read and
 //! every figure that was not used listed. Pure code: bytes in, drafts out; no database.
+pub mod archive;
 pub mod report;
 pub mod table;
 
