@@ -2,7 +2,7 @@
 use rust_decimal::Decimal;
 
 use super::text::{half_width, key, parse_number};
-use crate::domain::record::{IndicatorLevel1, IndicatorLevel2, ReportedIn};
+use crate::domain::record::{EconomicClass, IndicatorLevel1, IndicatorLevel2, ReportedIn};
 
 /// A label cell taken apart: `产出指标（50分）` → 产出指标 + 50 points; `项目资金（万元）` → 项目资金 +
 /// 万元; `单位名称：通城县塘湖镇人民政府` → 单位名称 + an inline value.
@@ -309,7 +309,7 @@ pub fn funds_column(core: &str) -> Option<FundsColumn> {
 }
 
 /// Rows of the funds block.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FundsRow {
     Total,
     Current,
@@ -317,6 +317,8 @@ pub enum FundsRow {
     Other,
     Basic,
     Project,
+    /// A line of basic expenditure (人员经费, 公用经费, or an economic class)
+    Line(EconomicClass),
 }
 
 const FUNDS_ROWS: &[(FundsRow, &[&str])] = &[
@@ -362,6 +364,11 @@ const FUNDS_ROWS: &[(FundsRow, &[&str])] = &[
     (FundsRow::Other, &["其他资金", "其他", "自筹资金", "其他来源资金"]),
     (FundsRow::Basic, &["基本支出"]),
     (FundsRow::Project, &["项目支出"]),
+    (FundsRow::Line(EconomicClass::Personnel), &["人员经费"]),
+    (FundsRow::Line(EconomicClass::PublicFunds), &["公用经费"]),
+    (FundsRow::Line(EconomicClass::WagesWelfare), &["工资福利支出"]),
+    (FundsRow::Line(EconomicClass::GoodsServices), &["商品和服务支出"]),
+    (FundsRow::Line(EconomicClass::HouseholdSubsidies), &["对个人和家庭的补助", "对个人和家庭补助"]),
 ];
 
 pub fn funds_row(core: &str) -> Option<FundsRow> {

@@ -21,8 +21,9 @@ use super::text::{
     parse_unit_reference, parse_year, AmountCell,
 };
 use crate::domain::record::{
-    AnnualTarget, Conclusion, Direction, EvaluationInput, EvaluationKind, EvaluationMethod, FundFigures, Grade,
-    Indicator, IndicatorLevel1, IndicatorLevel2, ProjectIdentity, ReportedIn, UnitReference,
+    AnnualTarget, Conclusion, Direction, EvaluationInput, EvaluationKind, EvaluationMethod, ExpenditureLine,
+    ExpenditureStructure, FundFigures, Grade, Indicator, IndicatorLevel1, IndicatorLevel2, ProjectIdentity, ReportedIn,
+    UnitReference,
 };
 use crate::intake::{Draft, Provenance, Source, Unmatched};
 
@@ -504,12 +505,11 @@ impl<'v, 'g> Reading<'v, 'g> {
             rows.push((FundsRow::Total, header, values));
         } else {
             for row in header + 1..blocks.funds_end {
-                let row_label = self
-                    .view
-                    .own_cells(row)
-                    .filter(|(c, _)| *c < first)
-                    .find_map(|(c, text)| Some((funds_row(&split_label(text).core)?, c)));
-                let Some((row_kind, label_column)) = row_label else { continue };
+                let row_label = self.view.own_cells(row).filter(|(c, _)| *c < first).find_map(|(c, text)| {
+                    let core = split_label(text).core;
+                    Some((funds_row(&core)?, c, core))
+                });
+                let Some((row_kind, label_column, core)) = row_label else { continue };
                 if rows.iter().any(|(kind, ..)| *kind == row_kind) {
                     self.notes.push(format!(
                         "{}: a second {} row is not read",
@@ -519,6 +519,20 @@ impl<'v, 'g> Reading<'v, 'g> {
                     continue;
                 }
                 self.used.insert((row, label_column));
+                if let FundsRow::Line(class) = row_kind {
+                    let i = self.record.expenditure.lines.len();
+                    self.record.expenditure.lines.push(ExpenditureLine {
+                        structure: ExpenditureStructure::Basic,
+                        economic_class: Some(class),
+                        name: Some(core),
+                        initial_budget: None,
+                        adjusted_budget: None,
+                        executed: None,
+                    });
+                    for member in ["structure", "economic_class", "name"] {
+                        self.took(format!("expenditure.lines[{i}].{member}"), row, label_column);
+                    }
+                }
                 let values = columns
                     .iter()
                     .filter_map(|&(column, c0, c1, unit, _)| {
@@ -531,7 +545,14 @@ impl<'v, 'g> Reading<'v, 'g> {
         }
         for (row_kind, row, values) in rows {
             let mut figures = FundFigures::default();
+            let line = match row_kind {
+                FundsRow::Line(class) => {
+                    self.record.expenditure.lines.iter().rposition(|l| l.economic_class == Some(class))
+                }
+                _ => None,
+            };
             let prefix = match row_kind {
+                FundsRow::Line(_) => format!("expenditure.lines[{}]", line.unwrap_or_default()),
                 FundsRow::Total => "budget_execution".to_owned(),
                 FundsRow::Current => "budget_execution.sources.current_appropriation".to_owned(),
                 FundsRow::CarriedOver => "budget_execution.sources.carried_over".to_owned(),
@@ -570,6 +591,15 @@ impl<'v, 'g> Reading<'v, 'g> {
                             self.took(format!("expenditure.{field}"), row, c);
                         }
                         FundsRow::Basic | FundsRow::Project => {}
+                        FundsRow::Line(_) => {
+                            let Some(line) = line.map(|i| &mut self.record.expenditure.lines[i]) else { continue };
+                            match member {
+                                "initial_budget" => line.initial_budget = Some(amount),
+                                "adjusted_budget" => line.adjusted_budget = Some(amount),
+                                _ => line.executed = Some(amount),
+                            }
+                            self.took(format!("{prefix}.{member}"), row, c);
+                        }
                         FundsRow::Total => {
                             let budget = &mut self.record.budget_execution;
                             match member {

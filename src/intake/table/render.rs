@@ -356,8 +356,10 @@ pub fn write_workbook(sheets: &[Sheet]) -> Vec<u8> {
     let mut workbook = Workbook::new();
     for sheet in sheets {
         let worksheet = workbook.add_worksheet();
-        // Names are the fixed titles of this module: valid sheet names.
-        let _ = worksheet.set_name(&sheet.grid.name);
+        // Names, widths and merged ranges are this module's own and valid; a cell that Excel could
+        // still refuse is left out rather than failing the export (the tests assert none is).
+        let written = worksheet.set_name(&sheet.grid.name).map(|_| ());
+        debug_assert!(written.is_ok(), "{written:?}");
         for &(column, width) in &sheet.widths {
             let _ = worksheet.set_column_width(column as u16, width);
         }
@@ -366,7 +368,8 @@ pub fn write_workbook(sheets: &[Sheet]) -> Vec<u8> {
             merged_origins.insert((r0 as usize, c0 as usize));
             let text = fit(sheet.grid.get(r0 as usize, c0 as usize));
             let format = &formats[format_name(sheet.styles.get(&(r0 as usize, c0 as usize)))];
-            let _ = worksheet.merge_range(r0, c0 as u16, r1, c1 as u16, &text, format);
+            let written = worksheet.merge_range(r0, c0 as u16, r1, c1 as u16, &text, format).map(|_| ());
+            debug_assert!(written.is_ok(), "{written:?}");
         }
         for (row, cells) in sheet.grid.cells.iter().enumerate() {
             for (column, text) in cells.iter().enumerate() {
@@ -375,11 +378,13 @@ pub fn write_workbook(sheets: &[Sheet]) -> Vec<u8> {
                 }
                 let format = &formats[format_name(sheet.styles.get(&(row, column)))];
                 let (r, c) = (row as u32, column as u16);
-                let _ = match as_number(text) {
+                let written = match as_number(text) {
                     Some(number) => worksheet.write_number_with_format(r, c, number, format),
                     None if text.is_empty() => worksheet.write_blank(r, c, format),
                     None => worksheet.write_string_with_format(r, c, fit(text), format),
-                };
+                }
+                .map(|_| ());
+                debug_assert!(written.is_ok(), "{written:?}");
             }
         }
     }

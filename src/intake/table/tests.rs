@@ -665,3 +665,168 @@ fn unfilled_rows_of_the_blank_form_are_no_indicators() {
     let draft = read_grid(&project_sheet("s", &table, &PUBLISHED)).unwrap();
     assert_same_record(&draft.record, &fixture("commission"));
 }
+
+#[test]
+fn a_department_table_of_another_province() {
+    // Values beside their labels in one row, 人员经费 and 公用经费 under 基本支出, an Excel date and a
+    // percentage-formatted number, level labels repeated or left blank instead of merged, a grade.
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("整体").unwrap();
+    let plain = Format::new();
+    let texts: &[(u32, u16, &str)] = &[
+        (0, 0, "2020年度部门整体支出绩效自评表"),
+        (1, 0, "单位名称"),
+        (1, 1, "某县某镇人民政府"),
+        (1, 4, "填报日期"),
+        (2, 0, "预算执行情况（元）"),
+        (2, 1, "全年预算数"),
+        (2, 3, "全年执行数"),
+        (2, 5, "执行率"),
+        (2, 7, "分值"),
+        (2, 9, "得分"),
+        (3, 0, "年度目标"),
+        (3, 1, "全面完成年度各项工作任务"),
+        (4, 0, "一级指标"),
+        (4, 1, "二级指标"),
+        (4, 2, "三级指标"),
+        (4, 3, "指标值"),
+        (4, 4, "实际值"),
+        (4, 5, "权重"),
+        (4, 6, "得分"),
+        (5, 0, "产出指标"),
+        (5, 1, "数量指标"),
+        (5, 2, "新建道路"),
+        (5, 3, "≥5公里"),
+        (5, 4, "5.2公里"),
+        (6, 2, "维修桥梁"),
+        (6, 3, "=2座"),
+        (6, 4, "2座"),
+        (7, 0, "满意度指标"),
+        (7, 1, "满意度"),
+        (7, 2, "群众满意率"),
+        (7, 3, "≥95%"),
+        (7, 4, "部分达成"),
+        (8, 0, "合计"),
+        (9, 0, "自评等级"),
+        (9, 1, "良好"),
+    ];
+    for &(r, c, text) in texts {
+        sheet.write_string(r, c, text).unwrap();
+    }
+    let numbers: &[(u32, u16, f64)] = &[
+        (2, 2, 1234567.8),
+        (2, 4, 1200000.0),
+        (2, 8, 10.0),
+        (2, 10, 9.72),
+        (5, 5, 30.0),
+        (5, 6, 30.0),
+        (6, 5, 30.0),
+        (6, 6, 30.0),
+        (7, 5, 10.0),
+        (7, 6, 6.0),
+        (8, 6, 75.72),
+    ];
+    for &(r, c, number) in numbers {
+        sheet.write_number(r, c, number).unwrap();
+    }
+    sheet.write_number_with_format(2, 6, 0.972, &Format::new().set_num_format("0.00%")).unwrap();
+    let date = rust_xlsxwriter::ExcelDateTime::from_ymd(2021, 3, 2).unwrap();
+    sheet.write_datetime_with_format(1, 5, &date, &Format::new().set_num_format("yyyy-mm-dd")).unwrap();
+    let _ = plain;
+    let bytes = workbook.save_to_buffer().unwrap();
+    let drafts = read_workbook(&bytes, &Limits::default()).unwrap();
+    let draft = &drafts[0];
+    let record = &draft.record;
+    assert_eq!(record.kind, crate::domain::record::EvaluationKind::DepartmentOverall);
+    assert_eq!(record.fiscal_year, 2020);
+    assert_eq!(record.unit, "某县某镇人民政府");
+    assert_eq!(record.report_date.unwrap().to_string(), "2021-03-02");
+    assert_eq!(record.reported_in, crate::domain::record::ReportedIn::Yuan);
+    let budget = serde_json::to_value(&record.budget_execution).unwrap();
+    assert_eq!(
+        budget,
+        serde_json::json!({"adjusted_budget": "1234567.80", "executed": "1200000.00", "stated_rate": "0.972", "weight": "10", "score": "9.72"})
+    );
+    assert_eq!(record.expenditure.total.unwrap().to_string(), "1200000.00");
+    assert_eq!(record.annual_target.as_ref().unwrap().expected.as_deref(), Some("全面完成年度各项工作任务"));
+    let rows: Vec<String> = record
+        .indicators
+        .iter()
+        .map(|i| {
+            serde_json::to_string(&(
+                i.level_1,
+                i.level_2,
+                &i.name,
+                i.direction,
+                i.target,
+                &i.unit_of_measure,
+                i.actual,
+                &i.actual_text,
+                i.achievement,
+            ))
+            .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            r#"["output","quantity","新建道路",">=","5","公里","5.2",null,null]"#,
+            r#"["output","quantity","维修桥梁","=","2","座","2",null,null]"#,
+            r#"["satisfaction","service_satisfaction","群众满意率",">=","95","%",null,"部分达成","partly_achieved"]"#,
+        ]
+    );
+    assert_eq!(record.conclusion.total_score.unwrap().to_string(), "75.72");
+    assert_eq!(record.conclusion.grade, Some(crate::domain::record::Grade::Good));
+    assert_eq!(cell_of(draft, "budget_execution.stated_rate"), ("G3", "97.2%"));
+    assert!(draft.unmatched.is_empty(), "{:?}", unmatched_cells(&draft.unmatched));
+}
+
+#[test]
+fn figures_that_are_no_whole_number_of_fen_are_left_out_and_said() {
+    let mut table = project_sheet("s", &COMMISSION, &PUBLISHED);
+    table.set(6, 4, "89.9745678");
+    table.set(7, 1, "上年结转资金");
+    table.set(7, 3, "1329120.67元");
+    let draft = read_grid(&table).unwrap();
+    let sources = &draft.record.budget_execution.sources;
+    assert_eq!(sources.current_appropriation.as_ref().unwrap().adjusted_budget, None);
+    assert_eq!(sources.carried_over.as_ref().unwrap().initial_budget.unwrap().to_string(), "1329120.67");
+    assert_eq!(draft.notes, ["s!E7: 89.9745678万元 is no whole number of 分 in 元; left out, not rounded"]);
+    assert!(unmatched_cells(&draft.unmatched).contains(&"s!E7 89.9745678".to_owned()));
+}
+
+#[test]
+fn basic_expenditure_lines_in_the_funds_block() {
+    let mut l = Layout::new("s", 0, false);
+    l.span(0, 0, 0, 6, "部门整体支出绩效自评表").cell(1, 0, "单位名称").span(1, 1, 1, 6, "某镇人民政府");
+    l.span(2, 0, 7, 0, "预算执行情况（万元）");
+    for (i, label) in ["年初预算数", "全年预算数", "全年执行数"].into_iter().enumerate() {
+        l.cell(2, 2 + i, label);
+    }
+    let rows = [
+        ("部门整体支出总额", "100", "120", "118.5"),
+        ("基本支出", "80", "90", "89.5"),
+        ("其中：人员经费", "60", "65", "64.5"),
+        ("公用经费", "20", "25", "25"),
+        ("项目支出", "20", "30", "29"),
+    ];
+    for (i, (label, a, b, c)) in rows.into_iter().enumerate() {
+        l.cell(3 + i, 1, label).cell(3 + i, 2, a).cell(3 + i, 3, b).cell(3 + i, 4, c);
+    }
+    let draft = read_grid(&l.grid).unwrap();
+    let lines = serde_json::to_value(&draft.record.expenditure).unwrap();
+    assert_eq!(
+        lines,
+        serde_json::json!({
+            "total": "1185000.00", "basic_total": "895000.00", "project_total": "290000.00",
+            "lines": [
+                {"structure": "basic", "economic_class": "personnel", "name": "人员经费", "initial_budget": "600000.00", "adjusted_budget": "650000.00", "executed": "645000.00"},
+                {"structure": "basic", "economic_class": "public_funds", "name": "公用经费", "initial_budget": "200000.00", "adjusted_budget": "250000.00", "executed": "250000.00"}
+            ]
+        })
+    );
+    assert_eq!(cell_of(&draft, "expenditure.lines[1].executed"), ("E7", "25"));
+    // The budgets of 基本支出 and 项目支出 have no field.
+    assert_eq!(unmatched_cells(&draft.unmatched), ["s!C5 80", "s!D5 90", "s!C8 20", "s!D8 30"]);
+}
