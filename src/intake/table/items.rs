@@ -92,7 +92,31 @@ pub fn items(text: &str) -> Vec<Item> {
         }
         out.push(Item { name, amount: amount.yuan });
     }
+    // `其中中央资金50万元、县级配套30万元` lists where the money came from, not what it was for.
+    if out.iter().any(|item| is_funding_source(&item.name)) {
+        return Vec::new();
+    }
     out
+}
+
+fn is_funding_source(name: &str) -> bool {
+    const WORDS: [&str; 14] = [
+        "中央",
+        "省级",
+        "市级",
+        "县级",
+        "区级",
+        "乡级",
+        "镇级",
+        "本级",
+        "上级",
+        "配套",
+        "自筹",
+        "财政拨款",
+        "财政资金",
+        "结转",
+    ];
+    WORDS.iter().any(|word| name.contains(word))
 }
 
 /// The project's items from its expected and achieved texts: budgets from the one, execution from
@@ -168,6 +192,12 @@ mod tests {
         let done = "完成89.97万元，其中基建工程项目预算编制30万元、审计30万元、设计规划测绘29.99万元。另有说明100元";
         assert_eq!(items(done)[2], item("设计规划测绘", "299900"));
         assert_eq!(items(done).len(), 3);
+    }
+
+    #[test]
+    fn funding_sources_are_no_items() {
+        assert!(items("申请资金80万元，其中中央资金50万元、县级配套30万元").is_empty());
+        assert!(items("其中当年财政拨款60万元、上年结转20万元").is_empty());
     }
 
     #[test]

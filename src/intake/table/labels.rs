@@ -196,6 +196,9 @@ pub enum Label {
     Conclusion,
     Problems,
     Suggestions,
+    /// 填报人, 联系电话, 单位负责人 …: labels with no field, read so that their values are not taken
+    /// for another label's
+    Contact,
 }
 
 impl Label {
@@ -212,6 +215,7 @@ impl Label {
                 | Label::ReportDate
                 | Label::FiscalYear
                 | Label::UnitCode
+                | Label::Contact
         )
     }
 }
@@ -257,6 +261,22 @@ const LABELS: &[(Label, &[&str])] = &[
     (Label::Conclusion, &["评价结论", "自评结论", "结论", "总体评价"]),
     (Label::Problems, &["存在的问题", "存在问题", "主要问题", "问题"]),
     (Label::Suggestions, &["改进措施", "建议", "改进建议", "整改措施", "下一步改进措施", "意见建议", "改进意见"]),
+    (
+        Label::Contact,
+        &[
+            "填报人",
+            "填表人",
+            "联系人",
+            "联系电话",
+            "电话",
+            "负责人",
+            "单位负责人",
+            "财务负责人",
+            "审核人",
+            "经办人",
+            "项目负责人",
+        ],
+    ),
 ];
 
 fn find<T: Copy>(table: &[(T, &[&str])], core: &str) -> Option<T> {
@@ -492,7 +512,15 @@ pub fn level_2(core: &str) -> Option<IndicatorLevel2> {
         ("组织实施", Organisation),
         ("预算执行", BudgetExecution),
     ];
-    table.iter().find(|(word, _)| core.contains(word)).map(|(_, level)| *level)
+    let loose: [(&str, IndicatorLevel2); 6] = [
+        ("社会", SocialBenefit),
+        ("经济", EconomicBenefit),
+        ("环境", EcologicalBenefit),
+        ("持续", SustainableImpact),
+        ("影响", SustainableImpact),
+        ("服务对象", ServiceSatisfaction),
+    ];
+    table.iter().chain(loose.iter()).find(|(word, _)| core.contains(word)).map(|(_, level)| *level)
 }
 
 /// The Chinese label a table prints for a level.
@@ -596,5 +624,7 @@ mod tests {
         assert_eq!(level_2("群众满意度"), Some(IndicatorLevel2::ServiceSatisfaction));
         assert_eq!(level_2("社会成本指标"), Some(IndicatorLevel2::Cost));
         assert_eq!(level_2("生态环境效益指标"), Some(IndicatorLevel2::EcologicalBenefit));
+        assert_eq!(level_2("社会影响指标"), Some(IndicatorLevel2::SocialBenefit));
+        assert_eq!(level_2("效率指标"), None);
     }
 }

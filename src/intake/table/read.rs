@@ -334,8 +334,8 @@ impl<'v, 'g> Reading<'v, 'g> {
             year = self.cells.iter().filter(|c| c.row < first_block).find_map(|c| {
                 let bare = key(c.text);
                 let bare = bare.trim_start_matches('(').trim_end_matches(')');
-                let year = parse_year(bare, false)?;
-                (bare == format!("{year}年度")).then_some((year, c.row, c.column))
+                let year = parse_year(bare, true)?;
+                (bare == format!("{year}年度") || bare == format!("{year}年")).then_some((year, c.row, c.column))
             });
         }
         if year.is_none() {
@@ -747,6 +747,24 @@ impl<'v, 'g> Reading<'v, 'g> {
                 }
             }
         }
+        // A header of two rows: 指标值 over 年度指标值 | 实际完成值, the rest merged down both rows.
+        let mut first_row = header + 1;
+        let below: Vec<(IndicatorColumn, (usize, usize), usize)> = self
+            .cells
+            .iter()
+            .filter(|c| c.row == header + 1)
+            .filter_map(|c| Some((indicator_column(&c.label.core)?, self.view.columns_of(c.row, c.column), c.column)))
+            .collect();
+        if !below.is_empty() && below.iter().all(|(column, ..)| *column != IndicatorColumn::Level3) {
+            first_row = header + 2;
+            for (column, span, at) in below {
+                columns.retain(|(c, s)| {
+                    *c != column && !(s.0 <= span.0 && span.1 <= s.1 && *c != IndicatorColumn::Level3)
+                });
+                columns.push((column, span));
+                header_cells.push((header + 1, at));
+            }
+        }
         for at in header_cells {
             self.used.insert(at);
         }
@@ -765,7 +783,7 @@ impl<'v, 'g> Reading<'v, 'g> {
         let level_3 = span(IndicatorColumn::Level3).expect("the header has 三级指标");
         let mut level_1_carried: Option<(IndicatorLevel1, Option<Decimal>, usize, usize)> = None;
         let mut level_2_carried: Option<(IndicatorLevel2, usize, usize)> = None;
-        for row in header + 1..blocks.indicator_end {
+        for row in first_row..blocks.indicator_end {
             let Some((name_column, name)) = self.view.value_in(row, level_3) else { continue };
             if label(&split_label(name).core) == Some(Label::AnnualTarget) {
                 continue;

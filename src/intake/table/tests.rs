@@ -830,3 +830,28 @@ fn basic_expenditure_lines_in_the_funds_block() {
     // The budgets of 基本支出 and 项目支出 have no field.
     assert_eq!(unmatched_cells(&draft.unmatched), ["s!C5 80", "s!D5 90", "s!C8 20", "s!D8 30"]);
 }
+
+#[test]
+fn an_indicator_header_of_two_rows() {
+    let mut l = Layout::new("s", 0, false);
+    l.span(0, 0, 0, 7, "项目支出绩效自评表").cell(1, 0, "项目名称").span(1, 1, 1, 7, "道路维修");
+    l.span(2, 0, 3, 0, "一级指标").span(2, 1, 3, 1, "二级指标").span(2, 2, 3, 2, "三级指标");
+    l.span(2, 3, 2, 4, "指标值").cell(3, 3, "年度指标值").cell(3, 4, "实际完成值");
+    l.span(2, 5, 3, 5, "分值").span(2, 6, 3, 6, "得分");
+    l.cell(4, 0, "产出指标")
+        .cell(4, 1, "数量指标")
+        .cell(4, 2, "维修道路")
+        .cell(4, 3, "≥5公里")
+        .cell(4, 4, "5")
+        .cell(4, 5, "20")
+        .cell(4, 6, "20");
+    let draft = read_grid(&l.grid).unwrap();
+    let indicator = &draft.record.indicators[0];
+    assert_eq!(
+        (indicator.target.unwrap().to_string(), indicator.actual.unwrap().to_string()),
+        ("5".into(), "5".into())
+    );
+    assert_eq!(indicator.weight.unwrap().to_string(), "20");
+    assert_eq!(draft.record.indicators.len(), 1);
+    assert!(draft.unmatched.is_empty(), "{:?}", unmatched_cells(&draft.unmatched));
+}
