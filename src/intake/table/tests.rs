@@ -855,3 +855,30 @@ fn an_indicator_header_of_two_rows() {
     assert_eq!(draft.record.indicators.len(), 1);
     assert!(draft.unmatched.is_empty(), "{:?}", unmatched_cells(&draft.unmatched));
 }
+
+#[test]
+fn synthetic_records_round_trip() {
+    use crate::domain::demo::{project_records, record, Township};
+    let townships = [
+        ("430482104", "荫田镇", "常宁市"),
+        ("341702108", "棠溪镇", "贵池区"),
+        ("430482001", "培元街道", "常宁市"),
+        ("510821205", "某乡", "旺苍县"),
+    ];
+    let mut count = 0;
+    for (code, name, county) in townships {
+        let township = Township { code: code.into(), name: name.into(), county_name: county.into() };
+        for year in [2019, 2023] {
+            let mut records = vec![record(&township, year)];
+            records.extend(project_records(&township, year));
+            for original in records {
+                let bytes = render_record(&original);
+                let drafts = read_workbook(&bytes, &Limits::default()).unwrap();
+                assert_eq!(drafts.len(), 1);
+                assert_same_record(&drafts[0].record, &original);
+                count += 1;
+            }
+        }
+    }
+    assert!(count > 8, "{count} records");
+}
