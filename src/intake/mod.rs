@@ -190,7 +190,9 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 /// The drafts a file holds. `max_uncompressed` bounds what an archive may inflate to.
 pub fn read(bytes: &[u8], kind: DocumentKind, max_uncompressed: u64) -> Result<Vec<Draft>, IntakeError> {
     match kind {
-        DocumentKind::Xlsx => table::read_workbook(bytes, max_uncompressed).map_err(IntakeError::from),
+        DocumentKind::Xlsx => {
+            table::read_workbook(bytes, &table::Limits { max_uncompressed }).map_err(IntakeError::from)
+        }
         DocumentKind::Docx => {
             archive::check(bytes, max_uncompressed)?;
             let xml = archive::read_entry(bytes, "word/document.xml", max_uncompressed)?;
@@ -217,8 +219,9 @@ fn read_parts(parts: &[docx::Part]) -> Result<Vec<Draft>, IntakeError> {
     let mut blocks = Vec::with_capacity(parts.len());
     for (n, part) in parts.iter().enumerate() {
         if let docx::Part::Table(word) = part {
-            let grid =
-                table::Grid { name: format!("表{}", n + 1), cells: word.rows.clone(), merges: word.merges.clone() };
+            let merges =
+                (word.merges.iter()).map(|&(r0, c0, r1, c1)| (r0 as u32, c0 as u32, r1 as u32, c1 as u32)).collect();
+            let grid = table::Grid { name: format!("表{}", n + 1), cells: word.rows.clone(), merges };
             if let Some(draft) = table::read_grid(&grid) {
                 drafts.push(draft);
                 // Paragraph numbers stay those of the document.

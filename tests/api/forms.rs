@@ -3,7 +3,7 @@
 //! staffing categories, stated changes, and the findings each document deserves.
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, yintian, TestApp};
+use crate::helpers::{assert_holds, spawn_app, yintian, TestApp};
 
 fn fixture(name: &str) -> Value {
     let path = format!("{}/tests/fixtures/forms/{name}.json", env!("CARGO_MANIFEST_DIR"));
@@ -12,27 +12,6 @@ fn fixture(name: &str) -> Value {
 
 /// Members the service adds to a record it returns.
 const SERVER_MEMBERS: [&str; 6] = ["id", "workflow", "derived", "findings", "created_at", "updated_at"];
-
-/// Asserts that every member of `sent`, at any depth, comes back with the same value in `got`
-/// (which may add members holding defaults: empty lists, `applicable: true`).
-#[track_caller]
-fn assert_holds(sent: &Value, got: &Value, path: &str) {
-    match (sent, got) {
-        (Value::Object(sent), Value::Object(got)) => {
-            for (member, value) in sent {
-                let at = format!("{path}.{member}");
-                assert_holds(value, got.get(member).unwrap_or_else(|| panic!("{at} is missing")), &at);
-            }
-        }
-        (Value::Array(sent), Value::Array(got)) => {
-            assert_eq!(sent.len(), got.len(), "{path} has another length");
-            for (i, (sent, got)) in sent.iter().zip(got).enumerate() {
-                assert_holds(sent, got, &format!("{path}[{i}]"));
-            }
-        }
-        _ => assert_eq!(sent, got, "{path} differs"),
-    }
-}
 
 /// Posts a fixture and reads it back; asserts it comes back exactly as sent, and that the answer
 /// holds nothing the service did not add or default. Returns the answer to the POST (with the

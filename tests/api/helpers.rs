@@ -353,6 +353,27 @@ impl TestApp {
     }
 }
 
+/// Asserts that every member of `sent`, at any depth, comes back with the same value in `got`
+/// (which may add members holding defaults: empty lists, `applicable: true`).
+#[track_caller]
+pub fn assert_holds(sent: &Value, got: &Value, path: &str) {
+    match (sent, got) {
+        (Value::Object(sent), Value::Object(got)) => {
+            for (member, value) in sent {
+                let at = format!("{path}.{member}");
+                assert_holds(value, got.get(member).unwrap_or_else(|| panic!("{at} is missing")), &at);
+            }
+        }
+        (Value::Array(sent), Value::Array(got)) => {
+            assert_eq!(sent.len(), got.len(), "{path} has another length");
+            for (i, (sent, got)) in sent.iter().zip(got).enumerate() {
+                assert_holds(sent, got, &format!("{path}[{i}]"));
+            }
+        }
+        _ => assert_eq!(sent, got, "{path} differs"),
+    }
+}
+
 /// The reference report (荫田镇, 2022) as a record.
 pub fn yintian() -> Value {
     serde_json::from_str(include_str!("../fixtures/yintian-2022.json")).unwrap()

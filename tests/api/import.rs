@@ -6,7 +6,7 @@ use std::io::Write;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, spawn_app_with, yintian, Reply, TestApp};
+use crate::helpers::{assert_holds, spawn_app, spawn_app_with, yintian, Reply, TestApp};
 
 const REPORT: &str = include_str!("../fixtures/yintian-2022-self-evaluation.txt");
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -302,4 +302,159 @@ async fn an_unknown_or_ambiguous_unit_is_not_stored_and_lists_candidates() {
     assert_eq!(draft["errors"][0]["code"], "unresolved_region");
     assert_eq!(draft["outcome"], "invalid");
     assert_eq!(app.count_rows("evaluations").await, 0);
+}
+
+/// A sheet laid out as 棠溪镇 publishes its 项目支出绩效自评表 (财预〔2020〕10号): merged title and
+/// labels, full-width punctuation, 万元, level labels merged down their rows.
+fn tangxi_sheet(
+    workbook: &mut rust_xlsxwriter::Workbook,
+    sheet_name: &str,
+    project: &str,
+    funds: [[&str; 6]; 2],
+    target: (&str, &str),
+    rows: &[(&str, &str, &str, &str, &str, &str)],
+) {
+    let merged = rust_xlsxwriter::Format::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name(sheet_name).unwrap();
+    let mut put = |r: u32, c: u16, text: &str| {
+        match text.parse::<f64>() {
+            Ok(n) if !text.is_empty() => sheet.write_number(r, c, n).unwrap(),
+            _ => sheet.write_string(r, c, text).unwrap(),
+        };
+    };
+    put(0, 0, "");
+    let merges: Vec<(u32, u16, u32, u16, String)> = vec![
+        (0, 0, 0, 8, "项目支出绩效自评表".into()),
+        (1, 0, 1, 8, "（2022年度）".into()),
+        (2, 1, 2, 8, project.into()),
+        (3, 1, 3, 4, "219-池州市贵池区棠溪镇人民政府".into()),
+        (3, 5, 3, 6, "实施单位".into()),
+        (3, 7, 3, 8, "219001-池州市贵池区棠溪镇人民政府".into()),
+        (4, 0, 8, 0, "项目资金（万元）".into()),
+        (4, 1, 4, 2, "".into()),
+        (5, 1, 5, 2, "年度资金总额".into()),
+        (6, 1, 6, 2, "其中：当年财政拨款".into()),
+        (7, 1, 7, 2, "上年结转资金".into()),
+        (8, 1, 8, 2, "其他资金".into()),
+        (9, 0, 10, 0, "年度总体目标".into()),
+        (9, 1, 9, 4, "预期目标".into()),
+        (9, 5, 9, 8, "实际完成情况".into()),
+        (10, 1, 10, 4, target.0.into()),
+        (10, 5, 10, 8, target.1.into()),
+        (11, 0, 11 + rows.len() as u32, 0, "绩效指标".into()),
+    ];
+    drop(put);
+    for (r0, c0, r1, c1, text) in &merges {
+        sheet.merge_range(*r0, *c0, *r1, *c1, text, &merged).unwrap();
+    }
+    let mut put = |r: u32, c: u16, text: &str| {
+        if text.is_empty() {
+            return;
+        }
+        match text.parse::<f64>() {
+            Ok(n) => sheet.write_number(r, c, n).unwrap(),
+            _ => sheet.write_string(r, c, text).unwrap(),
+        };
+    };
+    put(2, 0, "项目名称");
+    put(3, 0, "主管部门");
+    for (i, label) in ["年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"].iter().enumerate()
+    {
+        put(4, 3 + i as u16, label);
+    }
+    for (r, values) in funds.iter().enumerate() {
+        for (i, value) in values.iter().enumerate() {
+            put(5 + r as u32, 3 + i as u16, value);
+        }
+    }
+    for (i, label) in
+        ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施"]
+            .iter()
+            .enumerate()
+    {
+        put(11, 1 + i as u16, label);
+    }
+    for (i, (level_1, level_2, name, target, actual, weight)) in rows.iter().enumerate() {
+        let r = 12 + i as u32;
+        for (c, value) in [level_1, level_2, name, target, actual, weight, weight].iter().enumerate() {
+            put(r, 1 + c as u16, value);
+        }
+    }
+}
+
+#[tokio::test]
+async fn tangxi_workbook_of_two_project_tables_becomes_its_two_records() {
+    let app = spawn_app().await;
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let output = "产出指标（50分）";
+    let effect = "效益指标（30分）";
+    tangxi_sheet(
+        &mut workbook,
+        "委托业务项目",
+        "委托业务项目",
+        [["0", "0", "0", "10", "0", "0"], ["90", "89.974", "89.974", "", "", ""]],
+        (
+            "申请预算资金90万元，其中30万元用于基建工程项目预算编制、30万元用于审计、30万元用于设计规划测绘",
+            "完成89.97万元，其中基建工程项目预算编制30万元、审计30万元、设计规划测绘29.99万元",
+        ),
+        &[
+            (output, "数量指标", "基建工程委托业务项目数量", "≥50个", "50", "8"),
+            (output, "质量指标", "委托业务报告合格率", "≥100%", "100", "8"),
+            (output, "质量指标", "经费支出合规性", "严格执行相关制度规定", "达成预期指标", "8"),
+            (output, "时效指标", "提交报告及时性", "在项目计划完成时间内完成", "达成预期指标", "8"),
+            (output, "成本指标", "项目总成本", "≤90万元", "90", "8"),
+            (output, "成本指标", "单项业务成本", "符合相关规定", "达成预期指标", "10"),
+            (effect, "社会效益指标", "社会效益", "效果明显", "达成预期指标", "10"),
+            (effect, "生态效益指标", "生态效益", "效果明显", "达成预期指标", "10"),
+            (effect, "可持续影响指标", "可持续影响", "效果明显", "达成预期指标", "10"),
+        ],
+    );
+    tangxi_sheet(
+        &mut workbook,
+        "村级补助及运转经费",
+        "村级补助及运转经费",
+        [["0", "0", "0", "", "", ""], ["202.64", "132.912", "132.912", "", "", ""]],
+        (
+            "村级补助及运转经费预算2026400元，其中村级组织运转400000元、村民组长、党小组长基本报酬252000元、村民监督委员会工资28000元、村级事务补助960000元、村级工作目标奖励100000元",
+            "实际支出1329120.67元，其中村级组织运转439120.67元、村民组长、党小组长基本报酬152000元、村民监督委员会工资28000元、村级事务补助660000元、村级工作目标奖励50000元",
+        ),
+        &[
+            ("产出指标", "数量指标", "补助村(社区)数量", "=8个", "8", "8"),
+            ("产出指标", "数量指标", "保障村干部人数", "=42个", "42", "8"),
+            ("产出指标", "质量指标", "补助资格合规性", "合规", "达成预期指标", "8"),
+            ("产出指标", "成本指标", "项目总成本", "≤202.6万元", "132.9", "10"),
+        ],
+    );
+    let bytes = workbook.save_to_buffer().unwrap();
+    let reply = import(&app, "?region=3417&commit=true", XLSX, bytes).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let body = reply.json();
+    assert_eq!(body["document"], "xlsx");
+    assert_eq!(body["summary"]["created"], 2, "{body}");
+    for (i, name) in ["tangxi-2022-commission", "tangxi-2022-village"].iter().enumerate() {
+        let draft = &body["drafts"][i];
+        assert_eq!(draft["region"]["code"], "341702108", "{}", draft["region"]);
+        let stored = app.get(&format!("/api/v1/evaluations/{}", draft["id"])).await.json();
+        let mut content = stored.clone();
+        for member in ["id", "workflow", "derived", "created_at", "updated_at"] {
+            content.as_object_mut().unwrap().remove(member);
+        }
+        // The stored record is the fixture (defaults aside).
+        assert_holds(&forms(name), &content, name);
+        let rules: Vec<&str> =
+            draft["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
+        assert!(rules.contains(&"funds_total"), "{name}: the 0/0/0 total row: {rules:?}");
+        assert!(rules.contains(&"project_items_total"), "{name}: {rules:?}");
+        // Provenance names the cell a figure was read from.
+        let funds = draft["provenance"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["field"] == "budget_execution.sources.current_appropriation.executed")
+            .unwrap_or_else(|| panic!("{name}: {}", draft["provenance"]));
+        assert_eq!((&funds["source"]["kind"], &funds["source"]["cell"]), (&json!("cell"), &json!("F7")));
+        let source = app.get(&format!("/api/v1/evaluations/{}/source", draft["id"])).await;
+        assert_eq!(source.header("content-type"), Some(XLSX));
+    }
 }
