@@ -155,3 +155,49 @@ async fn pg_stop_stops_a_cluster_left_running() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).starts_with("error: there is no private PostgreSQL cluster in"));
 }
+
+/// `perfeval import-report`: one line per file on standard output, each file's drafts with
+/// provenance in `--out`, stored with `--commit`; a file it cannot read fails the command.
+#[tokio::test]
+async fn import_report_prints_a_line_per_file_and_stores_with_commit() {
+    let db = TestDatabase::new().await;
+    let folder = tempfile::tempdir().unwrap();
+    let record: serde_json::Value =
+        serde_json::from_str(include_str!("../fixtures/forms/tangxi-2022-commission.json")).unwrap();
+    let record: EvaluationInput = serde_json::from_value(record).unwrap();
+    let workbook = folder.path().join("委托业务项目.xlsx");
+    std::fs::write(&workbook, perfeval::intake::table::render_record(&record)).unwrap();
+    let pdf = folder.path().join("scan.pdf");
+    std::fs::write(&pdf, b"%PDF-1.4 not read").unwrap();
+    let out = folder.path().join("drafts");
+    let (workbook_arg, out_arg) = (workbook.to_str().unwrap(), out.to_str().unwrap());
+
+    let (stdout, _) = succeeded(&perfeval(
+        Some(&db.url),
+        &[],
+        &["import-report", workbook_arg, "--region", "3417", "--out", out_arg],
+    ));
+    let line = stdout.lines().next().unwrap();
+    let fields: Vec<&str> = line.split('\t').collect();
+    assert_eq!(fields[0], workbook_arg, "{line}");
+    assert_eq!(fields[1], "1 drafts", "{line}");
+    assert!(fields[2].ends_with(" fields") && fields[2] != "0 fields", "{line}");
+    assert_eq!(fields[4], "0 errors", "{line}");
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("委托业务项目.json")).unwrap()).expect("the drafts as JSON");
+    assert_eq!(written["drafts"][0]["record"]["project"]["name"], "委托业务项目");
+    assert_eq!(written["drafts"][0]["region"]["code"], "341702108");
+    assert_eq!(db.count_rows("evaluations").await, 0, "a preview stores nothing");
+
+    let (stdout, _) =
+        succeeded(&perfeval(Some(&db.url), &[], &["import-report", workbook_arg, "--region", "3417", "--commit"]));
+    assert!(stdout.trim_end().ends_with("1 created, 0 updated, 0 unchanged, 0 invalid"), "{stdout}");
+    assert_eq!(db.count_rows("evaluations").await, 1);
+
+    let failed = perfeval(Some(&db.url), &[], &["import-report", pdf.to_str().unwrap(), workbook_arg]);
+    assert_eq!(failed.status.code(), Some(1));
+    let stdout = String::from_utf8(failed.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 2, "a line for each file, the failed one too: {stdout}");
+    assert!(stdout.lines().next().unwrap().contains("error: this file is a PDF"), "{stdout}");
+    assert!(String::from_utf8_lossy(&failed.stderr).contains("1 of 2 files could not be read"));
+}

@@ -138,6 +138,19 @@ fn fresh_name() -> String {
 }
 
 impl TestDatabase {
+    /// Number of rows in a table of this database.
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = self.connect().await;
+        let row: Count =
+            diesel::sql_query(format!("SELECT count(*) AS n FROM {table}")).get_result(&mut conn).await.unwrap();
+        row.n
+    }
+
     /// An empty database, as a new installation has: no tables, no divisions.
     pub async fn empty() -> Self {
         let server = server().await;
@@ -341,15 +354,7 @@ impl TestApp {
 
     /// Number of rows in a table of this test's database.
     pub async fn count_rows(&self, table: &str) -> i64 {
-        #[derive(QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
-        let mut conn = self.db.connect().await;
-        let row: Count =
-            diesel::sql_query(format!("SELECT count(*) AS n FROM {table}")).get_result(&mut conn).await.unwrap();
-        row.n
+        self.db.count_rows(table).await
     }
 }
 
