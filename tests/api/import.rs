@@ -317,13 +317,6 @@ fn tangxi_sheet(
     let merged = rust_xlsxwriter::Format::new();
     let sheet = workbook.add_worksheet();
     sheet.set_name(sheet_name).unwrap();
-    let mut put = |r: u32, c: u16, text: &str| {
-        match text.parse::<f64>() {
-            Ok(n) if !text.is_empty() => sheet.write_number(r, c, n).unwrap(),
-            _ => sheet.write_string(r, c, text).unwrap(),
-        };
-    };
-    put(0, 0, "");
     let merges: Vec<(u32, u16, u32, u16, String)> = vec![
         (0, 0, 0, 8, "项目支出绩效自评表".into()),
         (1, 0, 1, 8, "（2022年度）".into()),
@@ -344,7 +337,6 @@ fn tangxi_sheet(
         (10, 5, 10, 8, target.1.into()),
         (11, 0, 11 + rows.len() as u32, 0, "绩效指标".into()),
     ];
-    drop(put);
     for (r0, c0, r1, c1, text) in &merges {
         sheet.merge_range(*r0, *c0, *r1, *c1, text, &merged).unwrap();
     }
