@@ -1,8 +1,10 @@
 //! Intake: documents people already have (self-evaluation tables in Excel, narrative reports in
 //! Word or text) read into draft records, with every filled field traced to where it was read and
 //! every figure that was not used listed. Pure code: bytes in, drafts out; no database.
+pub mod patterns;
 pub mod report;
 pub mod table;
+pub mod text;
 
 use serde::Serialize;
 use utoipa::ToSchema;
