@@ -588,9 +588,9 @@ fn classify_money(key: &str) -> Option<Money> {
         if !key.contains(word) {
             continue;
         }
-        // 财政拨款支出 is spending by source, not income
+        // 政府性基金预算支出, 财政拨款支出: spending by source, which the record does not hold
         if matches!(money, Money::IncomeLine(_)) && key.contains("支出") {
-            return Some(Money::ExpenditureTotal);
+            return None;
         }
         return Some(*money);
     }
@@ -1008,6 +1008,20 @@ impl<'a> Reader<'a> {
                         self.record.unit = line.text(start..end);
                         self.put("unit", (li, start..end));
                         break;
+                    }
+                }
+            }
+        }
+        if self.record.unit.is_empty() {
+            // a title that begins with its unit: 常宁市荫田镇2022年度部门整体支出绩效自评报告
+            if let Some(li) = roles.iter().position(|r| *r == Role::Title) {
+                let line = &lines[li];
+                if let Some(year) = line.figures.iter().find(|f| f.unit == Unit::Year) {
+                    let name = line.trim(0..year.start);
+                    let key = line.key(name.clone());
+                    if name.end - name.start >= 3 && ORGANISATION_ENDS.iter().any(|e| key.ends_with(e)) {
+                        self.record.unit = line.text(name.clone());
+                        self.put("unit", (li, name));
                     }
                 }
             }
@@ -2360,7 +2374,7 @@ impl<'a> Reader<'a> {
             }));
             match part {
                 Part::Duties => {
-                    for item in self.items(&body) {
+                    for item in self.items(&body, true) {
                         let i = self.record.profile.duties.len();
                         self.record.profile.duties.push(item.0);
                         self.put(format!("profile.duties[{i}]"), item.1);
@@ -2376,7 +2390,7 @@ impl<'a> Reader<'a> {
                     self.record.conclusion.text = self.joined(&body, "conclusion.text");
                 }
                 Part::Problems | Part::Suggestions | Part::ProblemsAndSuggestions => {
-                    for (text, src) in self.items(&body) {
+                    for (text, src) in self.items(&body, false) {
                         let suggestion = match part {
                             Part::Suggestions => true,
                             Part::Problems => false,
@@ -2420,7 +2434,7 @@ impl<'a> Reader<'a> {
 
     /// List items of a part: each line without its numbering (a line that numbers several items
     /// inline, `一是…；二是…`, gives each).
-    fn items(&self, body: &[usize]) -> Vec<(String, Src)> {
+    fn items(&self, body: &[usize], split_semicolons: bool) -> Vec<(String, Src)> {
         let mut out = Vec::new();
         for &li in body {
             let line = &self.lines[li];
@@ -2432,18 +2446,28 @@ impl<'a> Reader<'a> {
             if range.is_empty() {
                 continue;
             }
-            // 一是…二是…: split when the line holds two or more such markers at sentence starts
+            // 一是…二是…, （一）…（二）…: split when the line numbers two or more items inline
             let mut marks: Vec<(usize, usize)> = Vec::new();
             for i in range.clone() {
                 if i == range.start || matches!(line.f[i - 1], '。' | ';' | ':' | ',') {
-                    if let Some(len) = pat::item_marker_at(&line.f, i) {
+                    if let Some(len) =
+                        pat::item_marker_at(&line.f, i).or_else(|| pat::ordinal(&line.f[i..]).map(|o| o.0))
+                    {
                         marks.push((i, len));
                     }
                 }
             }
+            // an unnumbered list of duties: 贯彻执行…；负责…。
+            if marks.len() < 2 && split_semicolons && line.ordinal.is_none() {
+                marks = vec![(range.start, 0)];
+                marks.extend((range.start..range.end - 1).filter(|&i| line.f[i] == ';').map(|i| (i + 1, 0)));
+            }
             if marks.len() >= 2 {
                 for (k, (at, len)) in marks.iter().enumerate() {
-                    let end = marks.get(k + 1).map_or(range.end, |m| m.0);
+                    let mut end = marks.get(k + 1).map_or(range.end, |m| m.0);
+                    while end > at + len && matches!(line.f[end - 1], ';' | ',' | ' ') {
+                        end -= 1;
+                    }
                     let item = line.trim(at + len..end);
                     if !item.is_empty() {
                         out.push((line.text(item.clone()), (li, item)));
@@ -2560,14 +2584,13 @@ impl<'a> Reader<'a> {
         let mut out = Vec::new();
         for (li, line) in self.lines.iter().enumerate() {
             let skip = line.body_start();
+            let mut fy_mention = vec![false; line.len()];
+            for f in line.figures.iter().filter(|f| fy != 0 && f.year() == Some(fy)) {
+                fy_mention[f.start..f.end].fill(true);
+            }
             for sentence in &line.sentences {
-                let fy_mention = |i: usize| {
-                    line.figures
-                        .iter()
-                        .any(|f| f.start <= i && i < f.end && f.unit == Unit::Year && fy != 0 && f.year() == Some(fy))
-                };
                 let digits =
-                    (sentence.start.max(skip)..sentence.end).any(|i| line.f[i].is_ascii_digit() && !fy_mention(i));
+                    (sentence.start.max(skip)..sentence.end).any(|i| line.f[i].is_ascii_digit() && !fy_mention[i]);
                 if !digits {
                     continue;
                 }

@@ -652,7 +652,7 @@ fn a_short_report_in_other_words() {
         sections,
         [(NarrativeCategory::AgricultureRural, "农业农村方面"), (NarrativeCategory::SocialAffairs, "社会事务方面")]
     );
-    assert_eq!(r.conclusion.problems, ["资金使用进度偏慢；", "绩效目标设置不够细化。"]);
+    assert_eq!(r.conclusion.problems, ["资金使用进度偏慢", "绩效目标设置不够细化。"]);
     assert_eq!(r.conclusion.suggestions, ["加快资金拨付进度。"]);
     assert_eq!((r.conclusion.budget_disclosed, r.conclusion.final_accounts_disclosed), (Some(true), Some(true)));
     assert!(draft.unmatched.is_empty(), "{:?}", unmatched(&draft));
@@ -822,4 +822,107 @@ fn a_sentence_with_a_figure_no_pattern_takes_is_unmatched() {
     assert_eq!(draft.record.income.total, Some(dec("1000000.00")));
     // the sentence whose only number was read is not listed, nor one that states the fiscal year
     assert_eq!(unmatched(&draft), ["全镇辖18个行政村，总人口3.2万人。"]);
+}
+
+/// The Hunan template of 部门整体支出绩效自评报告 (一、部门（单位）基本情况 … 八、…公开情况), with
+/// made-up figures: a genre test, not a fixture.
+const HUNAN_TEMPLATE: &str = "常宁市某镇2022年度部门整体支出绩效自评报告
+一、部门（单位）基本情况
+（一）职能职责
+主要职能是：贯彻执行党和国家的路线、方针、政策；负责全镇经济社会发展规划；承办上级交办的其他事项。
+（二）机构设置
+我镇内设党政综合办公室、经济发展办公室等7个办（中心），下属事业单位5个。
+（三）人员情况
+核定编制人数65人，其中行政编制27人，事业编制38人。实有在职人员70人，退休人员45人。
+二、一般公共预算支出情况
+（一）基本支出情况
+2022年基本支出908.04万元，其中人员经费828.52万元，主要用于在职人员工资；公用经费79.52万元，主要用于办公费、水电费等日常运转。
+（二）项目支出情况
+2022年项目支出901.44万元，主要用于乡村振兴、人居环境整治等。
+三、政府性基金预算支出情况
+2022年政府性基金预算支出10万元。
+四、国有资本经营预算支出情况
+无。
+五、部门整体支出绩效情况
+（一）产出情况
+全年完成农村危房改造36户，新建村级公路12.5公里，新增高标准农田2000亩。
+（二）效益情况
+群众满意度达95%以上。
+六、存在的问题及原因分析
+（一）预算编制不够精准。
+（二）绩效目标设置不够细化。
+七、下一步改进措施
+（一）提高预算编制质量。
+（二）加强绩效目标管理。
+八、部门整体支出绩效自评结果拟应用和公开情况
+自评结果将在本镇政府网站公开。";
+
+#[test]
+fn a_report_in_the_hunan_template() {
+    let draft = read(HUNAN_TEMPLATE);
+    let r = &draft.record;
+    assert_eq!((r.fiscal_year, r.unit.as_str()), (2022, "常宁市某镇"));
+    assert_eq!(
+        r.profile.duties,
+        ["贯彻执行党和国家的路线、方针、政策", "负责全镇经济社会发展规划", "承办上级交办的其他事项。"]
+    );
+    let units: Vec<_> = r.profile.internal_units.iter().map(|u| (u.name.as_str(), u.count)).collect();
+    assert_eq!(units, [("办（中心）", 7), ("下属事业单位", 5)]);
+    let q = &r.profile.staffing_quota;
+    assert_eq!((q.total, q.administrative, q.institutional), (Some(65), Some(27), Some(38)));
+    assert_eq!((r.profile.staff_at_year_end, r.profile.retired), (Some(70), Some(45)));
+    let e = &r.expenditure;
+    assert_eq!((e.basic_total, e.project_total), (Some(dec("9080400.00")), Some(dec("9014400.00"))));
+    let lines: Vec<_> = e.lines.iter().map(|l| (l.economic_class, l.executed.unwrap().to_string())).collect();
+    assert_eq!(
+        lines,
+        [
+            (Some(EconomicClass::Personnel), "8285200.00".to_owned()),
+            (Some(EconomicClass::PublicFunds), "795200.00".to_owned()),
+            (None, "9014400.00".to_owned()),
+        ]
+    );
+    // spending of government-fund money has no field: it is listed, not put somewhere wrong
+    assert_eq!(e.total, None);
+    assert_eq!(unmatched(&draft), ["2022年政府性基金预算支出10万元。"]);
+    let rows: Vec<_> = r
+        .indicators
+        .iter()
+        .map(|i| (i.name.as_str(), i.unit_of_measure.as_deref().unwrap(), i.actual.unwrap().to_string(), i.level_1))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("农村危房改造", "户", "36".to_owned(), L1::Output),
+            ("新建村级公路", "公里", "12.5".to_owned(), L1::Output),
+            ("新增高标准农田", "亩", "2000".to_owned(), L1::Output),
+            ("群众满意度", "%", "95".to_owned(), L1::Satisfaction),
+        ]
+    );
+    assert_eq!(r.indicators[3].actual_text.as_deref(), Some("95%以上"));
+    assert_eq!(r.conclusion.problems, ["预算编制不够精准。", "绩效目标设置不够细化。"]);
+    assert_eq!(r.conclusion.suggestions, ["提高预算编制质量。", "加强绩效目标管理。"]);
+    assert_eq!(r.conclusion.budget_disclosed, None);
+}
+
+#[test]
+fn table_rows_are_lines_of_their_block() {
+    let blocks = vec![
+        Block::Paragraph("一、基本情况".into()),
+        Block::Table(vec![
+            vec!["项目".into(), "预算数".into(), "决算数".into()],
+            vec!["公务接待费".into(), "10.00".into(), "9.50".into()],
+        ]),
+        Block::Paragraph("收入总计1809.48万元。".into()),
+    ];
+    let draft = read_report(&blocks);
+    assert_eq!(draft.record.income.total, Some(dec("18094800.00")));
+    let Source::Span { paragraph, start, end, text } = &draft.unmatched[0].source else { panic!() };
+    // the row's offsets are within the block's text, rows joined by line breaks, cells by tabs
+    assert_eq!((*paragraph, *start, *end, text.as_str()), (1, 11, 27, "公务接待费\t10.00\t9.50"));
+    let Source::Span { paragraph, .. } = &draft.provenance.iter().find(|p| p.field == "income.total").unwrap().source
+    else {
+        panic!()
+    };
+    assert_eq!(*paragraph, 2);
 }
