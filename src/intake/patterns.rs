@@ -128,6 +128,10 @@ pub fn amount_in_yuan(figure: &Figure) -> Result<Decimal, AmountError> {
         Unit::YiYuan => Decimal::from(100_000_000),
         _ => return Err(AmountError::NotMoney),
     };
+    // beyond any budget (and beyond what Decimal multiplies without overflow)
+    if figure.value.abs() > Decimal::from(1_000_000_000_000_000_i64) {
+        return Err(AmountError::Fraction);
+    }
     let yuan = if factor == Decimal::from(10_000) {
         crate::domain::money::wan_to_yuan(figure.value)
     } else {
@@ -147,7 +151,7 @@ pub fn amount_as(figure: &Figure, unit: Unit) -> Result<Decimal, AmountError> {
 /// A percentage as a fraction with at least four fraction digits, as printed: `9.76%` is
 /// `0.0976`, `100.00%` is `1.0000`, `9.765%` is `0.09765`.
 pub fn fraction(percent: Decimal) -> Decimal {
-    let scale = (percent.scale() + 2).max(4);
+    let scale = (percent.scale() + 2).clamp(4, 28);
     crate::domain::money::with_scale(percent / Decimal::from(100), scale)
 }
 
@@ -531,14 +535,14 @@ fn figure_at(f: &[char], at: usize, quoted: bool) -> (Option<Figure>, usize) {
             '千' => 1_000,
             _ => 100_000_000,
         });
-        let mut scaled = value * factor;
+        let Some(mut scaled) = value.checked_mul(factor) else { return (None, j + 1) };
         let mut j2 = j + 1;
         // 4万5千: the thousands after the ten-thousands
         if m == '万' && f.get(j2).is_some_and(|c| c.is_ascii_digit()) {
             let (more, after) = number_at(f, j2);
             if f.get(after) == Some(&'千') {
-                if let Ok(more) = Decimal::from_str(&more) {
-                    scaled += more * Decimal::from(1_000);
+                if let Some(more) = Decimal::from_str(&more).ok().and_then(|m| m.checked_mul(Decimal::from(1_000))) {
+                    scaled = scaled.checked_add(more).unwrap_or(scaled);
                     j2 = after + 1;
                 }
             }
@@ -659,6 +663,11 @@ pub fn clauses(f: &[char], sentence: Range<usize>, figures: &[Figure]) -> Vec<Ra
     let mut start = sentence.start;
     let mut i = sentence.start;
     while i < sentence.end {
+        // a thousands separator (1,799.48) is part of its figure
+        if let Some(fig) = figures.iter().find(|fig| fig.start < i && i < fig.end) {
+            i = fig.end;
+            continue;
+        }
         let c = f[i];
         let boundary = match c {
             ',' | ':' | '。' | ';' | '!' | '?' | ')' => true,

@@ -1856,43 +1856,33 @@ impl<'a> Reader<'a> {
                 continue;
             }
             let before = line.key(sentence.start..fig.start);
-            if before.ends_with("得分")
-                || before.ends_with("总分")
-                || before.ends_with("得分为")
-                || before.ends_with("评分")
-                || before.ends_with("总分为")
-            {
+            if ["得分", "总分", "得分为", "评分", "总分为"].iter().any(|w| before.ends_with(w)) {
                 let src = self.fig_src(li, fi);
                 self.fill("conclusion.total_score", src, Some((li, fi)), fig.value, |r| &mut r.conclusion.total_score);
             }
         }
-        let key = line.key(sentence.clone());
+        // longest first where one grade word starts another (不合格 before 合格, 优秀 before 优)
+        const GRADES: [(&str, Grade); 8] = [
+            ("不合格", Grade::Poor),
+            ("优秀", Grade::Excellent),
+            ("优", Grade::Excellent),
+            ("良好", Grade::Good),
+            ("良", Grade::Good),
+            ("合格", Grade::Fair),
+            ("中", Grade::Fair),
+            ("差", Grade::Poor),
+        ];
         for marker in ["等级为", "等级:", "等级是", "评定为", "评价为", "评级为", "等次为"] {
             let Some(at) = pat::find_in(&line.f, sentence.clone(), marker).map(|r| r.end) else { continue };
             let mut i = at;
             while i < sentence.end && matches!(line.f[i], '“' | '”' | '"' | ' ') {
                 i += 1;
             }
-            let grades: [(&str, Grade); 8] = [
-                ("优秀", Grade::Excellent),
-                ("优", Grade::Excellent),
-                ("良好", Grade::Good),
-                ("良", Grade::Good),
-                ("合格", Grade::Fair),
-                ("中", Grade::Fair),
-                ("不合格", Grade::Poor),
-                ("差", Grade::Poor),
-            ];
-            let grades_ordered =
-                [grades[6], grades[0], grades[1], grades[2], grades[3], grades[4], grades[5], grades[7]];
-            for (word, grade) in grades_ordered {
-                if line.starts_with(&(i..sentence.end), word) {
-                    let n = word.chars().count();
-                    self.fill("conclusion.grade", (li, i..i + n), None, grade, |r| &mut r.conclusion.grade);
-                    return;
-                }
+            if let Some((word, grade)) = GRADES.iter().find(|(word, _)| line.starts_with(&(i..sentence.end), word)) {
+                let n = word.chars().count();
+                self.fill("conclusion.grade", (li, i..i + n), None, *grade, |r| &mut r.conclusion.grade);
+                return;
             }
-            let _ = &key;
         }
     }
 
@@ -2806,6 +2796,9 @@ fn item_topic(line: &Line, at: usize) -> Option<(String, Range<usize>)> {
         Some(s) => s,
         None => {
             let first = line.sentences.first()?.clone();
+            if line.body_start() + 1 >= first.end {
+                return None;
+            }
             let r = line.trim(line.body_start()..first.end - 1);
             if r.end - r.start > 20 || r.is_empty() {
                 return None;

@@ -341,6 +341,9 @@ fn income_total_with_its_qizhong_list_in_wan_yuan() {
             ],
             "{text}"
         );
+        // the note is the line as printed, from its label to its unit
+        let note = r.income.lines[0].note.as_deref().unwrap();
+        assert!(note.starts_with("财政拨款收入") && note.ends_with("万元"), "{note}");
         assert_eq!(r.reported_in, ReportedIn::TenThousandYuan);
     }
 }
@@ -925,4 +928,141 @@ fn table_rows_are_lines_of_their_block() {
         panic!()
     };
     assert_eq!(*paragraph, 2);
+}
+
+/// A small deterministic generator, for documents no one wrote.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: usize) -> usize {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((self.0 >> 33) as usize) % n.max(1)
+    }
+}
+
+#[test]
+fn no_document_makes_the_reader_panic() {
+    let pieces = [
+        "收入总计",
+        "其中",
+        "：",
+        ":",
+        "，",
+        ",",
+        "。",
+        "；",
+        "、",
+        "（",
+        "）",
+        "(",
+        ")",
+        "“",
+        "”",
+        "较上年",
+        "较",
+        "比",
+        "减少",
+        "增长",
+        "下降",
+        "持平",
+        "占",
+        "万元",
+        "元",
+        "万",
+        "亿元",
+        "余",
+        "多",
+        "%",
+        "％",
+        "个",
+        "人",
+        "名",
+        "栋",
+        "亩",
+        "万亩",
+        "人次",
+        "批次",
+        "辆",
+        "次",
+        "年",
+        "年度",
+        "月",
+        "日",
+        "2022",
+        "2021",
+        "１２",
+        "1,799.48",
+        "0",
+        "99999999999999999999999999",
+        "9.76",
+        "4万5千",
+        "一",
+        "一是",
+        "二是",
+        "1、",
+        "（一）",
+        "一、",
+        "三公经费",
+        "公务接待费",
+        "机关运行经费",
+        "编制",
+        "在职",
+        "退休",
+        "行政",
+        "事业",
+        "设",
+        "中心",
+        "排查",
+        "拆除",
+        "发放",
+        "对",
+        "进行",
+        "以",
+        "为",
+        "等",
+        "将",
+        "预计",
+        "项目",
+        "推进",
+        "无",
+        "情况",
+        "公开",
+        "预决算",
+        "未",
+        "得分",
+        "分",
+        "等级为",
+        "优",
+        "湘财绩【2013】29号",
+        "[bookmark: x]",
+        "\n",
+        " ",
+        "\u{3000}",
+        "-",
+        ".",
+        "\t",
+    ];
+    let mut rng = Lcg(13);
+    for _ in 0..3000 {
+        let len = 1 + rng.next(40);
+        let text: String = (0..len).map(|_| pieces[rng.next(pieces.len())]).collect();
+        let draft = read(&text);
+        // every span stays inside its paragraph
+        let blocks = paragraphs(&text);
+        for source in draft.provenance.iter().map(|p| &p.source).chain(draft.unmatched.iter().map(|u| &u.source)) {
+            let Source::Span { paragraph, start, end, text: span } = source else { panic!() };
+            let Block::Paragraph(block) = &blocks[*paragraph] else { panic!() };
+            let chars: Vec<char> = block.chars().collect();
+            assert!(start <= end && *end <= chars.len(), "{text:?}");
+            assert_eq!(&chars[*start..*end].iter().collect::<String>(), span, "{text:?}");
+        }
+    }
+    // the reference report cut anywhere
+    let chars: Vec<char> = REPORT.chars().collect();
+    for _ in 0..300 {
+        let a = rng.next(chars.len());
+        let b = a + rng.next(chars.len() - a);
+        let cut: String = chars[..a].iter().chain(&chars[b..]).collect();
+        read(&cut);
+    }
 }
