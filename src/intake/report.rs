@@ -251,6 +251,8 @@ enum Role {
     Interlude,
     Signature,
     Date,
+    /// A page number or footer left by a PDF conversion (`- 3 -`, `第3页 共12页`)
+    Artifact,
 }
 
 struct Outline {
@@ -342,6 +344,10 @@ impl Outline {
         let mut stack: Vec<(u8, Part, usize)> = Vec::new();
         for (i, line) in lines.iter().enumerate() {
             let f = &line.f;
+            if page_number(line) {
+                roles[i] = Role::Artifact;
+                continue;
+            }
             if i == 0
                 && line.ordinal.is_none()
                 && line.len() <= 40
@@ -503,8 +509,58 @@ struct SectionLines {
     lines: Vec<usize>,
 }
 
-/// A date line (`2023年3月10日`).
+/// A page number line: `- 3 -`, `3`, `第3页`, `第 3 页 共 12 页`, `3/12`.
+fn page_number(line: &Line) -> bool {
+    let text: String = line.f.iter().filter(|c| !matches!(c, ' ' | '-' | '—' | '–')).collect();
+    if text.is_empty() || text.chars().count() > 12 {
+        return false;
+    }
+    let digits_only = |t: &str| !t.is_empty() && t.chars().all(|c| c.is_ascii_digit());
+    if digits_only(&text) && line.f.iter().any(|c| matches!(c, '-' | '—' | '–')) {
+        return true;
+    }
+    if let Some((a, b)) = text.split_once('/') {
+        return digits_only(a) && digits_only(b);
+    }
+    let rest = text.strip_prefix('第').and_then(|t| t.split_once('页'));
+    match rest {
+        Some((n, tail)) => {
+            digits_only(n)
+                && (tail.is_empty()
+                    || tail.strip_prefix('共').and_then(|t| t.strip_suffix('页')).is_some_and(digits_only))
+        }
+        None => false,
+    }
+}
+
+/// A date written in Chinese numerals (`二〇二三年三月十日`).
+fn chinese_date(text: &str) -> Option<NaiveDate> {
+    let digit = |c: char| "〇一二三四五六七八九".chars().position(|d| d == c).or((c == '○' || c == '零').then_some(0));
+    let (year, rest) = text.split_once('年')?;
+    let (month, rest) = rest.split_once('月')?;
+    let day = rest.strip_suffix('日')?;
+    let year = year.chars().try_fold(0u32, |acc, c| Some(acc * 10 + digit(c)? as u32))?;
+    let small = |t: &str| -> Option<u32> {
+        match t.chars().collect::<Vec<_>>().as_slice() {
+            ['十'] => Some(10),
+            ['十', d] => Some(10 + digit(*d)? as u32),
+            [d, '十'] => Some(digit(*d)? as u32 * 10),
+            [d, '十', e] => Some(digit(*d)? as u32 * 10 + digit(*e)? as u32),
+            [d] => Some(digit(*d)? as u32),
+            _ => None,
+        }
+    };
+    if !(1900..=2100).contains(&year) {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(year as i32, small(month)?, small(day)?)
+}
+
+/// A date line (`2023年3月10日`, `二〇二三年三月十日`).
 fn date_of(line: &Line) -> Option<NaiveDate> {
+    if line.len() <= 14 && line.figures.is_empty() {
+        return chinese_date(&line.text(0..line.len()).replace(' ', ""));
+    }
     let figures = &line.figures;
     if figures.len() != 3 || has_punctuation(&line.f) || line.len() > 14 {
         return None;
@@ -733,7 +789,8 @@ struct Ctx {
     three_public_budget: bool,
     staff: Option<StaffScope>,
     consolidated: bool,
-    counting_reception: bool,
+    /// The three-public item counts without an item word belong to
+    counting: Option<ThreePublicItem>,
     comparison: Option<Comparison>,
 }
 
@@ -1367,7 +1424,7 @@ impl<'a> Reader<'a> {
                 }
                 self.mark((li, fi));
                 self.count_money_unit(li, fi);
-                ctx.counting_reception = item == ThreePublicItem::Reception;
+                ctx.counting = Some(item);
                 ctx.last = Some(Last::ThreePublic(item, budget));
                 return;
             }
@@ -1643,51 +1700,67 @@ impl<'a> Reader<'a> {
     fn count_figure(&mut self, li: usize, fi: usize, key: &str, ctx: &mut Ctx) {
         let line = &self.lines[li];
         let fig = &line.figures[fi];
-        let Ok(count) = i32::try_from(fig.value.trunc().mantissa()) else { return };
-        if fig.value.fract() != Decimal::ZERO {
-            return;
-        }
+        let Some(count) = whole(fig.value) else { return };
         let unit = fig.unit_text();
         let src = self.fig_src(li, fi);
         let f = Some((li, fi));
-        let reception = key.contains("接待") || (ctx.counting_reception && key.is_empty());
-        // 三公: reception batches and persons, delegations, vehicles bought
-        if reception
-            && (key.contains("批次") || matches!(unit.as_str(), "批次" | "批") || (unit == "次" && key.contains('批')))
-        {
-            ctx.counting_reception = true;
-            self.fill("three_public_expenses.reception.batches", src, f, count, |r| {
-                &mut r.three_public_expenses.reception.get_or_insert_with(Default::default).batches
-            });
-            return;
-        }
-        if reception && (key.contains("人次") || matches!(unit.as_str(), "人次" | "人")) {
-            ctx.counting_reception = true;
-            self.fill("three_public_expenses.reception.persons", src, f, count, |r| {
-                &mut r.three_public_expenses.reception.get_or_insert_with(Default::default).persons
-            });
-            return;
-        }
-        if contains_any(key, &["出国", "出访", "团组"]) {
-            if key.contains("团组") || matches!(unit.as_str(), "个" | "批") {
-                self.fill("three_public_expenses.overseas_travel.delegations", src, f, count, |r| {
-                    &mut r.three_public_expenses.overseas_travel.get_or_insert_with(Default::default).delegations
-                });
-            } else {
-                self.fill("three_public_expenses.overseas_travel.persons", src, f, count, |r| {
-                    &mut r.three_public_expenses.overseas_travel.get_or_insert_with(Default::default).persons
-                });
+        // 三公 counts: reception batches and persons, delegations and persons abroad, vehicles
+        // bought; a count without an item word (`接待281批次、3600人次`, `团组0个，累计0人次`)
+        // is of the item just read.
+        let bare = strip_key(key).trim_start_matches(['累', '计', '共', '合']).is_empty();
+        let item = if key.contains("接待") {
+            Some(ThreePublicItem::Reception)
+        } else if contains_any(key, &["出国", "出访", "团组", "出境"]) {
+            Some(ThreePublicItem::OverseasTravel)
+        } else if unit == "辆" && contains_any(key, &["购置", "购买", "新购"]) {
+            Some(ThreePublicItem::VehiclePurchase)
+        } else if bare {
+            ctx.counting
+        } else {
+            None
+        };
+        let persons = key.contains("人次") || matches!(unit.as_str(), "人次" | "人");
+        match item {
+            Some(ThreePublicItem::Reception) => {
+                let batches = key.contains("批次")
+                    || matches!(unit.as_str(), "批次" | "批")
+                    || (unit == "次" && key.contains('批'));
+                ctx.counting = item;
+                if batches {
+                    self.fill("three_public_expenses.reception.batches", src, f, count, |r| {
+                        &mut r.three_public_expenses.reception.get_or_insert_with(Default::default).batches
+                    });
+                } else if persons {
+                    self.fill("three_public_expenses.reception.persons", src, f, count, |r| {
+                        &mut r.three_public_expenses.reception.get_or_insert_with(Default::default).persons
+                    });
+                }
+                return;
             }
-            return;
-        }
-        if unit == "辆" && contains_any(key, &["公务用车", "公车", "用车", "车辆", "公务车"]) {
-            if contains_any(key, &["购置", "购买", "新购"]) {
+            Some(ThreePublicItem::OverseasTravel) => {
+                ctx.counting = item;
+                if persons {
+                    self.fill("three_public_expenses.overseas_travel.persons", src, f, count, |r| {
+                        &mut r.three_public_expenses.overseas_travel.get_or_insert_with(Default::default).persons
+                    });
+                } else if key.contains("团组") || matches!(unit.as_str(), "个" | "批" | "次") {
+                    self.fill("three_public_expenses.overseas_travel.delegations", src, f, count, |r| {
+                        &mut r.three_public_expenses.overseas_travel.get_or_insert_with(Default::default).delegations
+                    });
+                }
+                return;
+            }
+            Some(ThreePublicItem::VehiclePurchase) if unit == "辆" => {
+                ctx.counting = item;
                 self.fill("three_public_expenses.vehicle_purchase.vehicles", src, f, count, |r| {
                     &mut r.three_public_expenses.vehicle_purchase.get_or_insert_with(Default::default).vehicles
                 });
-            } else {
-                self.fill("profile.official_vehicles", src, f, count, |r| &mut r.profile.official_vehicles);
+                return;
             }
+            _ => {}
+        }
+        if unit == "辆" && contains_any(key, &["公务用车", "公车", "用车", "车辆", "公务车"]) {
+            self.fill("profile.official_vehicles", src, f, count, |r| &mut r.profile.official_vehicles);
             return;
         }
         // Consolidated units: 纳入决算编制范围的单位共10个，其中行政单位3个
@@ -1724,7 +1797,7 @@ impl<'a> Reader<'a> {
             self.fill("profile.retired", src, f, count, |r| &mut r.profile.retired);
             return;
         }
-        if contains_any(key, &["外聘", "临时", "聘用", "编外", "劳务派遣"]) {
+        if contains_any(key, &["外聘", "临时", "临聘", "聘用", "编外", "劳务派遣"]) {
             self.fill("profile.hired", src, f, count, |r| &mut r.profile.hired);
             return;
         }
@@ -1785,7 +1858,7 @@ impl<'a> Reader<'a> {
         if !matches!(fig.unit_text().as_str(), "个" | "支") || fig.value.fract() != Decimal::ZERO {
             return false;
         }
-        let Ok(count) = i32::try_from(fig.value.trunc().mantissa()) else { return false };
+        let Some(count) = whole(fig.value) else { return false };
         let after = line.trim(after.clone());
         let name_range = if after.is_empty() {
             let label = strip_leading_range(line, label.clone());
@@ -2573,6 +2646,9 @@ impl<'a> Reader<'a> {
         let fy = self.fy();
         let mut out = Vec::new();
         for (li, line) in self.lines.iter().enumerate() {
+            if self.outline.roles[li] == Role::Artifact {
+                continue;
+            }
             let skip = line.body_start();
             let mut fy_mention = vec![false; line.len()];
             for f in line.figures.iter().filter(|f| fy != 0 && f.year() == Some(fy)) {
@@ -2614,6 +2690,15 @@ fn label_range(line: &Line, fi: usize, clause: &Range<usize>, clauses: &[Range<u
         }
     }
     range
+}
+
+/// A count as a whole number (`3`, `3.0`), or none for `2.5`.
+fn whole(value: Decimal) -> Option<i32> {
+    if value.fract() != Decimal::ZERO {
+        return None;
+    }
+    let value = value.normalize();
+    i32::try_from(value.mantissa()).ok().filter(|_| value.scale() == 0)
 }
 
 /// The clauses of the sentence holding `at` that end before it.

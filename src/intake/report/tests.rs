@@ -1066,3 +1066,58 @@ fn no_document_makes_the_reader_panic() {
         read(&cut);
     }
 }
+
+#[test]
+fn three_public_counts_without_an_item_word_are_of_the_item_just_read() {
+    let e = read("三公经费支出10万元，其中因公出国（境）费2万元，全年安排因公出国（境）团组1个，累计3人次；公务接待费8万元，共接待40批次、300人次；公务用车购置费0万元，购置0辆。")
+        .record
+        .three_public_expenses;
+    let overseas = e.overseas_travel.unwrap();
+    assert_eq!((overseas.delegations, overseas.persons), (Some(1), Some(3)));
+    let reception = e.reception.unwrap();
+    assert_eq!((reception.batches, reception.persons), (Some(40), Some(300)));
+    assert_eq!(e.vehicle_purchase.unwrap().vehicles, Some(0));
+}
+
+#[test]
+fn page_numbers_and_a_date_in_chinese_numerals_are_not_text() {
+    let draft = read("某镇人民政府2022年度绩效自评报告\n一、存在的问题\n资金拨付偏慢。\n- 3 -\n第4页 共12页\n某镇人民政府\n二〇二三年三月十日");
+    let r = &draft.record;
+    assert_eq!(r.conclusion.problems, ["资金拨付偏慢。"]);
+    assert_eq!(r.report_date, NaiveDate::from_ymd_opt(2023, 3, 10));
+    assert_eq!(r.issuer.as_deref(), Some("某镇人民政府"));
+    assert!(draft.unmatched.is_empty(), "{:?}", unmatched(&draft));
+}
+
+/// Every filled leaf of a draft's record has a provenance entry under its JSON path, and every
+/// entry names a filled leaf.
+fn assert_traced(draft: &Draft) {
+    let json = serde_json::to_value(&draft.record).unwrap();
+    let mut leaves = Vec::new();
+    collect_leaves(&json, String::new(), &mut leaves);
+    let fields: HashSet<&str> = draft.provenance.iter().map(|p| p.field.as_str()).collect();
+    // kind is what this reader makes and applicable the model's default; the identity members
+    // below are serialised even when nothing was read into them
+    let unread = |path: &str| match path {
+        "kind" | "region_code" => true,
+        "fiscal_year" => draft.record.fiscal_year == 0,
+        "unit" => draft.record.unit.is_empty(),
+        "reported_in" => draft.record.reported_in == ReportedIn::default(),
+        _ => path.ends_with(".applicable"),
+    };
+    let missing: Vec<&String> =
+        leaves.iter().filter(|path| !unread(path)).filter(|path| !fields.contains(path.as_str())).collect();
+    assert!(missing.is_empty(), "no provenance for {missing:?}");
+    let leaves: HashSet<&str> = leaves.iter().map(String::as_str).collect();
+    let stray: Vec<&str> = fields.iter().copied().filter(|f| !leaves.contains(f)).collect();
+    assert!(stray.is_empty(), "provenance for fields not in the record: {stray:?}");
+}
+
+#[test]
+fn every_filled_field_of_other_reports_is_traced() {
+    for text in [SHORT_REPORT, HUNAN_TEMPLATE] {
+        assert_traced(&read(text));
+    }
+    assert_traced(&read("三公经费支出10万元，其中因公出国（境）费2万元，全年安排因公出国（境）团组1个，累计3人次。三公经费预算124000.00元，全部为公务接待费。"));
+    assert_traced(&read("收入总计8105563.00元，较上年8014212.00元增长1.13%。其中：财政拨款收入1,799.48万元，占100.00%。编制43人，其中行政编制26人；在职37人，其中行政19人；退休18人。纳入决算编制范围的单位共10个，其中行政单位3个。"));
+}
