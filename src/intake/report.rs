@@ -509,7 +509,8 @@ struct SectionLines {
     lines: Vec<usize>,
 }
 
-/// A page number line: `- 3 -`, `3`, `第3页`, `第 3 页 共 12 页`, `3/12`.
+/// A page number line: `- 3 -`, `—3—`, `第3页`, `第 3 页 共 12 页`, `3/12` (a bare number is not
+/// taken for one: it may be a figure split from its line).
 fn page_number(line: &Line) -> bool {
     let text: String = line.f.iter().filter(|c| !matches!(c, ' ' | '-' | '—' | '–')).collect();
     if text.is_empty() || text.chars().count() > 12 {
@@ -788,7 +789,6 @@ struct Ctx {
     budget: bool,
     three_public_budget: bool,
     staff: Option<StaffScope>,
-    consolidated: bool,
     /// The three-public item counts without an item word belong to
     counting: Option<ThreePublicItem>,
     comparison: Option<Comparison>,
@@ -1759,7 +1759,7 @@ impl<'a> Reader<'a> {
             }
             _ => {}
         }
-        if unit == "辆" && contains_any(key, &["公务用车", "公车", "用车", "车辆", "公务车"]) {
+        if unit == "辆" && contains_any(key, &["公务用车", "公车", "公务车", "在编车辆"]) {
             self.fill("profile.official_vehicles", src, f, count, |r| &mut r.profile.official_vehicles);
             return;
         }
@@ -1767,14 +1767,12 @@ impl<'a> Reader<'a> {
         if matches!(unit.as_str(), "个" | "家") && key.contains("单位") {
             if contains_any(key, &["编制范围", "纳入", "所属", "下属", "包括", "共有"]) && unit_type(key).is_none()
             {
-                ctx.consolidated = true;
                 self.fill("profile.consolidated_units.stated_count", src, f, count, |r| {
                     &mut r.profile.consolidated_units.stated_count
                 });
                 return;
             }
             if let Some(kind) = unit_type(key) {
-                ctx.consolidated = true;
                 let (path, slot): (&str, fn(&mut ConsolidatedUnits) -> &mut Option<i32>) = match kind {
                     UnitType::Administrative => ("administrative", |u| &mut u.stated_by_type.administrative),
                     UnitType::CivilServiceManaged => {

@@ -592,6 +592,9 @@ fn consolidated_units_by_type() {
 
 #[test]
 fn vehicles_bought_go_to_the_purchase_item() {
+    // the vehicles held are the official ones, not every vehicle the unit has
+    let p = read("截至2022年12月31日，我镇共有车辆3辆，其中公务用车1辆。").record.profile;
+    assert_eq!(p.official_vehicles, Some(1));
     let e = read("公务用车购置费20万元，购置公务用车1辆。").record.three_public_expenses;
     let purchase = e.vehicle_purchase.unwrap();
     assert_eq!((purchase.amount, purchase.vehicles), (Some(dec("200000.00")), Some(1)));
