@@ -21,8 +21,9 @@ pub enum DecodeError {
     /// A UTF-16 byte-order mark followed by malformed UTF-16
     #[error("malformed UTF-16 after a byte-order mark")]
     MalformedUtf16,
-    /// Decoded, but into characters no report contains (private-use code points)
-    #[error("not a text report: private-use character U+{code:04X} after decoding as {encoding}")]
+    /// Decoded, but into characters no report contains (private-use code points, or a
+    /// replacement character where the encoding was guessed)
+    #[error("not a text report: character U+{code:04X} after decoding as {encoding}")]
     Junk { encoding: &'static str, code: u32 },
 }
 
@@ -50,15 +51,16 @@ pub fn decode_text(bytes: &[u8]) -> Result<String, DecodeError> {
 }
 
 /// Rejects decoded text holding control characters (other than tab, line and page breaks) or
-/// private-use characters. `base` is the byte offset of the text in the input, for the message.
+/// private-use characters, and, when it was guessed to be GB18030, replacement characters.
+/// `base` is the byte offset of the text in the input, for the message.
 fn checked(text: String, encoding: &'static str, base: usize) -> Result<String, DecodeError> {
     for (offset, c) in text.char_indices() {
         let code = c as u32;
-        let control = (c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\u{c}')) || code == 0xFFFD;
-        if control {
+        if c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\u{c}') {
             return Err(DecodeError::Binary { offset: base + offset, code });
         }
-        if (0xE000..=0xF8FF).contains(&code) || (0xF0000..=0x10FFFF).contains(&code) {
+        let private = (0xE000..=0xF8FF).contains(&code) || (0xF0000..=0x10FFFF).contains(&code);
+        if private || (code == 0xFFFD && encoding == GB18030.name()) {
             return Err(DecodeError::Junk { encoding, code });
         }
     }
@@ -114,6 +116,15 @@ mod tests {
         let (gb18030, _, unmappable) = GB18030.encode(rare);
         assert!(!unmappable);
         assert_eq!(decode_text(&gb18030).unwrap(), rare);
+    }
+
+    #[test]
+    fn keeps_a_replacement_character_of_utf8_but_not_one_guessed_from_gb18030() {
+        assert_eq!(decode_text("收入\u{fffd}总计".as_bytes()).unwrap(), "收入\u{fffd}总计");
+        // U+FFFD in GB18030's four-byte form, beside bytes that are not UTF-8
+        let mut bytes = encoding_rs::GBK.encode("收入").0.into_owned();
+        bytes.extend_from_slice(b"\x84\x31\xA4\x37");
+        assert!(matches!(decode_text(&bytes), Err(DecodeError::Junk { code: 0xFFFD, .. })));
     }
 
     #[test]
