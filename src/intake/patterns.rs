@@ -29,6 +29,10 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 
+use crate::domain::record::{
+    EconomicClass, ExpenditureStructure, IncomeCategory, NarrativeCategory, ThreePublicItem, UnitType,
+};
+
 /// Full-width forms folded to ASCII and other spaces to `' '`: one char for one char.
 pub fn fold(c: char) -> char {
     match c {
@@ -952,6 +956,182 @@ pub fn contains_any(text: &str, words: &[&str]) -> bool {
     words.iter().any(|w| text.contains(w))
 }
 
+/// The area of a work-achievement section, by the words of its title.
+pub fn category_of(key: &str) -> NarrativeCategory {
+    let has = |words: &[&str]| contains_any(key, words);
+    if has(&["党"]) {
+        NarrativeCategory::PartyBuilding
+    } else if has(&["项目"]) {
+        NarrativeCategory::ProjectConstruction
+    } else if has(&["农业", "农村", "乡村", "三农", "脱贫", "扶贫"]) {
+        NarrativeCategory::AgricultureRural
+    } else if has(&["社会事务", "民生", "社会保障", "社保", "教育", "卫生", "文化"]) {
+        NarrativeCategory::SocialAffairs
+    } else if has(&["综合治理", "综治", "治理", "平安", "安全", "信访", "维稳"]) {
+        NarrativeCategory::ComprehensiveGovernance
+    } else if has(&["经费", "预算", "财务", "三公"]) {
+        NarrativeCategory::BudgetManagement
+    } else {
+        NarrativeCategory::Other
+    }
+}
+
+/// What a money label is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Money {
+    IncomeTotal,
+    IncomeLine(IncomeCategory),
+    OpeningCarryOver,
+    ExpenditureTotal,
+    Structure(ExpenditureStructure),
+    YearEndCarryOver,
+    ExpenditureLine(EconomicClass),
+    ThreePublic(ThreePublicItem),
+    VehiclesCombined,
+    RunningCosts,
+}
+
+/// Money labels, most specific first: the first word found in a label decides.
+pub const MONEY_LABELS: &[(&str, Money)] = &[
+    ("因公出国", Money::ThreePublic(ThreePublicItem::OverseasTravel)),
+    ("出国(境)", Money::ThreePublic(ThreePublicItem::OverseasTravel)),
+    ("公务用车购置及运行", Money::VehiclesCombined),
+    ("购置及运行", Money::VehiclesCombined),
+    ("公务用车购置", Money::ThreePublic(ThreePublicItem::VehiclePurchase)),
+    ("车辆购置", Money::ThreePublic(ThreePublicItem::VehiclePurchase)),
+    ("公车购置", Money::ThreePublic(ThreePublicItem::VehiclePurchase)),
+    ("公务用车运行", Money::ThreePublic(ThreePublicItem::VehicleOperation)),
+    ("公务用车运维", Money::ThreePublic(ThreePublicItem::VehicleOperation)),
+    ("公车运行", Money::ThreePublic(ThreePublicItem::VehicleOperation)),
+    ("车辆运行", Money::ThreePublic(ThreePublicItem::VehicleOperation)),
+    ("公务接待", Money::ThreePublic(ThreePublicItem::Reception)),
+    ("接待费", Money::ThreePublic(ThreePublicItem::Reception)),
+    ("招待费", Money::ThreePublic(ThreePublicItem::Reception)),
+    ("三公", Money::ThreePublic(ThreePublicItem::Total)),
+    ("机关运行经费", Money::RunningCosts),
+    ("运行经费", Money::RunningCosts),
+    ("年初结转和结余", Money::OpeningCarryOver),
+    ("年初结转", Money::OpeningCarryOver),
+    ("上年结转", Money::OpeningCarryOver),
+    ("年末结转和结余", Money::YearEndCarryOver),
+    ("年末结转", Money::YearEndCarryOver),
+    ("结转下年", Money::YearEndCarryOver),
+    ("工资福利", Money::ExpenditureLine(EconomicClass::WagesWelfare)),
+    ("商品和服务", Money::ExpenditureLine(EconomicClass::GoodsServices)),
+    ("商品服务", Money::ExpenditureLine(EconomicClass::GoodsServices)),
+    ("对个人和家庭", Money::ExpenditureLine(EconomicClass::HouseholdSubsidies)),
+    ("资本性支出", Money::ExpenditureLine(EconomicClass::Capital)),
+    ("人员经费", Money::ExpenditureLine(EconomicClass::Personnel)),
+    ("公用经费", Money::ExpenditureLine(EconomicClass::PublicFunds)),
+    ("其他支出", Money::ExpenditureLine(EconomicClass::Other)),
+    ("基本支出", Money::Structure(ExpenditureStructure::Basic)),
+    ("项目支出", Money::Structure(ExpenditureStructure::Project)),
+    ("经营支出", Money::Structure(ExpenditureStructure::Business)),
+    ("政府性基金", Money::IncomeLine(IncomeCategory::GovernmentFundAppropriation)),
+    ("国有资本经营", Money::IncomeLine(IncomeCategory::StateCapitalAppropriation)),
+    ("上级补助", Money::IncomeLine(IncomeCategory::HigherLevelSubsidy)),
+    ("附属单位上缴", Money::IncomeLine(IncomeCategory::AffiliatedRemittance)),
+    ("事业收入", Money::IncomeLine(IncomeCategory::Institutional)),
+    ("经营收入", Money::IncomeLine(IncomeCategory::Business)),
+    ("一般公共预算", Money::IncomeLine(IncomeCategory::GeneralBudgetAppropriation)),
+    ("公共财政拨款", Money::IncomeLine(IncomeCategory::GeneralBudgetAppropriation)),
+    ("财政拨款", Money::IncomeLine(IncomeCategory::GeneralBudgetAppropriation)),
+    ("其他收入", Money::IncomeLine(IncomeCategory::Other)),
+    ("收入", Money::IncomeTotal),
+    ("支出", Money::ExpenditureTotal),
+];
+
+pub fn classify_money(key: &str) -> Option<Money> {
+    for (word, money) in MONEY_LABELS {
+        if !key.contains(word) {
+            continue;
+        }
+        // 政府性基金预算支出, 财政拨款支出: spending by source, which the record does not hold
+        if matches!(money, Money::IncomeLine(_)) && key.contains("支出") {
+            return None;
+        }
+        return Some(*money);
+    }
+    None
+}
+
+/// Words of a stated change and of a prior year (`较上年减少`, `增长1.13%`, `基本持平`).
+pub const INCREASE: &[&str] = &["增加", "增长", "上升", "提高", "增"];
+pub const DECREASE: &[&str] = &["减少", "下降", "降低", "节约", "压减", "减", "少"];
+pub const FLAT: &[&str] = &["持平", "相同", "不变", "一致", "相当"];
+pub const PRIOR_YEAR_WORDS: &[&str] = &["上一年度", "上年同期", "上年度", "上一年", "上年", "去年"];
+
+/// The sign of a stated change: +1 for 增加/增长, -1 for 减少/下降, by the first such word.
+pub fn change_sign(text: &str) -> Option<i8> {
+    let up = INCREASE.iter().filter_map(|w| text.find(w)).min();
+    let down = DECREASE.iter().filter_map(|w| text.find(w)).min();
+    match (up, down) {
+        (Some(u), Some(d)) => Some(if u < d { 1 } else { -1 }),
+        (Some(_), None) => Some(1),
+        (None, Some(_)) => Some(-1),
+        (None, None) => None,
+    }
+}
+
+/// Where a comparison word stands in a label key (`较`, `比`, `同比`, `相比`), and its length.
+pub fn comparator(key: &str) -> Option<(usize, usize)> {
+    let mut best: Option<(usize, usize)> = None;
+    for word in ["同比", "相比", "较", "比"] {
+        for (at, _) in key.match_indices(word) {
+            let after = &key[at + word.len()..];
+            let before = &key[..at];
+            if word == "比" && (["重", "例", "率"].iter().any(|w| after.starts_with(w)) || before.ends_with('占'))
+            {
+                continue;
+            }
+            if best.is_none_or(|b| at < b.0) {
+                best = Some((at, word.len()));
+            }
+            break;
+        }
+    }
+    best
+}
+
+/// A staffing category (编制 and 在职 are counted by these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaffCategory {
+    Administrative,
+    CivilServiceManaged,
+    Institutional,
+    GovernmentWorkers,
+}
+
+pub fn staff_category(key: &str) -> Option<StaffCategory> {
+    if key.contains("工勤") {
+        Some(StaffCategory::GovernmentWorkers)
+    } else if key.contains("参公") || key.contains("参照公务员") {
+        Some(StaffCategory::CivilServiceManaged)
+    } else if key.contains("行政") && key.contains("事业") {
+        None
+    } else if key.contains("事业") {
+        Some(StaffCategory::Institutional)
+    } else if key.contains("行政") {
+        Some(StaffCategory::Administrative)
+    } else {
+        None
+    }
+}
+
+pub fn unit_type(key: &str) -> Option<UnitType> {
+    if key.contains("参公") || key.contains("参照公务员") {
+        Some(UnitType::CivilServiceManaged)
+    } else if key.contains("行政") {
+        Some(UnitType::Administrative)
+    } else if key.contains("事业") {
+        Some(UnitType::Institutional)
+    } else if key.contains("其他") {
+        Some(UnitType::Other)
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1115,5 +1295,46 @@ mod tests {
             found,
             ["全年鸡、鸭、鹅9.2883万羽", "悬挂横幅20余条", "发放禁毒知识小手册1000余份", "因公出国(境)费用0万元"]
         );
+    }
+
+    #[test]
+    fn money_labels_most_specific_first() {
+        for (label, money) in [
+            ("本单位2022年度收入总计", Money::IncomeTotal),
+            ("其中财政拨款收入", Money::IncomeLine(IncomeCategory::GeneralBudgetAppropriation)),
+            ("其他政府性基金收入", Money::IncomeLine(IncomeCategory::GovernmentFundAppropriation)),
+            ("其他收入", Money::IncomeLine(IncomeCategory::Other)),
+            ("全年总支出", Money::ExpenditureTotal),
+            ("其中基本支出为", Money::Structure(ExpenditureStructure::Basic)),
+            ("对个人和家庭的补助", Money::ExpenditureLine(EconomicClass::HouseholdSubsidies)),
+            ("我镇三公经费支出合计", Money::ThreePublic(ThreePublicItem::Total)),
+            ("其中因公出国(境)费用", Money::ThreePublic(ThreePublicItem::OverseasTravel)),
+            ("公务用车运行维护费", Money::ThreePublic(ThreePublicItem::VehicleOperation)),
+            ("招待费", Money::ThreePublic(ThreePublicItem::Reception)),
+            ("机关运行经费合计", Money::RunningCosts),
+            ("公务用车购置及运行维护费", Money::VehiclesCombined),
+        ] {
+            assert_eq!(classify_money(label), Some(money), "{label}");
+        }
+        // spending by source has no field
+        assert_eq!(classify_money("政府性基金预算支出"), None);
+        assert_eq!(classify_money("新建村级公路"), None);
+    }
+
+    #[test]
+    fn comparisons_and_changes() {
+        assert_eq!(comparator("其中招待费较2021年"), Some((15, 3)));
+        assert_eq!(comparator("占比"), None);
+        assert_eq!(comparator("比重"), None);
+        assert_eq!(comparator("同比增长").map(|c| c.0), Some(0));
+        assert_eq!(change_sign("上年减少"), Some(-1));
+        assert_eq!(change_sign("增长"), Some(1));
+        assert_eq!(change_sign("2021年"), None);
+        assert_eq!(staff_category("机关工勤编制"), Some(StaffCategory::GovernmentWorkers));
+        assert_eq!(staff_category("机关事业编制"), Some(StaffCategory::Institutional));
+        assert_eq!(staff_category("行政事业编制"), None);
+        assert_eq!(unit_type("其中行政单位"), Some(UnitType::Administrative));
+        assert_eq!(category_of("农业农村方面"), NarrativeCategory::AgricultureRural);
+        assert_eq!(category_of("其他方面"), NarrativeCategory::Other);
     }
 }

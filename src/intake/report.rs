@@ -32,13 +32,16 @@ use std::ops::Range;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use super::patterns::{self as pat, contains_any, longest_prefix, Figure, Unit};
+use super::patterns::{
+    self as pat, category_of, change_sign, classify_money, comparator, contains_any, longest_prefix, staff_category,
+    unit_type, Figure, Money, StaffCategory, Unit, DECREASE, FLAT, INCREASE, PRIOR_YEAR_WORDS,
+};
 use super::{Block, Draft, Provenance, Source, Unmatched};
 use crate::domain::record::{
-    ConsolidatedUnits, EconomicClass, EvaluationInput, EvaluationKind, EvaluationMethod, Expenditure, ExpenditureLine,
-    ExpenditureStructure, Grade, Income, IncomeCategory, Indicator, IndicatorLevel1, IndicatorLevel2, InternalUnit,
-    NarrativeCategory, NarrativeSection, OverseasTravel, PriorYearFigure, PriorYearTotal, Project, Reception,
-    ReportedIn, ThreePublicItem, UnitType, VehicleCost,
+    ConsolidatedUnits, EvaluationInput, EvaluationKind, EvaluationMethod, Expenditure, ExpenditureLine,
+    ExpenditureStructure, Grade, Income, Indicator, IndicatorLevel1, IndicatorLevel2, InternalUnit, NarrativeCategory,
+    NarrativeSection, OverseasTravel, PriorYearFigure, PriorYearTotal, Project, Reception, ReportedIn, ThreePublicItem,
+    UnitType, VehicleCost,
 };
 
 pub use super::text::{decode_text, paragraphs, DecodeError};
@@ -214,26 +217,6 @@ fn part_of(key: &str, under_achievements: bool) -> Part {
         Part::Targets
     } else {
         Part::Other
-    }
-}
-
-/// The area of a work-achievement section, by the words of its title.
-fn category_of(key: &str) -> NarrativeCategory {
-    let has = |words: &[&str]| contains_any(key, words);
-    if has(&["党"]) {
-        NarrativeCategory::PartyBuilding
-    } else if has(&["项目"]) {
-        NarrativeCategory::ProjectConstruction
-    } else if has(&["农业", "农村", "乡村", "三农", "脱贫", "扶贫"]) {
-        NarrativeCategory::AgricultureRural
-    } else if has(&["社会事务", "民生", "社会保障", "社保", "教育", "卫生", "文化"]) {
-        NarrativeCategory::SocialAffairs
-    } else if has(&["综合治理", "综治", "治理", "平安", "安全", "信访", "维稳"]) {
-        NarrativeCategory::ComprehensiveGovernance
-    } else if has(&["经费", "预算", "财务", "三公"]) {
-        NarrativeCategory::BudgetManagement
-    } else {
-        NarrativeCategory::Other
     }
 }
 
@@ -575,85 +558,6 @@ fn date_of(line: &Line) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(y.year()?, month, day)
 }
 
-/// What a money label is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Money {
-    IncomeTotal,
-    IncomeLine(IncomeCategory),
-    OpeningCarryOver,
-    ExpenditureTotal,
-    Structure(ExpenditureStructure),
-    YearEndCarryOver,
-    ExpenditureLine(EconomicClass),
-    ThreePublic(ThreePublicItem),
-    VehiclesCombined,
-    RunningCosts,
-}
-
-/// Money labels, most specific first: the first word found in a label decides.
-const MONEY_LABELS: &[(&str, Money)] = &[
-    ("因公出国", Money::ThreePublic(ThreePublicItem::OverseasTravel)),
-    ("出国(境)", Money::ThreePublic(ThreePublicItem::OverseasTravel)),
-    ("公务用车购置及运行", Money::VehiclesCombined),
-    ("购置及运行", Money::VehiclesCombined),
-    ("公务用车购置", Money::ThreePublic(ThreePublicItem::VehiclePurchase)),
-    ("车辆购置", Money::ThreePublic(ThreePublicItem::VehiclePurchase)),
-    ("公车购置", Money::ThreePublic(ThreePublicItem::VehiclePurchase)),
-    ("公务用车运行", Money::ThreePublic(ThreePublicItem::VehicleOperation)),
-    ("公务用车运维", Money::ThreePublic(ThreePublicItem::VehicleOperation)),
-    ("公车运行", Money::ThreePublic(ThreePublicItem::VehicleOperation)),
-    ("车辆运行", Money::ThreePublic(ThreePublicItem::VehicleOperation)),
-    ("公务接待", Money::ThreePublic(ThreePublicItem::Reception)),
-    ("接待费", Money::ThreePublic(ThreePublicItem::Reception)),
-    ("招待费", Money::ThreePublic(ThreePublicItem::Reception)),
-    ("三公", Money::ThreePublic(ThreePublicItem::Total)),
-    ("机关运行经费", Money::RunningCosts),
-    ("运行经费", Money::RunningCosts),
-    ("年初结转和结余", Money::OpeningCarryOver),
-    ("年初结转", Money::OpeningCarryOver),
-    ("上年结转", Money::OpeningCarryOver),
-    ("年末结转和结余", Money::YearEndCarryOver),
-    ("年末结转", Money::YearEndCarryOver),
-    ("结转下年", Money::YearEndCarryOver),
-    ("工资福利", Money::ExpenditureLine(EconomicClass::WagesWelfare)),
-    ("商品和服务", Money::ExpenditureLine(EconomicClass::GoodsServices)),
-    ("商品服务", Money::ExpenditureLine(EconomicClass::GoodsServices)),
-    ("对个人和家庭", Money::ExpenditureLine(EconomicClass::HouseholdSubsidies)),
-    ("资本性支出", Money::ExpenditureLine(EconomicClass::Capital)),
-    ("人员经费", Money::ExpenditureLine(EconomicClass::Personnel)),
-    ("公用经费", Money::ExpenditureLine(EconomicClass::PublicFunds)),
-    ("其他支出", Money::ExpenditureLine(EconomicClass::Other)),
-    ("基本支出", Money::Structure(ExpenditureStructure::Basic)),
-    ("项目支出", Money::Structure(ExpenditureStructure::Project)),
-    ("经营支出", Money::Structure(ExpenditureStructure::Business)),
-    ("政府性基金", Money::IncomeLine(IncomeCategory::GovernmentFundAppropriation)),
-    ("国有资本经营", Money::IncomeLine(IncomeCategory::StateCapitalAppropriation)),
-    ("上级补助", Money::IncomeLine(IncomeCategory::HigherLevelSubsidy)),
-    ("附属单位上缴", Money::IncomeLine(IncomeCategory::AffiliatedRemittance)),
-    ("事业收入", Money::IncomeLine(IncomeCategory::Institutional)),
-    ("经营收入", Money::IncomeLine(IncomeCategory::Business)),
-    ("一般公共预算", Money::IncomeLine(IncomeCategory::GeneralBudgetAppropriation)),
-    ("公共财政拨款", Money::IncomeLine(IncomeCategory::GeneralBudgetAppropriation)),
-    ("财政拨款", Money::IncomeLine(IncomeCategory::GeneralBudgetAppropriation)),
-    ("其他收入", Money::IncomeLine(IncomeCategory::Other)),
-    ("收入", Money::IncomeTotal),
-    ("支出", Money::ExpenditureTotal),
-];
-
-fn classify_money(key: &str) -> Option<Money> {
-    for (word, money) in MONEY_LABELS {
-        if !key.contains(word) {
-            continue;
-        }
-        // 政府性基金预算支出, 财政拨款支出: spending by source, which the record does not hold
-        if matches!(money, Money::IncomeLine(_)) && key.contains("支出") {
-            return None;
-        }
-        return Some(*money);
-    }
-    None
-}
-
 /// An amount member of a three-public item: its actual (false) or its budget (true).
 type AmountSlot = fn(&mut EvaluationInput, bool) -> &mut Option<Decimal>;
 
@@ -674,43 +578,6 @@ fn subject_of(money: Money) -> Option<Subject> {
         Money::ThreePublic(item) => Some(Subject::ThreePublic(item)),
         _ => None,
     }
-}
-
-const INCREASE: &[&str] = &["增加", "增长", "上升", "提高", "增"];
-const DECREASE: &[&str] = &["减少", "下降", "降低", "节约", "压减", "减", "少"];
-const FLAT: &[&str] = &["持平", "相同", "不变", "一致", "相当"];
-const PRIOR_YEAR_WORDS: &[&str] = &["上一年度", "上年同期", "上年度", "上一年", "上年", "去年"];
-
-/// The sign of a stated change: +1 for 增加/增长, -1 for 减少/下降, by the first such word.
-fn change_sign(text: &str) -> Option<i8> {
-    let up = INCREASE.iter().filter_map(|w| text.find(w)).min();
-    let down = DECREASE.iter().filter_map(|w| text.find(w)).min();
-    match (up, down) {
-        (Some(u), Some(d)) => Some(if u < d { 1 } else { -1 }),
-        (Some(_), None) => Some(1),
-        (None, Some(_)) => Some(-1),
-        (None, None) => None,
-    }
-}
-
-/// Where a comparison word stands in a label key (`较`, `比`, `同比`, `相比`), and its length.
-fn comparator(key: &str) -> Option<(usize, usize)> {
-    let mut best: Option<(usize, usize)> = None;
-    for word in ["同比", "相比", "较", "比"] {
-        for (at, _) in key.match_indices(word) {
-            let after = &key[at + word.len()..];
-            let before = &key[..at];
-            if word == "比" && (["重", "例", "率"].iter().any(|w| after.starts_with(w)) || before.ends_with('占'))
-            {
-                continue;
-            }
-            if best.is_none_or(|b| at < b.0) {
-                best = Some((at, word.len()));
-            }
-            break;
-        }
-    }
-    best
 }
 
 /// A prior-year comparison being read: `较2021年…92.39元减少12.87万元`.
@@ -739,44 +606,6 @@ enum Last {
 enum StaffScope {
     Quota,
     InPost,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum StaffCategory {
-    Administrative,
-    CivilServiceManaged,
-    Institutional,
-    GovernmentWorkers,
-}
-
-fn staff_category(key: &str) -> Option<StaffCategory> {
-    if key.contains("工勤") {
-        Some(StaffCategory::GovernmentWorkers)
-    } else if key.contains("参公") || key.contains("参照公务员") {
-        Some(StaffCategory::CivilServiceManaged)
-    } else if key.contains("行政") && key.contains("事业") {
-        None
-    } else if key.contains("事业") {
-        Some(StaffCategory::Institutional)
-    } else if key.contains("行政") {
-        Some(StaffCategory::Administrative)
-    } else {
-        None
-    }
-}
-
-fn unit_type(key: &str) -> Option<UnitType> {
-    if key.contains("参公") || key.contains("参照公务员") {
-        Some(UnitType::CivilServiceManaged)
-    } else if key.contains("行政") {
-        Some(UnitType::Administrative)
-    } else if key.contains("事业") {
-        Some(UnitType::Institutional)
-    } else if key.contains("其他") {
-        Some(UnitType::Other)
-    } else {
-        None
-    }
 }
 
 /// Reading state within one line of figures.

@@ -5,7 +5,7 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 
 use super::*;
-use crate::domain::record::{IndicatorLevel1 as L1, IndicatorLevel2 as L2};
+use crate::domain::record::{EconomicClass, IncomeCategory, IndicatorLevel1 as L1, IndicatorLevel2 as L2};
 
 const REPORT: &str = include_str!("../../../tests/fixtures/yintian-2022-self-evaluation.txt");
 
