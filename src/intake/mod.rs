@@ -3,8 +3,10 @@
 //! every figure that was not used listed. Pure code: bytes in, drafts out; no database.
 pub mod archive;
 pub mod docx;
+pub mod patterns;
 pub mod report;
 pub mod table;
+pub mod text;
 
 use serde::Serialize;
 use utoipa::ToSchema;

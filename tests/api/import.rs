@@ -111,6 +111,18 @@ async fn the_reference_report_becomes_the_reference_record_in_text_gbk_and_word(
     let income = provenance.iter().find(|p| p["field"] == "income.total").expect("income.total has a source");
     assert_eq!(income["source"]["kind"], "span");
     assert!(income["source"]["text"].as_str().unwrap().contains("1809.48"), "{income}");
+    // A sentence whose figures no field took is listed, with where it stands.
+    let unmatched = draft["unmatched"].as_array().unwrap();
+    let hair = unmatched
+        .iter()
+        .find(|u| u["source"]["text"].as_str().is_some_and(|t| t.contains("毛发检测")))
+        .unwrap_or_else(|| panic!("{unmatched:?}"));
+    let paragraph =
+        REPORT.lines().filter(|l| !l.trim().is_empty()).nth(hair["source"]["paragraph"].as_u64().unwrap() as usize);
+    let (start, end) =
+        (hair["source"]["start"].as_u64().unwrap() as usize, hair["source"]["end"].as_u64().unwrap() as usize);
+    let span: String = paragraph.unwrap().trim().chars().skip(start).take(end - start).collect();
+    assert_eq!(span, hair["source"]["text"], "the span is the text it names");
     // Nothing was stored.
     assert_eq!(app.count_rows("evaluations").await, 0);
 
