@@ -621,6 +621,10 @@ struct Ctx {
     /// The three-public item counts without an item word belong to
     counting: Option<ThreePublicItem>,
     comparison: Option<Comparison>,
+    /// Whether the figure being read is in its sentence's first clause: a comparison there with no
+    /// subject of its own (`……收入合计1,234.56万元，其中……。较上年减少56.78万元`) is about the
+    /// statement's head
+    first_clause: bool,
 }
 
 /// A row being named, kept for the rows after it in the same sentence.
@@ -985,6 +989,7 @@ impl<'a> Reader<'a> {
                     continue;
                 }
                 if fig.is_money() || fig.unit == Unit::Percent {
+                    ctx.first_clause = clauses.first() == Some(&clause);
                     self.money_figure(li, fi, &label, &after, &key, &mut ctx);
                 } else {
                     self.close_comparison(&mut ctx);
@@ -1038,7 +1043,8 @@ impl<'a> Reader<'a> {
                     Some(Last::ThreePublic(item, _)) => Some(Subject::ThreePublic(item)),
                     Some(Last::Money(money)) => subject_of(money),
                     _ => None,
-                });
+                })
+                .or_else(|| ctx.topic.filter(|_| ctx.first_clause && at == 0).and_then(subject_of));
             let year = line
                 .figures
                 .iter()

@@ -370,6 +370,21 @@ fn income_in_yuan_with_the_prior_year_and_its_growth() {
 }
 
 #[test]
+fn a_comparison_in_the_next_sentence_is_about_the_statement_s_total() {
+    let draft = read(
+        "2023年度收入合计1,234.56万元，其中：一般公共预算财政拨款收入1,200.00万元，占97.20%；其他收入34.56万元。较上年减少56.78万元，下降4.40%。",
+    );
+    let r = &draft.record;
+    let prior = r.income.prior_year.as_ref().expect("the comparison is the total's");
+    assert_eq!(prior.stated_change, Some(dec("-567800.00")));
+    assert_eq!(prior.stated_change_pct, Some(dec("-0.0440")));
+    assert!(draft.unmatched.is_empty(), "{:?}", draft.unmatched);
+    // Within a sentence a comparison after a line is not the total's.
+    let draft = read("收入合计100万元，其中其他收入10万元，较上年增加5万元。");
+    assert!(draft.record.income.prior_year.is_none(), "{:?}", draft.record.income.prior_year);
+}
+
+#[test]
 fn expenditure_with_a_stated_decrease_and_its_rate() {
     for text in [
         "2022年度支出合计867.48万元，较上年减少710.50万元，下降9.76%。",
