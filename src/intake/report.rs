@@ -934,7 +934,7 @@ impl<'a> Reader<'a> {
             ("自评", EvaluationMethod::SelfEvaluation),
             ("自我绩效评价", EvaluationMethod::SelfEvaluation),
         ];
-        'method: for range in [0..first_heading.max(1), 0..lines.len()] {
+        'method: for range in [0..first_heading.max(1).min(lines.len()), 0..lines.len()] {
             for li in range {
                 let line = &lines[li];
                 for (word, method) in methods {

@@ -1139,3 +1139,17 @@ fn every_filled_field_of_other_reports_is_traced() {
     assert_traced(&read("三公经费支出10万元，其中因公出国（境）费2万元，全年安排因公出国（境）团组1个，累计3人次。三公经费预算124000.00元，全部为公务接待费。"));
     assert_traced(&read("收入总计8105563.00元，较上年8014212.00元增长1.13%。其中：财政拨款收入1,799.48万元，占100.00%。编制43人，其中行政编制26人；在职37人，其中行政19人；退休18人。纳入决算编制范围的单位共10个，其中行政单位3个。"));
 }
+
+#[test]
+fn nothing_to_read_is_an_empty_draft_not_a_panic() {
+    for blocks in [
+        vec![],
+        vec![Block::Paragraph(String::new())],
+        vec![Block::Table(vec![])],
+        vec![Block::Table(vec![vec![]])],
+        vec![Block::Paragraph("\u{3000}".into()), Block::Table(vec![vec![String::new()]])],
+    ] {
+        let draft = read_report(&blocks);
+        assert!(draft.provenance.is_empty(), "{blocks:?}: {:?}", draft.provenance);
+    }
+}

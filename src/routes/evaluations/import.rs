@@ -307,7 +307,12 @@ pub async fn import_document(
     max_uncompressed: u64,
 ) -> Result<ImportResult, ApiError> {
     let kind = intake::detect(file.bytes, file.media_type, file.file_name)?;
-    let read = intake::read(file.bytes, kind, max_uncompressed)?;
+    // Reading is CPU work on untrusted input: off the HTTP worker, and a fault in a reader is
+    // a 500 for this request rather than a dropped connection.
+    let bytes = file.bytes.to_vec();
+    let read = tokio::task::spawn_blocking(move || intake::read(&bytes, kind, max_uncompressed))
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("reading the {kind:?} file failed: {e}")))??;
     let rule_sets = db::batch::rule_sets(conn).await?;
     let national = ScoringRuleSet::default();
     let mut drafts = Vec::with_capacity(read.len());
