@@ -151,9 +151,9 @@ WITH transitions AS (
     INSERT INTO evaluation_transitions (evaluation_id, action, from_status, to_status, actor, comment, revision)
     SELECT id, action, from_status, to_status, 'demo-data', comment, revision FROM demo_steps ORDER BY id, n
 ), versions AS (
-    INSERT INTO evaluation_revisions (evaluation_id, revision, action, status, actor, comment, record)
-    SELECT s.id, s.revision, s.action, s.to_status, 'demo-data', s.comment, r.record
-    FROM demo_steps s JOIN evaluation_revisions r ON r.evaluation_id = s.id AND r.revision = 1
+    INSERT INTO evaluation_revisions (evaluation_id, revision, action, status, actor, comment, record, content_revision)
+    SELECT s.id, s.revision, s.action, s.to_status, 'demo-data', s.comment, NULL, 1
+    FROM demo_steps s
 )
 UPDATE evaluations e SET status = last.to_status, revision = last.revision, updated_at = now()
 FROM (SELECT DISTINCT ON (id) id, to_status, revision FROM demo_steps ORDER BY id, n DESC) last

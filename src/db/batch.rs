@@ -91,7 +91,8 @@ pub async fn find_existing(
                       AS k(region_code, fiscal_year, kind, unit, project_name) \
                  JOIN evaluations e ON e.region_code = k.region_code AND e.fiscal_year = k.fiscal_year \
                       AND e.kind = k.kind AND e.unit = k.unit AND e.project_name IS NOT DISTINCT FROM k.project_name \
-                 JOIN evaluation_revisions r ON r.evaluation_id = e.id AND r.revision = e.revision",
+                 JOIN evaluation_revisions now ON now.evaluation_id = e.id AND now.revision = e.revision \
+                 JOIN evaluation_revisions r ON r.evaluation_id = e.id AND r.revision = now.content_revision",
             )
             .bind::<Array<Text>, _>(&regions)
             .bind::<Array<SmallInt>, _>(&years)
@@ -251,7 +252,9 @@ pub async fn write_all(
                 revisions::action.eq(if w.replaces.is_some() { "replace" } else { "create" }),
                 revisions::status.eq(statuses[i].clone()),
                 revisions::actor.eq(actor),
-                revisions::record.eq(JsonbText::of(w.record)),
+                revisions::record.eq(Some(JsonbText::of(w.record))),
+                // A batch writes only records whose content changed: each revision holds its own.
+                revisions::content_revision.eq(revisions_of[i]),
             )
         })
         .collect();

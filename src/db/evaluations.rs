@@ -96,6 +96,22 @@ pub struct WriteContext<'a> {
     pub idempotency: Option<IdempotentWrite<'a>>,
 }
 
+/// A write's version: the record when its content differs from the content the revision before
+/// pointed at; otherwise (a review transition, a replace that changed nothing) no copy, and a
+/// pointer to the revision that holds the content.
+const STORE_VERSION: &str = "\
+WITH unchanged AS (
+    SELECT content.revision FROM evaluation_revisions before
+    JOIN evaluation_revisions content
+      ON content.evaluation_id = before.evaluation_id AND content.revision = before.content_revision
+    WHERE before.evaluation_id = $1 AND before.revision = $2 - 1 AND content.record = $7
+)
+INSERT INTO evaluation_revisions (evaluation_id, revision, action, status, actor, comment, record, content_revision, created_at)
+SELECT $1, $2, $3, $4, $5, $6,
+       CASE WHEN (SELECT revision FROM unchanged) IS NULL THEN $7 END,
+       coalesce((SELECT revision FROM unchanged), $2),
+       $8";
+
 /// Stores the version just written, reads the record back and stores the idempotent response
 /// if any, all in the write's transaction.
 async fn finish_write(
@@ -106,19 +122,20 @@ async fn finish_write(
     record: &EvaluationInput,
     context: &WriteContext<'_>,
 ) -> Result<StoredEvaluation, WriteError> {
-    diesel::insert_into(revisions::table)
-        .values((
-            revisions::evaluation_id.eq(meta.id),
-            revisions::revision.eq(meta.revision),
-            revisions::action.eq(action),
-            revisions::status.eq(&meta.status),
-            revisions::actor.eq(context.actor),
-            revisions::comment.eq(comment),
-            revisions::record.eq(JsonbText::of(record)),
-            revisions::created_at.eq(meta.updated_at),
-        ))
-        .execute(conn)
-        .await?;
+    use diesel::sql_types::{BigInt, Integer, Jsonb, Nullable, Text, Timestamptz};
+    super::Prepared(
+        diesel::sql_query(STORE_VERSION)
+            .bind::<BigInt, _>(meta.id)
+            .bind::<Integer, _>(meta.revision)
+            .bind::<Text, _>(action)
+            .bind::<Text, _>(&meta.status)
+            .bind::<Text, _>(context.actor)
+            .bind::<Nullable<Text>, _>(comment)
+            .bind::<Jsonb, _>(JsonbText::of(record))
+            .bind::<Timestamptz, _>(meta.updated_at),
+    )
+    .execute(conn)
+    .await?;
     let stored = fetch(conn, meta.id).await?.ok_or(WriteError::NotFound)?;
     if let Some(write) = &context.idempotency {
         if !idempotency::store(conn, &write.key, &(write.respond)(&stored)).await? {
@@ -997,6 +1014,8 @@ pub struct TransitionRow {
 #[diesel(table_name = revisions, check_for_backend(Pg))]
 pub struct RevisionRow {
     pub revision: i32,
+    /// The revision that holds this version's content (itself, when the content changed)
+    pub content_revision: i32,
     pub action: String,
     pub status: String,
     pub actor: String,
@@ -1021,12 +1040,23 @@ pub async fn get_revision(
     id: i64,
     revision: i32,
 ) -> QueryResult<Option<(RevisionRow, serde_json::Value)>> {
-    revisions::table
+    let Some(row) = revisions::table
         .find((id, revision))
-        .select((RevisionRow::as_select(), revisions::record))
-        .first(conn)
+        .select(RevisionRow::as_select())
+        .first::<RevisionRow>(conn)
         .await
-        .optional()
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let record: Option<serde_json::Value> =
+        revisions::table.find((id, row.content_revision)).select(revisions::record).first(conn).await?;
+    let record = record.ok_or_else(|| {
+        diesel::result::Error::DeserializationError(
+            format!("revision {} of {id} holds no content", row.content_revision).into(),
+        )
+    })?;
+    Ok(Some((row, record)))
 }
 
 /// The stored record of the same township, kind and project for the year before, preferring the

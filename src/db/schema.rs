@@ -266,7 +266,8 @@ diesel::table! {
         status -> Text,
         actor -> Text,
         comment -> Nullable<Text>,
-        record -> Jsonb,
+        record -> Nullable<Jsonb>,
+        content_revision -> Int4,
         created_at -> Timestamptz,
     }
 }

@@ -14,7 +14,7 @@ async fn migrations_run_revert_and_run_again() {
         assert!(conn.pending_migrations(perfeval::db::MIGRATIONS).unwrap().is_empty(), "the template is migrated");
         conn.revert_all_migrations(perfeval::db::MIGRATIONS).expect("every down.sql runs");
         let pending = conn.pending_migrations(perfeval::db::MIGRATIONS).unwrap().len();
-        assert_eq!(pending, 6);
+        assert_eq!(pending, 7);
         conn.run_pending_migrations(perfeval::db::MIGRATIONS).expect("up again after down");
         assert!(conn.pending_migrations(perfeval::db::MIGRATIONS).unwrap().is_empty());
     })
@@ -68,9 +68,12 @@ async fn records_written_before_the_forms_migration_read_back_unchanged_after_it
     let url = app.db.url.clone();
     tokio::task::spawn_blocking(move || {
         let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url).unwrap();
-        for number in ["000006", "000005"] {
+        // Every migration from the forms one on, newest first.
+        loop {
             let reverted = conn.revert_last_migration(perfeval::db::MIGRATIONS).expect("down.sql runs over records");
-            assert!(reverted.to_string().contains(number), "reverted {reverted}, not migration {number}");
+            if reverted.to_string().contains("000005") {
+                break;
+            }
         }
         conn.run_pending_migrations(perfeval::db::MIGRATIONS).expect("up.sql runs over records");
     })
@@ -89,4 +92,139 @@ async fn records_written_before_the_forms_migration_read_back_unchanged_after_it
         assert_eq!(before, after);
     }
     assert_eq!(before.len(), after.len());
+}
+
+/// Revisions stored as full copies (the schema before 2026-12-01-000009) read back the same after
+/// the migration has turned the copies of unchanged content into pointers, and fewer copies remain.
+#[tokio::test]
+async fn every_revision_reads_back_the_same_after_copies_become_pointers() {
+    use diesel::{sql_types::Text, QueryableByName};
+    use diesel_async::RunQueryDsl;
+    use serde_json::json;
+
+    let app = crate::helpers::spawn_app().await;
+    let mut ids = Vec::new();
+    for (i, unit) in ["宜阳街道办事处", "培元街道办事处", "泉峰街道办事处"].iter().enumerate() {
+        let record = crate::helpers::minimal(&format!("43048210{}", i + 1), 2022, unit);
+        let (id, mut etag) = app.create(&record).await;
+        // A replace that changes the content, one that changes nothing, and a review round.
+        let mut changed = record.clone();
+        changed["expenditure"]["total"] = json!("950.00");
+        for body in [&changed, &changed] {
+            let reply = app.put(&format!("/api/v1/evaluations/{id}"), body, Some(&etag)).await;
+            assert_eq!(reply.status, 200, "{}", reply.text);
+            etag = reply.header("etag").unwrap().to_owned();
+        }
+        for action in ["submit", "return", "submit", "approve", "publish", "reopen"] {
+            let body = if action == "return" {
+                json!({"action": action, "comment": "补充说明"})
+            } else {
+                json!({"action": action})
+            };
+            let reply = app
+                .request(
+                    reqwest::Method::POST,
+                    &format!("/api/v1/evaluations/{id}/transitions"),
+                    Some(&body),
+                    &[("if-match", &etag)],
+                )
+                .await;
+            assert_eq!(reply.status, 200, "{action}: {}", reply.text);
+            etag = reply.header("etag").unwrap().to_owned();
+        }
+        ids.push(id);
+    }
+
+    // The schema before: every revision a full copy.
+    let url = app.db.url.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url).unwrap();
+        let reverted = conn.revert_last_migration(perfeval::db::MIGRATIONS).unwrap();
+        assert!(reverted.to_string().contains("000009"), "{reverted}");
+    })
+    .await
+    .unwrap();
+    #[derive(QueryableByName)]
+    struct Version {
+        #[diesel(sql_type = Text)]
+        line: String,
+    }
+    let mut conn = app.db.connect().await;
+    let rows: Vec<Version> = diesel::sql_query(
+        "SELECT concat_ws(' ', evaluation_id, revision, action, status, actor, comment, record::text) AS line \
+         FROM evaluation_revisions ORDER BY evaluation_id, revision",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap();
+    let before: Vec<String> = rows.into_iter().map(|r| r.line).collect();
+    assert_eq!(before.len(), 27, "9 revisions of 3 records");
+    drop(conn);
+
+    let url = app.db.url.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url).unwrap();
+        conn.run_pending_migrations(perfeval::db::MIGRATIONS).unwrap();
+    })
+    .await
+    .unwrap();
+    // Through a service started afresh, every revision is the record as it was.
+    let mut settings = perfeval::config::Settings::from_lookup(|_| None).unwrap();
+    settings.database_url = Some(app.db.url.clone());
+    settings.listen = "127.0.0.1:0".into();
+    settings.rate_limit = 0;
+    let fresh = perfeval::startup::Application::build(settings).await.unwrap();
+    let address = format!("http://127.0.0.1:{}", fresh.port());
+    tokio::spawn(fresh.run_until_stopped());
+    let client = reqwest::Client::new();
+    let mut after = Vec::new();
+    for id in &ids {
+        let list: serde_json::Value = client
+            .get(format!("{address}/api/v1/evaluations/{id}/revisions"))
+            .bearer_auth(&app.admin_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for item in list["items"].as_array().unwrap() {
+            let n = item["revision"].as_i64().unwrap();
+            let detail: serde_json::Value = client
+                .get(format!("{address}/api/v1/evaluations/{id}/revisions/{n}"))
+                .bearer_auth(&app.admin_token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            // The same text the database held: jsonb's own rendering of the record.
+            let record: serde_json::Value = detail["record"].clone();
+            let mut conn = app.db.connect().await;
+            #[derive(QueryableByName)]
+            struct Rendered {
+                #[diesel(sql_type = Text)]
+                text: String,
+            }
+            let rendered: Rendered = diesel::sql_query("SELECT ($1::text)::jsonb::text AS text")
+                .bind::<Text, _>(record.to_string())
+                .get_result(&mut conn)
+                .await
+                .unwrap();
+            let words = [
+                id.to_string(),
+                n.to_string(),
+                item["action"].as_str().unwrap().to_owned(),
+                item["status"].as_str().unwrap().to_owned(),
+                item["actor"].as_str().unwrap().to_owned(),
+            ];
+            let comment = item["comment"].as_str().map(|c| format!(" {c}")).unwrap_or_default();
+            after.push(format!("{}{comment} {}", words.join(" "), rendered.text));
+        }
+    }
+    assert_eq!(after, before, "every revision reads back as it was stored before");
+    // Copies remain only where the content changed: the create and the first replace.
+    assert_eq!(app.count_rows("evaluation_revisions WHERE record IS NOT NULL").await, 6);
+    assert_eq!(app.count_rows("evaluation_revisions WHERE record IS NULL").await, 21);
 }

@@ -21,6 +21,9 @@ pub struct RevisionSummary {
     /// 操作: create, replace, or a review action
     #[schema(example = "replace")]
     pub action: String,
+    /// 内容版本: the revision whose content this version has (itself when the write changed the
+    /// content; the one before it for a review action)
+    pub content_revision: i32,
     /// 该版本的状态
     pub status: Status,
     /// 操作人
@@ -36,6 +39,7 @@ impl From<RevisionRow> for RevisionSummary {
         Self {
             revision: row.revision,
             action: row.action,
+            content_revision: row.content_revision,
             status: Status::parse(&row.status).unwrap_or(Status::Draft),
             actor: row.actor,
             comment: row.comment,
