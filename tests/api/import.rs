@@ -261,6 +261,19 @@ async fn bad_files_are_refused_whole_and_nothing_is_stored() {
     let problem = reply.problem(422, "validation_failed");
     assert_eq!(problem["errors"][0]["field"], "file");
     assert_eq!(problem["errors"][0]["code"], "corrupt_file");
+    // A workbook without a self-evaluation table: a staff list.
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    for (r, row) in [["姓名", "职务", "电话"], ["张三", "镇长", "0734-1234567"]].iter().enumerate() {
+        for (c, text) in row.iter().enumerate() {
+            sheet.write_string(r as u32, c as u16, *text).unwrap();
+        }
+    }
+    let reply = import(&app, "?commit=true", XLSX, workbook.save_to_buffer().unwrap()).await;
+    let problem = reply.problem(422, "validation_failed");
+    assert_eq!(problem["errors"][0]["code"], "no_table");
+    let message = problem["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("项目名称") && message.contains("年度资金总额"), "names the labels looked for: {message}");
     // A text with no figures.
     let reply =
         import(&app, "?commit=true", "text/plain", "绩效评价报告\n本单位认真开展自评工作。".as_bytes().to_vec()).await;
