@@ -20,53 +20,99 @@ const CHUNK: usize = 1_000;
 /// The reference report, 荫田镇 2022, which replaces its generated twin.
 const REFERENCE: &str = include_str!("../tests/fixtures/yintian-2022.json");
 
-/// Every township's records for every year of `years` (`2022` or `2018..2024`) under `region`: its
-/// department-overall self-evaluation and two or three project self-evaluations, year by year, so
-/// each year's prior-year figures are stored before it is checked.
-pub fn records(region: &str, years: &str) -> anyhow::Result<Vec<EvaluationInput>> {
-    let region = RegionCode::parse(region).map_err(|e| anyhow::anyhow!("--region: {e}"))?;
-    let (from, to) = match years.split_once("..") {
-        Some((from, to)) => (from.trim().parse::<i32>()?, to.trim().parse::<i32>()?),
-        None => (years.trim().parse::<i32>()?, years.trim().parse::<i32>()?),
-    };
-    if !(1991..=2100).contains(&from) || from > to || to > 2100 {
-        bail!("--years must be a year or a range within 1991..2100");
-    }
-    let rows = db::regions::builtin_rows();
-    let names: std::collections::HashMap<&str, &str> =
-        rows.iter().map(|r| (r.code.as_str(), r.name.as_str())).collect();
-    let townships: Vec<Township> = rows
-        .iter()
-        .filter(|r| r.level == "township" && r.code.starts_with(region.as_str()))
-        .map(|r| Township {
-            code: r.code.clone(),
-            name: r.name.clone(),
-            county_name: names.get(&r.code[..6]).copied().unwrap_or("").to_owned(),
-        })
-        .collect();
-    if townships.is_empty() {
-        bail!("no township under region {region}");
-    }
-    let reference: EvaluationInput = serde_json::from_str(REFERENCE).expect("the reference fixture is a record");
-    let mut records = Vec::new();
-    for year in from..=to {
-        for township in &townships {
-            if township.code == reference.region_code && year == reference.fiscal_year {
-                records.push(reference.clone());
-            } else if demo::files(&township.code, year) {
-                records.push(demo::record(township, year));
-            } else {
-                continue;
-            }
-            records.extend(demo::project_records(township, year));
+/// What `perfeval demo-data` generates: every township under some regions, for some years.
+pub struct DemoPlan {
+    /// The regions asked for (codes; `all` is every province)
+    pub regions: Vec<RegionCode>,
+    pub years: std::ops::RangeInclusive<i32>,
+    townships: Vec<Township>,
+    reference: EvaluationInput,
+}
+
+impl DemoPlan {
+    /// `regions`: a code (2, 4 or 6 digits), a comma list of them, or `all`; `years`: `2022` or
+    /// `2018..2024`.
+    pub fn new(regions: &str, years: &str) -> anyhow::Result<Self> {
+        let rows = db::regions::builtin_rows();
+        let regions: Vec<RegionCode> = if regions.trim() == "all" {
+            rows.iter().filter(|r| r.level == "province").filter_map(|r| RegionCode::parse(&r.code).ok()).collect()
+        } else {
+            regions
+                .split(',')
+                .map(|code| RegionCode::parse(code.trim()).map_err(|e| anyhow::anyhow!("--region {code}: {e}")))
+                .collect::<anyhow::Result<_>>()?
+        };
+        let (from, to) = match years.split_once("..") {
+            Some((from, to)) => (from.trim().parse::<i32>()?, to.trim().parse::<i32>()?),
+            None => (years.trim().parse::<i32>()?, years.trim().parse::<i32>()?),
+        };
+        if !(1991..=2100).contains(&from) || from > to || to > 2100 {
+            bail!("--years must be a year or a range within 1991..2100");
         }
+        let names: std::collections::HashMap<&str, &str> =
+            rows.iter().map(|r| (r.code.as_str(), r.name.as_str())).collect();
+        let townships: Vec<Township> = rows
+            .iter()
+            .filter(|r| r.level == "township" && regions.iter().any(|region| r.code.starts_with(region.as_str())))
+            .map(|r| Township {
+                code: r.code.clone(),
+                name: r.name.clone(),
+                county_name: names.get(&r.code[..6]).copied().unwrap_or("").to_owned(),
+            })
+            .collect();
+        if townships.is_empty() {
+            bail!("no township under --region {}", regions.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(","));
+        }
+        let reference: EvaluationInput = serde_json::from_str(REFERENCE).expect("the reference fixture is a record");
+        Ok(Self { regions, years: from..=to, townships, reference })
     }
-    Ok(records)
+
+    /// How many records `records` yields, counted without making them.
+    pub fn len(&self) -> usize {
+        self.years
+            .clone()
+            .map(|year| {
+                self.townships
+                    .iter()
+                    .filter(|t| self.is_reference(t, year) || demo::files(&t.code, year))
+                    .map(|t| 1 + demo::project_count(&t.code, year))
+                    .sum::<usize>()
+            })
+            .sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn is_reference(&self, township: &Township, year: i32) -> bool {
+        township.code == self.reference.region_code && year == self.reference.fiscal_year
+    }
+
+    /// Every township's records, year by year, so that each year's prior-year figures are stored
+    /// before it is checked: its department-overall self-evaluation (the reference report for
+    /// 荫田镇 2022) and its two or three project self-evaluations. Made as they are read, so a
+    /// national plan never sits in memory whole.
+    pub fn records(&self) -> impl Iterator<Item = EvaluationInput> + '_ {
+        self.years.clone().flat_map(move |year| {
+            self.townships.iter().flat_map(move |township| {
+                let department = if self.is_reference(township, year) {
+                    Some(self.reference.clone())
+                } else if demo::files(&township.code, year) {
+                    Some(demo::record(township, year))
+                } else {
+                    None
+                };
+                let projects = department.is_some().then(|| demo::project_records(township, year));
+                department.into_iter().chain(projects.into_iter().flatten())
+            })
+        })
+    }
 }
 
 /// Writes records as NDJSON, one per line, to `path` (`-`: standard output, which then holds
 /// nothing else). A reader that stops early (`| head`) ends the output without an error.
-pub fn write_ndjson(path: &Path, records: &[EvaluationInput]) -> anyhow::Result<()> {
+pub fn write_ndjson(path: &Path, records: impl Iterator<Item = EvaluationInput>) -> anyhow::Result<()> {
     let (out, name): (Box<dyn Write>, String) = if path == Path::new("-") {
         (Box::new(std::io::stdout().lock()), "standard output".to_owned())
     } else {
@@ -74,29 +120,33 @@ pub fn write_ndjson(path: &Path, records: &[EvaluationInput]) -> anyhow::Result<
         (Box::new(file), path.display().to_string())
     };
     let mut out = std::io::BufWriter::new(out);
-    let written = records.iter().try_for_each(|record| {
-        serde_json::to_writer(&mut out, record)?;
+    let mut count = 0;
+    let written = records.into_iter().try_for_each(|record| {
+        count += 1;
+        serde_json::to_writer(&mut out, &record)?;
         out.write_all(b"\n")
     });
     match written.and_then(|()| out.flush()) {
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
         other => other.with_context(|| format!("writing {name}"))?,
     }
-    eprintln!("wrote {} records to {name}", records.len());
+    eprintln!("wrote {count} records to {name}");
     Ok(())
 }
 
-/// Upserts records in chunks, printing progress, then moves them through review as a province
-/// would have: every year before the last published, the last year a mix of drafts, submitted,
-/// returned and approved records. Records with error findings stay drafts.
-pub async fn load(database_url: &str, region: &str, records: Vec<EvaluationInput>) -> anyhow::Result<()> {
-    let last_year = records.iter().map(|r| r.fiscal_year).max();
-    upsert_all(database_url, records.into_iter().map(Ok).collect(), "demo-data").await?;
-    if let Some(last_year) = last_year {
-        let mut conn = db::connect(database_url).await?;
-        let reviewed = review(&mut conn, region, last_year as i16).await?;
-        eprintln!("reviewed {reviewed} records: earlier years published, {last_year} in review");
+/// Upserts the plan's records in chunks, with a progress bar, then moves them through review as
+/// a province would have: every year before the last published, the last year a mix of drafts,
+/// submitted, returned and approved records. Records with error findings stay drafts.
+pub async fn load(database_url: &str, plan: &DemoPlan) -> anyhow::Result<()> {
+    let total = plan.len();
+    upsert_all(database_url, plan.records().map(Ok), total, "demo-data").await?;
+    let last_year = *plan.years.end();
+    let mut conn = db::connect(database_url).await?;
+    let mut reviewed = 0;
+    for region in &plan.regions {
+        reviewed += review(&mut conn, region.as_str(), last_year as i16).await?;
     }
+    eprintln!("reviewed {reviewed} records: earlier years published, {last_year} in review");
     Ok(())
 }
 
@@ -161,22 +211,23 @@ WHERE e.id = last.id";
 
 /// Upserts the records of an NDJSON file.
 pub async fn import(database_url: &str, text: &[u8]) -> anyhow::Result<()> {
-    let parsed = text
-        .split(|b| *b == b'\n')
-        .filter(|line| line.iter().any(|b| !b.is_ascii_whitespace()))
-        .map(|line| {
-            crate::routes::parse_json::<EvaluationInput>(line)
-                .map_err(|e| vec![crate::domain::FieldError::new("$", "invalid", e.to_string())])
-        })
-        .collect();
-    upsert_all(database_url, parsed, "import").await
+    let parsed = text.split(|b| *b == b'\n').filter(|line| line.iter().any(|b| !b.is_ascii_whitespace())).map(|line| {
+        crate::routes::parse_json::<EvaluationInput>(line)
+            .map_err(|e| vec![crate::domain::FieldError::new("$", "invalid", e.to_string())])
+    });
+    let total = text.split(|b| *b == b'\n').filter(|line| line.iter().any(|b| !b.is_ascii_whitespace())).count();
+    upsert_all(database_url, parsed, total, "import").await
 }
 
+/// Upserts records through the batch path, a thousand per transaction, with a progress bar on a
+/// terminal (a line per 10,000 records elsewhere) and a summary at the end, all on standard error.
 async fn upsert_all(
     database_url: &str,
-    parsed: Vec<Result<EvaluationInput, Vec<crate::domain::FieldError>>>,
+    mut parsed: impl Iterator<Item = Result<EvaluationInput, Vec<crate::domain::FieldError>>>,
+    total: usize,
     actor: &str,
 ) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
     db::migrate(database_url).await?;
     let mut conn = db::connect(database_url).await?;
     // The command line acts as an administrator, under the command's name.
@@ -184,30 +235,42 @@ async fn upsert_all(
         name: actor.to_owned(),
         principal: crate::domain::access::Principal { role: crate::domain::access::Role::Admin, scope: None },
     };
-    let total = parsed.len();
     let started = Instant::now();
     let mut sum = BatchSummary::default();
     let mut done = 0;
-    let mut parsed = parsed.into_iter();
+    let bar = if std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::new(total as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} records, {per_sec}, {elapsed} (eta {eta})")
+            .expect("a valid template"),
+    );
     loop {
         let chunk: Vec<_> = parsed.by_ref().take(CHUNK).collect();
         if chunk.is_empty() {
             break;
         }
+        let first = done;
         done += chunk.len();
         let result = upsert(&mut conn, chunk, BatchOptions::default(), &actor, None)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         for item in result.items.iter().filter(|i| !i.errors.is_empty()).take(3) {
-            eprintln!("record {}: {:?}", item.index, item.errors);
+            bar.suspend(|| eprintln!("record {}: {:?}", first + item.index, item.errors));
         }
         sum.created += result.summary.created;
         sum.updated += result.summary.updated;
         sum.unchanged += result.summary.unchanged;
         sum.invalid += result.summary.invalid;
-        let seconds = started.elapsed().as_secs_f64();
-        eprintln!("{done}/{total} records, {seconds:.1} s, {:.0} records/s", done as f64 / seconds.max(0.001));
+        bar.set_position(done as u64);
+        if bar.is_hidden() && (done % (10 * CHUNK) == 0 || done == total) {
+            let seconds = started.elapsed().as_secs_f64();
+            eprintln!("{done}/{total} records, {seconds:.1} s, {:.0} records/s", done as f64 / seconds.max(0.001));
+        }
     }
+    bar.finish_and_clear();
     eprintln!(
         "done: {} created, {} updated, {} unchanged, {} invalid in {:.1} s",
         sum.created,
@@ -256,7 +319,7 @@ pub async fn import_reports(database_url: &str, job: ReportImport<'_>) -> anyhow
         let line = match std::fs::read(path) {
             Err(e) => {
                 failed += 1;
-                format!("{}	error: reading it: {e}", path.display())
+                format!("{}\terror: reading it: {e}", path.display())
             }
             Ok(bytes) => {
                 let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
@@ -265,7 +328,7 @@ pub async fn import_reports(database_url: &str, job: ReportImport<'_>) -> anyhow
                 match import_document(&mut conn, &file, &options, &actor, max).await {
                     Err(e) => {
                         failed += 1;
-                        format!("{}	error: {}", path.display(), e.problem().detail)
+                        format!("{}\terror: {}", path.display(), e.problem().detail)
                     }
                     Ok(result) => {
                         if let Some(out) = job.out {
@@ -303,4 +366,27 @@ pub async fn import_reports(database_url: &str, job: ReportImport<'_>) -> anyhow
         bail!("{failed} of {} files could not be read", job.files.len());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_counts_the_records_it_makes_and_takes_lists_and_all() {
+        let plan = DemoPlan::new("430482,421222", "2021..2022").unwrap();
+        let records: Vec<EvaluationInput> = plan.records().collect();
+        assert_eq!(plan.len(), records.len());
+        assert!(records.iter().all(|r| r.region_code.starts_with("430482") || r.region_code.starts_with("421222")));
+        assert!(records.iter().any(|r| r == &plan.reference), "荫田镇 2022 is the reference report");
+        // Year by year: every 2021 record comes before the first of 2022.
+        let first_2022 = records.iter().position(|r| r.fiscal_year == 2022).unwrap();
+        assert!(records[first_2022..].iter().all(|r| r.fiscal_year == 2022));
+
+        let all = DemoPlan::new("all", "2022").unwrap();
+        assert_eq!(all.regions.len(), 31, "every province");
+        assert!(all.len() > 120_000, "{}", all.len());
+        assert!(DemoPlan::new("43,9", "2022").is_err());
+        assert!(DemoPlan::new("43", "2024..2022").is_err());
+    }
 }

@@ -34,7 +34,7 @@ enum Command {
     /// Load deterministic synthetic records for every township under a region and year, plus
     /// the reference report (荫田镇 2022); or write them as NDJSON with `--ndjson`.
     DemoData {
-        /// Region code prefix (2, 4 or 6 digits)
+        /// Region code prefix (2, 4 or 6 digits), a comma list of them, or `all` for every province
         #[arg(long, default_value = "43")]
         region: String,
         /// Fiscal years: `2022` or `2018..2024`
@@ -163,13 +163,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .await
         }
         Command::DemoData { region, years, ndjson } => {
-            let records = perfeval::demo::records(&region, &years)?;
+            let plan = perfeval::demo::DemoPlan::new(&region, &years)?;
             match ndjson {
-                Some(path) => perfeval::demo::write_ndjson(&path, &records),
-                None => {
-                    with_database(&settings, |url| async move { perfeval::demo::load(&url, &region, records).await })
-                        .await
-                }
+                Some(path) => perfeval::demo::write_ndjson(&path, plan.records()),
+                None => with_database(&settings, |url| async move { perfeval::demo::load(&url, &plan).await }).await,
             }
         }
         Command::Import { file } => {

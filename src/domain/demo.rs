@@ -559,10 +559,15 @@ const PROJECT_SHAPES: [ProjectShape; 3] = [
 /// carries the money, as published tables do (a `funds_total` finding).
 const EMPTY_TOTAL_ROW_ONE_IN: u64 = 53;
 
+/// How many project self-evaluations a township files for a year: two or three.
+pub fn project_count(code: &str, year: i32) -> usize {
+    2 + (seed(code, year, 40) % 2) as usize
+}
+
 /// The project self-evaluations a township files for a year: two or three, of the shapes above.
 pub fn project_records(township: &Township, year: i32) -> Vec<EvaluationInput> {
     let code = township.code.as_str();
-    let count = 2 + (seed(code, year, 40) % 2) as usize;
+    let count = project_count(code, year);
     let unit = format!("{}{}人民政府", township.county_name, township.name);
     let size = figures(code, year).total / Decimal::new(180_948, 2);
     PROJECT_SHAPES
