@@ -46,9 +46,27 @@ pub struct Settings {
     /// `PERFEVAL_RATE_LIMIT`: requests per second per token (per address without one), with
     /// bursts of as many; 0 turns the limit off (429 above it).
     pub rate_limit: u32,
+    /// Webhook delivery (`PERFEVAL_WEBHOOK_*`).
+    pub webhooks: WebhookSettings,
 }
 
 /// The documented request body limit: 32 MiB, enough for a batch of 10,000 records.
+/// Where and how webhook events are sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookSettings {
+    /// `PERFEVAL_WEBHOOK_ALLOW`: the hosts (`host` or `host:port`, comma-separated) that
+    /// webhook URLs may name. Empty (the default): no webhook can be registered.
+    pub allow: Vec<String>,
+    /// `PERFEVAL_WEBHOOK_POLL_MS`: how often each instance looks for events to send.
+    pub poll_ms: u64,
+    /// `PERFEVAL_WEBHOOK_RETRY_MS`: the first retry's delay; each further one doubles it (at most an hour).
+    pub retry_ms: u64,
+    /// `PERFEVAL_WEBHOOK_MAX_ATTEMPTS`: attempts before a delivery is marked failed.
+    pub max_attempts: i32,
+    /// `PERFEVAL_WEBHOOK_TIMEOUT_MS`: how long one attempt may take.
+    pub timeout_ms: u64,
+}
+
 pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
 /// The documented statement timeout: 30 s, far above any single statement of a 10,000-record batch.
@@ -96,6 +114,15 @@ impl Settings {
                 DEFAULT_STATEMENT_TIMEOUT_MS,
             )?,
             rate_limit: parse_or(get("PERFEVAL_RATE_LIMIT"), "PERFEVAL_RATE_LIMIT", DEFAULT_RATE_LIMIT)?,
+            webhooks: WebhookSettings {
+                allow: get("PERFEVAL_WEBHOOK_ALLOW")
+                    .map(|list| list.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect())
+                    .unwrap_or_default(),
+                poll_ms: parse_or(get("PERFEVAL_WEBHOOK_POLL_MS"), "PERFEVAL_WEBHOOK_POLL_MS", 500)?,
+                retry_ms: parse_or(get("PERFEVAL_WEBHOOK_RETRY_MS"), "PERFEVAL_WEBHOOK_RETRY_MS", 1_000)?,
+                max_attempts: parse_or(get("PERFEVAL_WEBHOOK_MAX_ATTEMPTS"), "PERFEVAL_WEBHOOK_MAX_ATTEMPTS", 12)?,
+                timeout_ms: parse_or(get("PERFEVAL_WEBHOOK_TIMEOUT_MS"), "PERFEVAL_WEBHOOK_TIMEOUT_MS", 10_000)?,
+            },
         })
     }
 

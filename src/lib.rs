@@ -12,3 +12,4 @@ pub mod openapi;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;
+pub mod webhooks;

@@ -62,6 +62,25 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Print the change feed (what `GET /api/v1/changes` gives an admin) as NDJSON, one change
+    /// per line, each with the `cursor` to resume after it.
+    Changes {
+        /// Resume after this cursor (an item's `cursor`); absent: from the first change
+        #[arg(long)]
+        since: Option<String>,
+        /// Only changes under these region codes (comma-separated)
+        #[arg(long)]
+        region: Option<String>,
+        /// Only these kinds (comma-separated)
+        #[arg(long)]
+        kind: Option<String>,
+        /// Keep waiting for new changes and print them as they commit (until interrupted)
+        #[arg(long)]
+        follow: bool,
+        /// How often `--follow` looks for new changes, in milliseconds
+        #[arg(long, default_value_t = 1000)]
+        interval_ms: u64,
+    },
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
@@ -187,6 +206,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             })
             .await
         }
+        Command::Changes { since, region, kind, follow, interval_ms } => {
+            let mut pairs = Vec::new();
+            for (name, value) in [("since", since), ("region", region), ("kind", kind)] {
+                if let Some(value) = value {
+                    pairs.push((name.to_owned(), value));
+                }
+            }
+            let (after, mut filter, _) = perfeval::routes::changes::parse(&perfeval::routes::QueryPairs(pairs))
+                .map_err(|e| {
+                    anyhow::anyhow!(e.to_string().replacen("query parameter `", "--", 1).replacen('`', "", 1))
+                })?;
+            // The command line reads the database directly, as its operator: every change.
+            filter.visibility = perfeval::domain::access::Visibility::All;
+            let interval = std::time::Duration::from_millis(interval_ms.max(10));
+            with_database(&settings, |url| async move { print_changes(&url, after, filter, follow, interval).await })
+                .await
+        }
         Command::Token { command } => with_database(&settings, |url| async move { token(&url, command).await }).await,
         Command::Pg { command: PgCommand::Stop { data_dir } } => {
             let data_dir = match data_dir.or(settings.data_dir) {
@@ -255,6 +291,38 @@ async fn token(database_url: &str, command: TokenCommand) -> anyhow::Result<()> 
 }
 
 /// Runs `task` against the configured database, starting and stopping the private one if needed.
+/// Prints the feed from `after` as NDJSON; with `follow`, polls for more until interrupted.
+async fn print_changes(
+    database_url: &str,
+    mut after: i64,
+    filter: perfeval::db::changes::ChangeFilter,
+    follow: bool,
+    interval: std::time::Duration,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut conn = db::connect(database_url).await?;
+    let stdout = std::io::stdout();
+    loop {
+        let page = perfeval::routes::changes::read(&mut conn, after, &filter, 1000)
+            .await
+            .map_err(|e| anyhow::anyhow!("reading the change feed: {e}"))?;
+        let mut out = stdout.lock();
+        for item in &page.items {
+            serde_json::to_writer(&mut out, item)?;
+            out.write_all(b"\n")?;
+        }
+        out.flush()?;
+        drop(out);
+        after = perfeval::routes::changes::decode_cursor(&page.next_cursor).unwrap_or(after);
+        if !page.more {
+            if !follow {
+                return Ok(());
+            }
+            tokio::time::sleep(interval).await;
+        }
+    }
+}
+
 async fn with_database<F, Fut>(settings: &Settings, task: F) -> anyhow::Result<()>
 where
     F: FnOnce(String) -> Fut,

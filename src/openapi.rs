@@ -21,6 +21,8 @@ use utoipa::{
         (name = "evaluations", description = "绩效评价记录 (evaluation records)"),
         (name = "regions", description = "行政区划 (the 2023 division hierarchy)"),
         (name = "aggregates", description = "汇总分析 (aggregates across townships, counties, prefectures and years)"),
+        (name = "changes", description = "变更记录 (the change feed, for systems that keep a copy)"),
+        (name = "webhooks", description = "Webhooks: every change POSTed, signed, to registered endpoints (admin)"),
         (name = "tokens", description = "API tokens (admin)"),
         (name = "health", description = "Probes"),
     ),
@@ -104,7 +106,7 @@ impl Modify for BearerTokens {
 
 /// Operations that answer 401 to a caller without a token (`Principal::require_token` and the
 /// role checks after it): the roles' writes, revisions and tokens.
-const NEEDS_TOKEN: [&str; 11] = [
+const NEEDS_TOKEN: [&str; 17] = [
     "create_evaluation",
     "replace_evaluation",
     "delete_evaluation",
@@ -116,6 +118,12 @@ const NEEDS_TOKEN: [&str; 11] = [
     "list_tokens",
     "create_token",
     "revoke_token",
+    "list_webhooks",
+    "create_webhook",
+    "get_webhook",
+    "delete_webhook",
+    "list_deliveries",
+    "replay_delivery",
 ];
 
 /// Each `/api/v1` operation's security: the bearer token for those in `NEEDS_TOKEN`; for every
@@ -148,7 +156,7 @@ impl Modify for SecurityRequirements {
 struct CommonResponses;
 
 /// Operations that answer 403 when the caller's role or region does not allow them.
-const ROLE_GATED: [&str; 9] = [
+const ROLE_GATED: [&str; 15] = [
     "create_evaluation",
     "replace_evaluation",
     "delete_evaluation",
@@ -158,6 +166,12 @@ const ROLE_GATED: [&str; 9] = [
     "list_tokens",
     "create_token",
     "revoke_token",
+    "list_webhooks",
+    "create_webhook",
+    "get_webhook",
+    "delete_webhook",
+    "list_deliveries",
+    "replay_delivery",
 ];
 
 impl Modify for CommonResponses {

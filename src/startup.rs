@@ -35,6 +35,8 @@ pub struct AppState {
     pub token_cache: Arc<auth::TokenCache>,
     /// Each caller's request allowance.
     pub rate_limiter: Arc<auth::RateLimiter>,
+    /// Wakes this instance's webhook deliverer (a new endpoint, a replay).
+    pub webhook_wake: Arc<tokio::sync::Notify>,
 }
 
 /// What the workers share, and how each makes its pool.
@@ -46,6 +48,7 @@ pub struct Shared {
     openapi_json: web::Bytes,
     token_cache: Arc<auth::TokenCache>,
     rate_limiter: Arc<auth::RateLimiter>,
+    webhook_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Shared {
@@ -72,6 +75,7 @@ impl Shared {
             openapi_json: self.openapi_json.clone(),
             token_cache: self.token_cache.clone(),
             rate_limiter: self.rate_limiter.clone(),
+            webhook_wake: self.webhook_wake.clone(),
         })
     }
 }
@@ -82,6 +86,7 @@ pub struct Application {
     port: u16,
     database_url: String,
     private_postgres: Option<PrivatePostgres>,
+    deliverer: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -90,7 +95,7 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let (database_url, private_postgres) = resolve_database(&settings).await?;
         match Self::build_on(settings, &database_url).await {
-            Ok((server, port)) => Ok(Self { server, port, database_url, private_postgres }),
+            Ok((server, port, deliverer)) => Ok(Self { server, port, database_url, private_postgres, deliverer }),
             Err(error) => {
                 if let Some(postgres) = private_postgres {
                     tokio::task::spawn_blocking(move || postgres.stop()).await?;
@@ -100,7 +105,10 @@ impl Application {
         }
     }
 
-    async fn build_on(settings: Settings, database_url: &str) -> anyhow::Result<(Server, u16)> {
+    async fn build_on(
+        settings: Settings,
+        database_url: &str,
+    ) -> anyhow::Result<(Server, u16, tokio::task::JoinHandle<()>)> {
         db::migrate(database_url).await?;
         let shared = Shared {
             database_url: database_url.to_owned(),
@@ -108,6 +116,7 @@ impl Application {
             openapi_json: web::Bytes::from(openapi_document().to_json()?),
             token_cache: Arc::new(auth::TokenCache::new()),
             rate_limiter: Arc::new(auth::RateLimiter::new(settings.rate_limit)),
+            webhook_wake: Arc::new(tokio::sync::Notify::new()),
             settings: Arc::new(settings),
         };
         shared.pool()?;
@@ -120,7 +129,12 @@ impl Application {
             connections_per_worker = shared.pool_per_worker(),
             "serving"
         );
-        Ok((run(listener, shared)?, port))
+        let deliverer = crate::webhooks::spawn(
+            database_url.to_owned(),
+            shared.settings.webhooks.clone(),
+            shared.webhook_wake.clone(),
+        );
+        Ok((run(listener, shared)?, port, deliverer))
     }
 
     pub fn port(&self) -> u16 {
@@ -141,6 +155,8 @@ impl Application {
     /// PostgreSQL if this process started it.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let result = self.server.await;
+        // Deliveries in flight are rolled back with the connection and sent again by whoever runs next.
+        self.deliverer.abort();
         if let Some(postgres) = self.private_postgres {
             tokio::task::spawn_blocking(move || postgres.stop()).await?;
         }

@@ -4,7 +4,8 @@
 //!
 //! - `pg_restart`: PostgreSQL restarted under load;
 //! - `kill9`: `kill -9` in the middle of a 5,000-record batch, then a replay with the same key;
-//! - `sigterm`: SIGTERM with requests in flight.
+//! - `sigterm`: SIGTERM with requests in flight;
+//! - `webhook_kill9`: `kill -9` of the instance sending a webhook; the other instance sends it.
 //!
 //! Run with `cargo test --test failures -- --nocapture` to see the measured figures.
 #[path = "failures/harness.rs"]
@@ -13,5 +14,9 @@ mod harness;
 mod kill9;
 #[path = "failures/pg_restart.rs"]
 mod pg_restart;
+#[path = "api/receiver.rs"]
+mod receiver;
 #[path = "failures/sigterm.rs"]
 mod sigterm;
+#[path = "failures/webhook_kill9.rs"]
+mod webhook_kill9;

@@ -153,6 +153,8 @@ pub struct ListFilter {
     pub grades: Vec<String>,
     /// Unit name or project name contains this text.
     pub unit_contains: Option<String>,
+    /// Written (created, replaced or moved in review) at or after this time.
+    pub updated_since: Option<DateTime<Utc>>,
     /// Which records the caller may see at all.
     pub visibility: Visibility,
 }
@@ -288,6 +290,10 @@ impl Builder {
                 let p = self.bind_texts(values.clone());
                 self.sql(&format!(" AND {column} = ANY({p})"));
             }
+        }
+        if let Some(since) = filter.updated_since {
+            let p = self.bind_value(SortValue::Time(since));
+            self.sql(&format!(" AND e.updated_at >= {p}"));
         }
         if let Some(text) = &filter.unit_contains {
             let p = self.bind_text(format!("%{}%", escape_like(text)));

@@ -757,6 +757,7 @@ pub async fn delete(
     conn: &mut AsyncPgConnection,
     id: i64,
     expected_revision: Option<&[i32]>,
+    actor: &str,
 ) -> Result<(), WriteError> {
     conn.transaction::<_, WriteError, _>(async |conn| {
         let (status, revision) = lock(conn, id).await?;
@@ -764,6 +765,11 @@ pub async fn delete(
         if status != "draft" {
             return Err(WriteError::NotEditable { status });
         }
+        // The change feed's tombstone names who deleted (migration 000010's trigger reads it).
+        diesel::sql_query("SELECT set_config('perfeval.actor', $1, true)")
+            .bind::<diesel::sql_types::Text, _>(actor)
+            .execute(conn)
+            .await?;
         diesel::delete(evaluations::table.find(id)).execute(conn).await?;
         Ok(())
     })

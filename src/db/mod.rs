@@ -1,6 +1,7 @@
 //! Database access: the connection pool, embedded migrations, and queries by table.
 pub mod aggregates;
 pub mod batch;
+pub mod changes;
 pub mod coverage;
 pub mod evaluation_list;
 pub mod evaluations;
@@ -12,6 +13,7 @@ pub mod regions;
 pub mod schema;
 pub mod sources;
 pub mod tokens;
+pub mod webhooks;
 
 use std::time::Duration;
 

@@ -346,3 +346,56 @@ diesel::table! {
 diesel::joinable!(evaluation_sources -> evaluations (evaluation_id));
 diesel::joinable!(evaluation_sources -> source_documents (document_id));
 diesel::allow_tables_to_appear_in_same_query!(evaluations, evaluation_sources, source_documents);
+
+diesel::table! {
+    /// `xid` (xid8) is left out: only the database's triggers use it.
+    changes (id) {
+        id -> Int8,
+        seq -> Nullable<Int8>,
+        evaluation_id -> Int8,
+        region_code -> Text,
+        fiscal_year -> Int2,
+        kind -> Text,
+        unit -> Text,
+        project_name -> Nullable<Text>,
+        revision -> Int4,
+        action -> Text,
+        status -> Text,
+        previous_status -> Nullable<Text>,
+        actor -> Text,
+        at -> Timestamptz,
+        public -> Bool,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> Int8,
+        url -> Text,
+        events -> Array<Text>,
+        region_code -> Nullable<Text>,
+        secret -> Text,
+        after_seq -> Int8,
+        created_by -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Int8,
+        webhook_id -> Int8,
+        change_seq -> Int8,
+        evaluation_id -> Int8,
+        state -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        last_status -> Nullable<Int2>,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::allow_tables_to_appear_in_same_query!(webhooks, webhook_deliveries);

@@ -37,6 +37,7 @@ pub fn parse_filter(query: &QueryPairs) -> Result<ListFilter, ApiError> {
             Some(q) if !q.is_empty() => Some(q.to_owned()),
             _ => None,
         },
+        updated_since: None,
         // The handler sets the caller's own; until then, the least.
         visibility: Default::default(),
     })

@@ -1,5 +1,6 @@
 //! HTTP handlers by resource, and the one place that lists every route.
 pub mod aggregates;
+pub mod changes;
 pub mod coverage;
 pub mod evaluations;
 pub mod export;
@@ -9,6 +10,7 @@ pub mod idempotency;
 pub mod model;
 pub mod regions;
 pub mod tokens;
+pub mod webhooks;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -51,7 +53,14 @@ pub fn configure(config: &mut ServiceConfig) {
             .service(evaluations::source::get_source)
             .service(tokens::list_tokens)
             .service(tokens::create_token)
-            .service(tokens::revoke_token),
+            .service(tokens::revoke_token)
+            .service(changes::list_changes)
+            .service(webhooks::list_webhooks)
+            .service(webhooks::create_webhook)
+            .service(webhooks::get_webhook)
+            .service(webhooks::delete_webhook)
+            .service(webhooks::list_deliveries)
+            .service(webhooks::replay_delivery),
     );
 }
 

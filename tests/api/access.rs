@@ -52,6 +52,9 @@ impl Callers {
     }
 }
 
+/// Where the matrix's webhooks point: allowed, and nothing listens there (the discard port).
+const WEBHOOK_TARGET: &str = "127.0.0.1:9";
+
 static UNIT: AtomicU32 = AtomicU32::new(0);
 
 /// The reference report, 荫田镇 2022, as text.
@@ -96,6 +99,7 @@ fn expected(operation: &str, role: Role, scope: Scope) -> u16 {
         | "get_aggregates"
         | "get_coverage"
         | "list_evaluations"
+        | "list_changes"
         | "validate_evaluation" => open,
         // Reading a record: drafts are hidden from anonymous callers and from other regions.
         "get_evaluation" | "get_findings" => match (role, scope) {
@@ -140,7 +144,8 @@ fn expected(operation: &str, role: Role, scope: Scope) -> u16 {
             (Submitter, In) => 403,
             (_, Out) => 404,
         },
-        "list_tokens" | "create_token" | "revoke_token" => match role {
+        "list_tokens" | "create_token" | "revoke_token" | "list_webhooks" | "create_webhook" | "get_webhook"
+        | "delete_webhook" | "list_deliveries" | "replay_delivery" => match role {
             Anonymous => 401,
             Admin => 2,
             _ => 403,
@@ -242,6 +247,46 @@ async fn call(app: &TestApp, operation: &str, token: Option<&str>, scope: Scope)
             app.token("reviewer", Some(&region[..6]), &name).await;
             as_caller(Method::DELETE, format!("/api/v1/tokens/{name}"), None, vec![]).await
         }
+        "list_changes" => as_caller(Method::GET, format!("/api/v1/changes?region={region}"), None, vec![]).await,
+        "list_webhooks" => as_caller(Method::GET, "/api/v1/webhooks".into(), None, vec![]).await,
+        "create_webhook" => {
+            let body = json!({"url": format!("http://{WEBHOOK_TARGET}/{region}")});
+            as_caller(Method::POST, "/api/v1/webhooks".into(), Some(body), vec![]).await
+        }
+        "get_webhook" | "delete_webhook" | "list_deliveries" | "replay_delivery" => {
+            let made = app.post("/api/v1/webhooks", &json!({"url": format!("http://{WEBHOOK_TARGET}/")})).await;
+            assert_eq!(made.status, 201, "{}", made.text);
+            let id = made.json()["id"].as_i64().unwrap();
+            match operation {
+                "get_webhook" => as_caller(Method::GET, format!("/api/v1/webhooks/{id}"), None, vec![]).await,
+                "delete_webhook" => as_caller(Method::DELETE, format!("/api/v1/webhooks/{id}"), None, vec![]).await,
+                "list_deliveries" => {
+                    as_caller(Method::GET, format!("/api/v1/webhooks/{id}/deliveries"), None, vec![]).await
+                }
+                _ => {
+                    use diesel_async::RunQueryDsl;
+                    let (record, _) = fixture(app, scope, false).await;
+                    let mut conn = app.db.connect().await;
+                    diesel::sql_query(format!(
+                        "INSERT INTO webhook_deliveries (webhook_id, change_seq, evaluation_id, state) \
+                         VALUES ({id}, (SELECT max(seq) FROM changes), {record}, 'failed') \
+                         ON CONFLICT (webhook_id, change_seq) DO NOTHING"
+                    ))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+                    let path = format!("/api/v1/webhooks/{id}/deliveries/1/replay");
+                    let path = match app.get(&format!("/api/v1/webhooks/{id}/deliveries")).await.json()["items"][0]
+                        ["id"]
+                        .as_i64()
+                    {
+                        Some(delivery) => format!("/api/v1/webhooks/{id}/deliveries/{delivery}/replay"),
+                        None => path,
+                    };
+                    as_caller(Method::POST, path, None, vec![]).await
+                }
+            }
+        }
         other => panic!("no request for operation `{other}`"),
     }
 }
@@ -289,7 +334,7 @@ fn the_document_states_which_operations_need_a_token() {
 
 #[tokio::test]
 async fn every_operation_answers_every_role_in_and_out_of_scope_as_the_roles_say() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|settings| settings.webhooks.allow = vec![WEBHOOK_TARGET.to_owned()]).await;
     let callers = Callers::new(&app).await;
     let operations = operations();
     assert!(operations.len() >= 23, "{operations:?}");

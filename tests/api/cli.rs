@@ -201,3 +201,52 @@ async fn import_report_prints_a_line_per_file_and_stores_with_commit() {
     assert!(stdout.lines().next().unwrap().contains("error: this file is a PDF"), "{stdout}");
     assert!(String::from_utf8_lossy(&failed.stderr).contains("1 of 2 files could not be read"));
 }
+
+#[tokio::test]
+async fn changes_prints_the_feed_as_ndjson_resumes_from_a_cursor_and_follows() {
+    use std::io::BufRead;
+    let app = crate::helpers::spawn_app().await;
+    let (first, _) = app.create(&crate::helpers::minimal("430482104", 2022, "甲")).await;
+    let (second, _) = app.create(&crate::helpers::minimal("430482104", 2023, "乙")).await;
+
+    let (stdout, _) = succeeded(&perfeval(Some(&app.db.url), &[], &["changes"]));
+    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.iter().map(|l| l["evaluation_id"].as_i64().unwrap()).collect::<Vec<_>>(), [first, second]);
+    assert_eq!(lines[0]["action"], "create");
+    let cursor = lines[0]["cursor"].as_str().unwrap();
+    let (stdout, _) = succeeded(&perfeval(Some(&app.db.url), &[], &["changes", "--since", cursor]));
+    assert_eq!(stdout.lines().count(), 1);
+    assert!(stdout.contains("\"乙\""), "{stdout}");
+    let (stdout, _) = succeeded(&perfeval(Some(&app.db.url), &[], &["changes", "--region", "430502"]));
+    assert_eq!(stdout, "");
+
+    let bad = perfeval(Some(&app.db.url), &[], &["changes", "--since", "42"]);
+    assert_eq!(bad.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.starts_with("error: --since:") && stderr.lines().count() == 1, "{stderr}");
+
+    // --follow prints what commits after it started.
+    let mut follower = Command::new(BIN)
+        .args(["changes", "--follow", "--interval-ms", "50", "--since"])
+        .arg(lines[1]["cursor"].as_str().unwrap())
+        .env("DATABASE_URL", &app.db.url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = follower.stdout.take().unwrap();
+    let (third, _) = app.create(&crate::helpers::minimal("430482104", 2024, "丙")).await;
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut line).unwrap();
+        line
+    });
+    let line =
+        tokio::time::timeout(std::time::Duration::from_secs(20), line).await.expect("a line within 20 s").unwrap();
+    follower.kill().unwrap();
+    follower.wait().unwrap();
+    let change: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(change["evaluation_id"], third);
+    assert_eq!(change["unit"], "丙");
+}

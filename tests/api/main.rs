@@ -2,6 +2,7 @@
 mod access;
 mod aggregates;
 mod batch;
+mod changes;
 mod cli;
 mod coverage;
 mod evaluations_crud;
@@ -16,5 +17,7 @@ mod limits;
 mod migrations;
 mod openapi;
 mod private_postgres;
+mod receiver;
 mod regions;
+mod webhooks;
 mod workflow;

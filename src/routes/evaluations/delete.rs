@@ -35,7 +35,7 @@ pub async fn delete_evaluation(
     let (region_code, status) = evaluations::locate(&mut conn, id).await?.ok_or_else(|| not_found(id))?;
     actor.check(actor.principal.may_edit(&region_code, Some(&status)), Some(id))?;
     let expected = if_match(&req)?;
-    evaluations::delete(&mut conn, id, expected.as_deref()).await?;
+    evaluations::delete(&mut conn, id, expected.as_deref(), &actor.name).await?;
     tracing::info!(target: "perfeval::audit", audit = "deleted", record_id = id, actor = %actor.name, "evaluation deleted");
     Ok(HttpResponse::NoContent().finish())
 }

@@ -39,6 +39,11 @@ pub struct EvaluationListParams {
     grade: Option<Vec<Grade>>,
     /// 单位名称或项目名称包含 (unit or project name contains)
     q: Option<String>,
+    /// Records written (created, replaced or moved in review) at or after this RFC 3339 time.
+    /// A write is stamped when its transaction starts, so one that commits late can carry an
+    /// earlier time: for a copy that misses nothing, and for deletions, follow `/changes`.
+    #[param(example = "2026-12-01T00:00:00Z")]
+    updated_since: Option<DateTime<Utc>>,
     /// Sort keys, comma-separated, `-` for descending: id, fiscal_year, region_code, unit, kind,
     /// status, total_score, income_total, expenditure_total, three_public_total, created_at,
     /// updated_at. Missing amounts sort below every amount. Default `id`.
@@ -258,6 +263,7 @@ pub async fn list_evaluations(
         "kind",
         "grade",
         "q",
+        "updated_since",
         "sort",
         "limit",
         "cursor",
@@ -269,6 +275,16 @@ pub async fn list_evaluations(
     let labels = export::labels(&query)?;
     let mut filter = crate::routes::filters::parse_filter(&query)?;
     filter.visibility = actor.principal.visibility();
+    filter.updated_since = match query.one("updated_since")? {
+        None => None,
+        Some(text) => Some(
+            DateTime::parse_from_rfc3339(text.trim())
+                .map_err(|_| {
+                    ApiError::invalid_query("updated_since", "must be an RFC 3339 time (2026-12-01T08:00:00Z)")
+                })?
+                .with_timezone(&Utc),
+        ),
+    };
     let sort_text = query.one("sort")?.unwrap_or("id").to_owned();
     let sort = parse_sort(&sort_text)?;
     if format.is_export() {

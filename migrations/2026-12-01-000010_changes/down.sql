@@ -1,0 +1,10 @@
+DROP TABLE webhook_deliveries;
+DROP TABLE webhooks;
+DROP TRIGGER evaluations_deletes_changes ON evaluations;
+DROP FUNCTION changes_from_deletes();
+DROP TRIGGER evaluation_revisions_changes ON evaluation_revisions;
+DROP FUNCTION changes_from_revisions();
+DROP TABLE change_commits;
+DROP FUNCTION changes_number();
+DROP TABLE changes;
+DROP TABLE change_counter;
