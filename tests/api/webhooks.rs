@@ -196,3 +196,44 @@ async fn targets_outside_the_allow_list_and_bad_fields_are_422_naming_the_field(
     assert_eq!(app.count_rows("webhooks").await, 0, "nothing was registered");
     app.post("/api/v1/webhooks", &json!({"url": "http://127.0.0.1:9/", "extra": 1})).await.problem(400, "invalid_body");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_on_one_database_send_each_event_once_between_them() {
+    let receiver = Receiver::start(SECRET, 0, false).await;
+    let app = app_for(receiver.port, 6).await;
+    // A second service instance on the same database, with the same settings.
+    let mut settings = perfeval::config::Settings::from_lookup(|_| None).unwrap();
+    settings.database_url = Some(app.db.url.clone());
+    settings.listen = "127.0.0.1:0".into();
+    settings.rate_limit = 0;
+    settings.webhooks.allow = vec![format!("127.0.0.1:{}", receiver.port)];
+    settings.webhooks.poll_ms = 10;
+    let other = perfeval::startup::Application::build(settings).await.unwrap();
+    let other_address = format!("http://127.0.0.1:{}", other.port());
+    tokio::spawn(other.run_until_stopped());
+
+    let webhook = register(&app, receiver.port, json!({})).await;
+    for i in 0..30 {
+        let base = if i % 2 == 0 { &app.address } else { &other_address };
+        let reply = app
+            .client
+            .post(format!("{base}/api/v1/evaluations"))
+            .bearer_auth(&app.admin_token)
+            .json(&minimal(TOWNSHIP, 2023, &format!("单位{i}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 201);
+    }
+    wait_for(&app, webhook, "30 deliveries delivered", |d| {
+        d.len() == 30 && d.iter().all(|d| d["state"] == "delivered")
+    })
+    .await;
+    let accepted = receiver.accepted();
+    assert_eq!(accepted.len(), 30);
+    assert_eq!(receiver.log.lock().unwrap().repeats, 0, "an event was sent twice");
+    for event in &accepted {
+        assert_eq!(receiver.requests(event.id), 1);
+    }
+    receiver.stop().await;
+}
