@@ -178,14 +178,14 @@ async fn send_due(
                 Outcome::Delivered { status } => tracing::info!(
                     delivery = delivery.id,
                     webhook = delivery.webhook_id,
-                    event = delivery.seq,
+                    event = delivery.change.seq,
                     status,
                     "webhook delivered"
                 ),
                 Outcome::Failed { status, error } => tracing::warn!(
                     delivery = delivery.id,
                     webhook = delivery.webhook_id,
-                    event = delivery.seq,
+                    event = delivery.change.seq,
                     attempt = delivery.attempts + 1,
                     status,
                     error = %error,
@@ -209,9 +209,9 @@ async fn send(client: &reqwest::Client, delivery: &Claimed, settings: &WebhookSe
         Ok(url) => url,
         Err(error) => return Outcome::Failed { status: None, error: error.to_string() },
     };
-    let change = ChangeView::from(delivery.change());
+    let change = ChangeView::from(delivery.change.clone());
     let event = Event {
-        id: delivery.seq,
+        id: delivery.change.seq,
         event_type: format!("evaluation.{}", change.action.as_str()),
         webhook_id: delivery.webhook_id,
         delivery_id: delivery.id,
@@ -225,7 +225,7 @@ async fn send(client: &reqwest::Client, delivery: &Claimed, settings: &WebhookSe
     let result = client
         .post(url)
         .header("content-type", "application/json")
-        .header("perfeval-event-id", delivery.seq.to_string())
+        .header("perfeval-event-id", delivery.change.seq.to_string())
         .header("perfeval-delivery-id", delivery.id.to_string())
         .header("perfeval-attempt", (delivery.attempts + 1).to_string())
         .header(SIGNATURE_HEADER, signature(&delivery.secret, timestamp, &body))

@@ -35,6 +35,8 @@ CREATE TABLE changes (
 );
 CREATE INDEX changes_unnumbered_idx ON changes (xid) WHERE seq IS NULL;
 CREATE INDEX changes_region_idx ON changes (region_code, seq);
+-- Anonymous readers' feed: publications and withdrawals only.
+CREATE INDEX changes_public_idx ON changes (seq) WHERE public;
 
 -- One row per writing transaction, whose deferred trigger numbers its changes at commit.
 CREATE TABLE change_commits (

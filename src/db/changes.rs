@@ -11,9 +11,16 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use super::schema::changes;
 use crate::domain::access::Visibility;
 
-/// One change as the feed gives it.
-#[derive(Debug, Clone, PartialEq, Queryable)]
+/// One change as the feed gives it (also read by name, inside a webhook delivery).
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = changes, check_for_backend(Pg))]
 pub struct ChangeRow {
+    /// Only committed changes are read, and those are numbered.
+    #[diesel(
+        select_expression = changes::seq.assume_not_null(),
+        select_expression_type = diesel::dsl::AssumeNotNull<changes::seq>,
+        sql_type = diesel::sql_types::BigInt
+    )]
     pub seq: i64,
     pub evaluation_id: i64,
     pub region_code: String,
@@ -42,48 +49,20 @@ pub struct ChangeFilter {
     pub visibility: Visibility,
 }
 
-type Selection = (
-    diesel::dsl::AssumeNotNull<changes::seq>,
-    changes::evaluation_id,
-    changes::region_code,
-    changes::fiscal_year,
-    changes::kind,
-    changes::unit,
-    changes::project_name,
-    changes::revision,
-    changes::action,
-    changes::status,
-    changes::previous_status,
-    changes::actor,
-    changes::at,
-);
-
-fn selection() -> Selection {
-    (
-        changes::seq.assume_not_null(),
-        changes::evaluation_id,
-        changes::region_code,
-        changes::fiscal_year,
-        changes::kind,
-        changes::unit,
-        changes::project_name,
-        changes::revision,
-        changes::action,
-        changes::status,
-        changes::previous_status,
-        changes::actor,
-        changes::at,
-    )
-}
-
-/// Up to `limit` changes after `after` that `filter` lets through, oldest first.
+/// Up to `limit` changes numbered after `after` and up to `upto` that `filter` lets through,
+/// oldest first.
 pub async fn page(
     conn: &mut AsyncPgConnection,
     after: i64,
+    upto: i64,
     filter: &ChangeFilter,
     limit: i64,
 ) -> QueryResult<Vec<ChangeRow>> {
-    let mut query = changes::table.select(selection()).filter(changes::seq.gt(after)).into_boxed::<Pg>();
+    let mut query = changes::table
+        .select(ChangeRow::as_select())
+        .filter(changes::seq.gt(after))
+        .filter(changes::seq.le(upto))
+        .into_boxed::<Pg>();
     if !filter.region_prefixes.is_empty() {
         let mut any: Box<dyn BoxableExpression<changes::table, Pg, SqlType = diesel::sql_types::Bool>> =
             Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("false"));
@@ -112,7 +91,7 @@ fn under(prefix: &str) -> Box<dyn BoxableExpression<changes::table, Pg, SqlType 
 }
 
 /// The newest committed change's number (0 before any change). Every change up to it is
-/// visible to the caller's snapshot, so a reader that found nothing more may resume from here.
+/// already visible, to this statement and to every later one.
 pub async fn latest(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
     changes::table.select(diesel::dsl::max(changes::seq)).first::<Option<i64>>(conn).await.map(|seq| seq.unwrap_or(0))
 }

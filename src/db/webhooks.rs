@@ -181,52 +181,8 @@ pub struct Claimed {
     pub url: String,
     #[diesel(sql_type = sql_types::Text)]
     pub secret: String,
-    #[diesel(sql_type = sql_types::BigInt)]
-    pub seq: i64,
-    #[diesel(sql_type = sql_types::BigInt)]
-    pub evaluation_id: i64,
-    #[diesel(sql_type = sql_types::Text)]
-    pub region_code: String,
-    #[diesel(sql_type = sql_types::SmallInt)]
-    pub fiscal_year: i16,
-    #[diesel(sql_type = sql_types::Text)]
-    pub kind: String,
-    #[diesel(sql_type = sql_types::Text)]
-    pub unit: String,
-    #[diesel(sql_type = sql_types::Nullable<sql_types::Text>)]
-    pub project_name: Option<String>,
-    #[diesel(sql_type = sql_types::Integer)]
-    pub revision: i32,
-    #[diesel(sql_type = sql_types::Text)]
-    pub action: String,
-    #[diesel(sql_type = sql_types::Text)]
-    pub status: String,
-    #[diesel(sql_type = sql_types::Nullable<sql_types::Text>)]
-    pub previous_status: Option<String>,
-    #[diesel(sql_type = sql_types::Text)]
-    pub actor: String,
-    #[diesel(sql_type = sql_types::Timestamptz)]
-    pub at: DateTime<Utc>,
-}
-
-impl Claimed {
-    pub fn change(&self) -> ChangeRow {
-        ChangeRow {
-            seq: self.seq,
-            evaluation_id: self.evaluation_id,
-            region_code: self.region_code.clone(),
-            fiscal_year: self.fiscal_year,
-            kind: self.kind.clone(),
-            unit: self.unit.clone(),
-            project_name: self.project_name.clone(),
-            revision: self.revision,
-            action: self.action.clone(),
-            status: self.status.clone(),
-            previous_status: self.previous_status.clone(),
-            actor: self.actor.clone(),
-            at: self.at,
-        }
-    }
+    #[diesel(embed)]
+    pub change: ChangeRow,
 }
 
 /// Due deliveries, locked until the calling transaction ends, skipping those another instance

@@ -202,12 +202,15 @@ pub async fn read(
     filter: &ChangeFilter,
     limit: i64,
 ) -> Result<ChangePage, ApiError> {
-    let rows = changes::page(conn, after, filter, limit).await?;
+    // The newest number first, then the page up to it: every change up to it is visible by
+    // then, so a page that is not full has seen all of them, and the reader may resume from it.
+    // (The other order would skip a change committed between the two statements.)
+    let latest = changes::latest(conn).await?;
+    let rows = changes::page(conn, after, latest, filter, limit).await?;
     let more = rows.len() as i64 == limit;
     let next = match rows.last() {
         Some(last) if more => last.seq,
-        // Nothing more passed the filters up to the newest change: resume from there.
-        _ => changes::latest(conn).await?.max(after),
+        _ => latest.max(after),
     };
     Ok(ChangePage { items: rows.into_iter().map(ChangeView::from).collect(), next_cursor: encode_cursor(next), more })
 }

@@ -140,7 +140,13 @@ async fn twenty_concurrent_writers_and_a_follower_see_every_change_exactly_once_
     let seen_keys: Vec<_> = seen.iter().map(key).collect();
     let unique: HashSet<_> = seen_keys.iter().cloned().collect();
     assert_eq!(unique.len(), seen_keys.len(), "a change was seen twice");
-    assert_eq!(unique, expected.iter().cloned().collect::<HashSet<_>>(), "the follower missed or invented a change");
+    let expected_set: HashSet<_> = expected.iter().cloned().collect();
+    assert!(
+        unique == expected_set,
+        "the follower missed {:?} and invented {:?}",
+        expected_set.difference(&unique).collect::<Vec<_>>(),
+        unique.difference(&expected_set).collect::<Vec<_>>()
+    );
     assert_eq!(seen.len(), 2 + 20 * 2 * 3);
     assert_eq!(key(seen.last().unwrap()), (slow, 2, "replace".to_owned()), "the slow writer's change commits last");
 
