@@ -26,7 +26,7 @@ use utoipa::{
         (name = "tokens", description = "API tokens (admin)"),
         (name = "health", description = "Probes"),
     ),
-    components(schemas(crate::error::Problem, crate::error::ErrorCode, crate::error::FieldError)),
+    components(schemas(crate::error::Problem, crate::error::ErrorCode, crate::error::FieldError, crate::webhooks::Event)),
     modifiers(&BearerTokens)
 )]
 pub struct ApiDoc;

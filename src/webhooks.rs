@@ -24,7 +24,8 @@ use crate::{
     routes::changes::ChangeView,
 };
 
-/// The event an endpoint receives.
+/// The event an endpoint receives: the JSON body POSTed to a registered webhook URL (listed
+/// among the document's schemas for receivers to generate their type from).
 #[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Event {
     /// The change's number: the same for every attempt, so a receiver drops repeats by it
