@@ -253,6 +253,49 @@ pub fn run(listener: TcpListener, shared: Shared) -> anyhow::Result<Server> {
     Ok(server)
 }
 
+/// No route took the request: 405 with `Allow` when the path is one of the API's with another
+/// method, else 404.
 async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::not_found(format!("no route for {} {}", req.method(), req.path())))
+    let allowed = allowed_methods(req.path());
+    if allowed.is_empty() {
+        return Err(ApiError::not_found(format!("no route for {} {}", req.method(), req.path())));
+    }
+    let allow = allowed.join(", ");
+    let error = ApiError::MethodNotAllowed(format!("{} {} is not served; {allow} is", req.method(), req.path()));
+    let mut response = actix_web::ResponseError::error_response(&error);
+    response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_str(&allow).expect("method names"));
+    Ok(response)
+}
+
+/// The methods the OpenAPI document lists for the path templates that `path` fits
+/// (`/api/v1/evaluations/7` fits `/api/v1/evaluations/{id}`); none when it fits no template.
+fn allowed_methods(path: &str) -> Vec<&'static str> {
+    static TEMPLATES: std::sync::OnceLock<Vec<(Vec<String>, Vec<&'static str>)>> = std::sync::OnceLock::new();
+    let templates = TEMPLATES.get_or_init(|| {
+        openapi_document()
+            .paths
+            .paths
+            .iter()
+            .map(|(template, item)| {
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ];
+                let segments = template.split('/').map(str::to_owned).collect();
+                (segments, methods.into_iter().filter(|(_, present)| *present).map(|(m, _)| m).collect())
+            })
+            .collect()
+    });
+    let segments: Vec<&str> = path.split('/').collect();
+    let fits = |template: &Vec<String>| {
+        template.len() == segments.len()
+            && template.iter().zip(&segments).all(|(t, s)| t == s || (t.starts_with('{') && !s.is_empty()))
+    };
+    // A path can fit several templates (`/evaluations/batch` and `/evaluations/{id}`): any of
+    // their methods is served there.
+    let served: Vec<&'static str> =
+        templates.iter().filter(|(template, _)| fits(template)).flat_map(|(_, methods)| methods.clone()).collect();
+    ["GET", "PUT", "POST", "DELETE"].into_iter().filter(|m| served.contains(m)).collect()
 }

@@ -40,3 +40,23 @@ async fn unknown_routes_get_a_problem_and_every_answer_carries_security_headers(
     assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(reply.header("x-frame-options"), Some("DENY"));
 }
+
+#[tokio::test]
+async fn a_known_path_with_a_method_it_does_not_serve_is_405_with_allow() {
+    let app = spawn_app().await;
+    for (method, path, allow) in [
+        (reqwest::Method::DELETE, "/api/v1/aggregates", "GET"),
+        (reqwest::Method::PUT, "/api/v1/tokens", "GET, POST"),
+        (reqwest::Method::PATCH, "/api/v1/evaluations/7", "GET, PUT, DELETE"),
+        (reqwest::Method::PATCH, "/api/v1/evaluations/batch", "GET, PUT, POST, DELETE"),
+        (reqwest::Method::POST, "/healthz", "GET"),
+        (reqwest::Method::GET, "/api/v1/webhooks/3/deliveries/9/replay", "POST"),
+    ] {
+        let reply = app.request(method.clone(), path, None, &[]).await;
+        let problem = reply.problem(405, "method_not_allowed");
+        assert_eq!(reply.header("allow"), Some(allow), "{method} {path}");
+        assert!(problem["detail"].as_str().unwrap().contains(path), "{problem}");
+    }
+    app.request(reqwest::Method::DELETE, "/api/v1/nothing-here", None, &[]).await.problem(404, "not_found");
+    app.request(reqwest::Method::PUT, "/api/v1/evaluations/7/nothing", None, &[]).await.problem(404, "not_found");
+}
