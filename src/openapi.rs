@@ -105,28 +105,13 @@ impl Modify for BearerTokens {
 }
 
 /// Operations that answer 401 to a caller without a token (`Principal::require_token` and the
-/// role checks after it): the roles' writes, revisions and tokens.
-const NEEDS_TOKEN: [&str; 17] = [
-    "create_evaluation",
-    "replace_evaluation",
-    "delete_evaluation",
-    "transition_evaluation",
-    "batch_evaluations",
-    "import_evaluations",
-    "list_revisions",
-    "get_revision",
-    "list_tokens",
-    "create_token",
-    "revoke_token",
-    "list_webhooks",
-    "create_webhook",
-    "get_webhook",
-    "delete_webhook",
-    "list_deliveries",
-    "replay_delivery",
-];
+/// role checks after it): the role-gated ones, and the batch and import, which answer an
+/// out-of-region record per item instead of 403.
+fn needs_token(operation_id: &str) -> bool {
+    ROLE_GATED.contains(&operation_id) || ["batch_evaluations", "import_evaluations"].contains(&operation_id)
+}
 
-/// Each `/api/v1` operation's security: the bearer token for those in `NEEDS_TOKEN`; for every
+/// Each `/api/v1` operation's security: the bearer token for those that `needs_token`; for every
 /// other one the token or none (`[{}, {"bearer_token": []}]`: optional), as anonymous callers
 /// may use them (and see published records through them). The probes outside `/api/v1` take
 /// no token and state no security. The access matrix test (`tests/api/access.rs`) checks this
@@ -142,7 +127,7 @@ impl Modify for SecurityRequirements {
                 continue;
             }
             for operation in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete].into_iter().flatten() {
-                let needs_token = operation.operation_id.as_deref().is_some_and(|id| NEEDS_TOKEN.contains(&id));
+                let needs_token = operation.operation_id.as_deref().is_some_and(needs_token);
                 operation.security =
                     Some(if needs_token { vec![bearer()] } else { vec![SecurityRequirement::default(), bearer()] });
             }

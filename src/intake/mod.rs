@@ -293,3 +293,31 @@ impl From<table::TableError> for IntakeError {
         }
     }
 }
+
+/// A record with nothing read into it yet: the start of every draft, from a table or a report.
+pub(crate) fn empty_record() -> EvaluationInput {
+    EvaluationInput {
+        region_code: String::new(),
+        fiscal_year: 0,
+        kind: crate::domain::record::EvaluationKind::DepartmentOverall,
+        unit: String::new(),
+        project: None,
+        budget_unit_code: None,
+        method: None,
+        basis_documents: Vec::new(),
+        issuer: None,
+        report_date: None,
+        reported_in: Default::default(),
+        profile: Default::default(),
+        income: Default::default(),
+        expenditure: Default::default(),
+        budget_execution: Default::default(),
+        annual_target: None,
+        three_public_expenses: Default::default(),
+        running_costs: Default::default(),
+        indicators: Vec::new(),
+        projects: Vec::new(),
+        narrative: Default::default(),
+        conclusion: Default::default(),
+    }
+}

@@ -38,10 +38,9 @@ use super::patterns::{
 };
 use super::{Block, Draft, Provenance, Source, Unmatched};
 use crate::domain::record::{
-    ConsolidatedUnits, EvaluationInput, EvaluationKind, EvaluationMethod, Expenditure, ExpenditureLine,
-    ExpenditureStructure, Grade, Income, Indicator, IndicatorLevel1, IndicatorLevel2, InternalUnit, NarrativeCategory,
-    NarrativeSection, OverseasTravel, PriorYearFigure, PriorYearTotal, Project, Reception, ReportedIn, ThreePublicItem,
-    UnitType, VehicleCost,
+    ConsolidatedUnits, EvaluationInput, EvaluationMethod, ExpenditureLine, ExpenditureStructure, Grade, Indicator,
+    IndicatorLevel1, IndicatorLevel2, InternalUnit, NarrativeCategory, NarrativeSection, OverseasTravel,
+    PriorYearFigure, PriorYearTotal, Project, Reception, ReportedIn, ThreePublicItem, UnitType, VehicleCost,
 };
 
 pub use super::text::{decode_text, paragraphs, DecodeError};
@@ -679,33 +678,6 @@ struct Reader<'a> {
     section_rows: Vec<usize>,
 }
 
-fn empty_record() -> EvaluationInput {
-    EvaluationInput {
-        region_code: String::new(),
-        fiscal_year: 0,
-        kind: EvaluationKind::DepartmentOverall,
-        unit: String::new(),
-        project: None,
-        budget_unit_code: None,
-        method: None,
-        basis_documents: Vec::new(),
-        issuer: None,
-        report_date: None,
-        reported_in: ReportedIn::default(),
-        profile: Default::default(),
-        income: Income::default(),
-        expenditure: Expenditure::default(),
-        budget_execution: Default::default(),
-        annual_target: None,
-        three_public_expenses: Default::default(),
-        running_costs: Default::default(),
-        indicators: Vec::new(),
-        projects: Vec::new(),
-        narrative: Default::default(),
-        conclusion: Default::default(),
-    }
-}
-
 /// A narrative report → one draft record (`department_overall`), with provenance for every
 /// filled field and every sentence with an unread number listed as unmatched.
 pub fn read_report(blocks: &[Block]) -> Draft {
@@ -715,7 +687,7 @@ pub fn read_report(blocks: &[Block]) -> Draft {
         lines: &lines,
         outline: &outline,
         texts: &texts,
-        record: empty_record(),
+        record: super::empty_record(),
         provenance: Vec::new(),
         income_lines: Vec::new(),
         expenditure_lines: Vec::new(),

@@ -111,30 +111,7 @@ impl<'v, 'g> Reading<'v, 'g> {
                 }
             }
         }
-        let record = EvaluationInput {
-            region_code: String::new(),
-            fiscal_year: 0,
-            kind: EvaluationKind::DepartmentOverall,
-            unit: String::new(),
-            project: None,
-            budget_unit_code: None,
-            method: None,
-            basis_documents: Vec::new(),
-            issuer: None,
-            report_date: None,
-            reported_in: ReportedIn::default(),
-            profile: Default::default(),
-            income: Default::default(),
-            expenditure: Default::default(),
-            budget_execution: Default::default(),
-            annual_target: None,
-            three_public_expenses: Default::default(),
-            running_costs: Default::default(),
-            indicators: Vec::new(),
-            projects: Vec::new(),
-            narrative: Default::default(),
-            conclusion: Default::default(),
-        };
+        let record = crate::intake::empty_record();
         Self { view, start, end, cells, record, provenance: Vec::new(), notes: Vec::new(), used: HashSet::new() }
     }
 
