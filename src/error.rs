@@ -29,6 +29,10 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// A record with the same (region_code, fiscal_year, kind, unit) exists.
     DuplicateRecord,
+    /// An indicator definition with this code exists in the library.
+    IndicatorExists,
+    /// Records use this indicator code, so it cannot be deleted; retire it instead.
+    IndicatorInUse,
     /// The write needs an `If-Match` header with the record's ETag.
     PreconditionRequired,
     /// `If-Match` does not match the record's current ETag.
@@ -67,6 +71,8 @@ impl ErrorCode {
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::DuplicateRecord => "duplicate_record",
+            Self::IndicatorExists => "indicator_exists",
+            Self::IndicatorInUse => "indicator_in_use",
             Self::PreconditionRequired => "precondition_required",
             Self::PreconditionFailed => "precondition_failed",
             Self::InvalidState => "invalid_state",
@@ -129,6 +135,9 @@ pub enum ApiError {
     MethodNotAllowed(String),
     #[error("a record with this identity exists: {existing_id}")]
     DuplicateRecord { existing_id: i64 },
+    /// 409 with its own code (`indicator_exists`, `indicator_in_use`)
+    #[error("{detail}")]
+    Conflict { code: ErrorCode, detail: String },
     #[error("If-Match required")]
     PreconditionRequired,
     #[error("If-Match does not match")]
@@ -197,6 +206,7 @@ impl ApiError {
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
             Self::DuplicateRecord { .. } => ErrorCode::DuplicateRecord,
+            Self::Conflict { code, .. } => *code,
             Self::PreconditionRequired => ErrorCode::PreconditionRequired,
             Self::PreconditionFailed { .. } => ErrorCode::PreconditionFailed,
             Self::InvalidState(_) => ErrorCode::InvalidState,
@@ -223,6 +233,8 @@ impl ApiError {
             ErrorCode::NotFound => "Not found",
             ErrorCode::MethodNotAllowed => "Method not allowed",
             ErrorCode::DuplicateRecord => "Duplicate record",
+            ErrorCode::IndicatorExists => "Indicator exists",
+            ErrorCode::IndicatorInUse => "Indicator in use",
             ErrorCode::PreconditionRequired => "Precondition required",
             ErrorCode::PreconditionFailed => "Precondition failed",
             ErrorCode::InvalidState => "Invalid state",
@@ -313,7 +325,7 @@ impl ResponseError for ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            Self::DuplicateRecord { .. } | Self::InvalidState(_) => StatusCode::CONFLICT,
+            Self::DuplicateRecord { .. } | Self::InvalidState(_) | Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } | Self::DecompressedTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

@@ -20,6 +20,7 @@ use utoipa::{
     tags(
         (name = "evaluations", description = "绩效评价记录 (evaluation records)"),
         (name = "regions", description = "行政区划 (the 2023 division hierarchy)"),
+        (name = "indicators", description = "指标库 (the indicator library: the definitions indicator rows name by code)"),
         (name = "aggregates", description = "汇总分析 (aggregates across townships, counties, prefectures and years)"),
         (name = "changes", description = "变更记录 (the change feed, for systems that keep a copy)"),
         (name = "webhooks", description = "Webhooks: every change POSTed, signed, to registered endpoints (admin)"),
@@ -141,7 +142,7 @@ impl Modify for SecurityRequirements {
 struct CommonResponses;
 
 /// Operations that answer 403 when the caller's role or region does not allow them.
-const ROLE_GATED: [&str; 15] = [
+const ROLE_GATED: [&str; 20] = [
     "create_evaluation",
     "replace_evaluation",
     "delete_evaluation",
@@ -157,6 +158,11 @@ const ROLE_GATED: [&str; 15] = [
     "delete_webhook",
     "list_deliveries",
     "replay_delivery",
+    "create_indicator_definition",
+    "replace_indicator_definition",
+    "delete_indicator_definition",
+    "retire_indicator_definition",
+    "restore_indicator_definition",
 ];
 
 impl Modify for CommonResponses {

@@ -56,7 +56,7 @@ fn measure_sql(b: &mut Builder, spec: &MeasureSpec) -> Vec<String> {
             Source::Column(column) => (*column).to_owned(),
             Source::IndicatorActual(code) => {
                 let code = b.bind_text(code.clone());
-                format!("(SELECT sum(i.actual) FROM evaluation_indicators i WHERE i.evaluation_id = e.id AND i.code = {code} AND i.applicable)")
+                format!("(SELECT sum(i.actual) FROM evaluation_indicators i WHERE i.evaluation_id = e.id AND coalesce(i.code, i.matched_code) = {code} AND i.applicable)")
             }
             _ => "1".to_owned(),
         }
@@ -67,13 +67,19 @@ fn measure_sql(b: &mut Builder, spec: &MeasureSpec) -> Vec<String> {
             let both = format!("{numerator} IS NOT NULL AND {denominator} IS NOT NULL");
             vec![format!("sum({numerator}) FILTER (WHERE {both})"), format!("sum({denominator}) FILTER (WHERE {both})")]
         }
-        (Source::IndicatorCompletion(code), _) => {
+        (Source::IndicatorCompletion { code, reverse }, _) => {
             let code = b.bind_text(code.clone());
             let rows = format!(
-                "FROM evaluation_indicators i WHERE i.evaluation_id = e.id AND i.code = {code} AND i.applicable \
-                 AND i.actual IS NOT NULL AND i.target IS NOT NULL"
+                "FROM evaluation_indicators i WHERE i.evaluation_id = e.id AND coalesce(i.code, i.matched_code) = {code} \
+                 AND i.applicable AND i.actual IS NOT NULL AND i.target IS NOT NULL"
             );
-            vec![format!("sum((SELECT sum(i.actual) {rows}))"), format!("sum((SELECT sum(i.target) {rows}))")]
+            let (actual, target) =
+                (format!("sum((SELECT sum(i.actual) {rows}))"), format!("sum((SELECT sum(i.target) {rows}))"));
+            if *reverse {
+                vec![target, actual]
+            } else {
+                vec![actual, target]
+            }
         }
         (source, aggregation) => {
             let x = per_record(b, source);
@@ -158,7 +164,7 @@ fn decode(text: &str, query: &GroupQuery<'_>) -> Result<GroupRow, String> {
     let mut raw = Vec::with_capacity(query.measures.len());
     for spec in query.measures {
         raw.push(match (&spec.measure.source, spec.aggregation) {
-            (Source::Ratio { .. } | Source::IndicatorCompletion(_), _) => {
+            (Source::Ratio { .. } | Source::IndicatorCompletion { .. }, _) => {
                 RawValue::Ratio(decimal(next()?.get())?, decimal(next()?.get())?)
             }
             (_, aggregation) if aggregation.percentile().is_some() => {

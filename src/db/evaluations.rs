@@ -347,6 +347,7 @@ struct IndicatorRow {
     deviation_reason: Option<String>,
     level_1_points: Option<Decimal>,
     achievement: Option<String>,
+    matched_code: Option<String>,
 }
 
 #[derive(Debug, Clone, Insertable, Queryable, Selectable, serde::Deserialize)]
@@ -617,6 +618,7 @@ impl ChildRows {
                     deviation_reason: r.deviation_reason.clone(),
                     level_1_points: r.level_1_points,
                     achievement: r.achievement.as_ref().map(text),
+                    matched_code: r.matched_code.clone(),
                 })
                 .collect(),
             projects: (record.projects.iter().enumerate())
@@ -1339,6 +1341,7 @@ fn assemble(d: EvaluationData, children: Children) -> QueryResult<EvaluationInpu
                     level_2: parse("level_2", &r.level_2)?,
                     name: r.name,
                     code: r.code,
+                    matched_code: r.matched_code,
                     unit_of_measure: r.unit_of_measure,
                     direction: parse_opt("direction", r.direction.as_deref())?,
                     target: r.target,

@@ -6,6 +6,7 @@ pub mod coverage;
 pub mod evaluation_list;
 pub mod evaluations;
 pub mod idempotency;
+pub mod indicators;
 pub mod numeric;
 pub mod plain;
 pub mod private_pg;

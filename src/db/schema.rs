@@ -200,6 +200,7 @@ diesel::table! {
         deviation_reason -> Nullable<Text>,
         level_1_points -> Nullable<Numeric>,
         achievement -> Nullable<Text>,
+        matched_code -> Nullable<Text>,
     }
 }
 
@@ -399,3 +400,24 @@ diesel::table! {
 
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::allow_tables_to_appear_in_same_query!(webhooks, webhook_deliveries);
+
+diesel::table! {
+    indicator_definitions (code) {
+        code -> Text,
+        name -> Text,
+        level_1 -> Text,
+        level_2 -> Text,
+        unit_of_measure -> Nullable<Text>,
+        direction -> Nullable<Text>,
+        kinds -> Array<Text>,
+        aliases -> Array<Text>,
+        scoring_method -> Nullable<Text>,
+        source -> Nullable<Text>,
+        name_keys -> Array<Text>,
+        revision -> Int4,
+        retired_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        updated_by -> Text,
+    }
+}

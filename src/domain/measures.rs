@@ -1,10 +1,12 @@
 //! What aggregates can compute: the measures (with 中文 labels and units), how each is
 //! aggregated, the dimensions to group by, and exact percentiles.
+use std::borrow::Cow;
+
 use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::region_code::RegionLevel;
+use super::{record::Direction, region_code::RegionLevel};
 
 /// How a measure is aggregated over records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
@@ -66,8 +68,9 @@ pub enum Source {
     Ratio { numerator: &'static str, denominator: &'static str },
     /// An indicator of the library, by code: its actual values.
     IndicatorActual(String),
-    /// An indicator's completion: sum(actual) / sum(target).
-    IndicatorCompletion(String),
+    /// An indicator's completion: sum(actual) / sum(target), or sum(target) / sum(actual) for an
+    /// indicator whose library direction is `<=` (`reverse`: less is better).
+    IndicatorCompletion { code: String, reverse: bool },
 }
 
 /// A measure of the model.
@@ -75,7 +78,7 @@ pub enum Source {
 pub struct Measure {
     pub name: String,
     pub label_zh: String,
-    pub unit: &'static str,
+    pub unit: Cow<'static, str>,
     pub default: Aggregation,
     pub source: Source,
 }
@@ -191,7 +194,7 @@ pub fn catalogue() -> Vec<Measure> {
         .map(|&(name, label, unit, default, column)| Measure {
             name: name.to_owned(),
             label_zh: label.to_owned(),
-            unit,
+            unit: Cow::Borrowed(unit),
             default,
             source: Source::Column(column),
         })
@@ -199,14 +202,14 @@ pub fn catalogue() -> Vec<Measure> {
     measures.push(Measure {
         name: "records".to_owned(),
         label_zh: "记录数".to_owned(),
-        unit: "份",
+        unit: Cow::Borrowed("份"),
         default: Aggregation::Count,
         source: Source::Records,
     });
     measures.extend(RATIO_MEASURES.iter().map(|&(name, label, unit, numerator, denominator)| Measure {
         name: name.to_owned(),
         label_zh: label.to_owned(),
-        unit,
+        unit: Cow::Borrowed(unit),
         default: Aggregation::Ratio,
         source: Source::Ratio { numerator, denominator },
     }));
@@ -232,7 +235,7 @@ impl MeasureSpec {
             (Aggregation::Count, _) => 0,
             (Aggregation::Sum | Aggregation::Min | Aggregation::Max, _) if self.measure.unit == "人" => 0,
             (Aggregation::Ratio, _) if self.measure.unit == "比率" => 4,
-            (_, Source::IndicatorCompletion(_)) => 4,
+            (_, Source::IndicatorCompletion { .. }) => 4,
             _ => 2,
         }
     }
@@ -287,18 +290,44 @@ fn indicator_measure(name: &str) -> Option<Measure> {
         "actual" => Some(Measure {
             name: name.to_owned(),
             label_zh: format!("指标{code}实际完成值"),
-            unit: "指标单位",
+            unit: Cow::Borrowed("指标单位"),
             default: Aggregation::Sum,
             source: Source::IndicatorActual(code.to_owned()),
         }),
         "completion" => Some(Measure {
             name: name.to_owned(),
             label_zh: format!("指标{code}完成率"),
-            unit: "比率",
+            unit: Cow::Borrowed("比率"),
             default: Aggregation::Ratio,
-            source: Source::IndicatorCompletion(code.to_owned()),
+            source: Source::IndicatorCompletion { code: code.to_owned(), reverse: false },
         }),
         _ => None,
+    }
+}
+
+impl Source {
+    /// The library code of an indicator measure.
+    pub fn indicator_code(&self) -> Option<&str> {
+        match self {
+            Self::IndicatorActual(code) | Self::IndicatorCompletion { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+/// Names an indicator measure after its library definition: its name in the label, the
+/// definition's unit for actual values, and for completion the direction (`<=`: target ÷ actual).
+pub fn describe_indicator(measure: &mut Measure, name: &str, unit: Option<&str>, direction: Option<Direction>) {
+    match &mut measure.source {
+        Source::IndicatorActual(_) => {
+            measure.label_zh = format!("{name}实际完成值");
+            measure.unit = Cow::Owned(unit.unwrap_or_default().to_owned());
+        }
+        Source::IndicatorCompletion { reverse, .. } => {
+            measure.label_zh = format!("{name}完成率");
+            *reverse = direction == Some(Direction::AtMost);
+        }
+        _ => {}
     }
 }
 
@@ -429,10 +458,17 @@ mod tests {
     fn indicator_measures_are_named_by_library_code() {
         let actual = parse_measure("indicator.HN-02.actual:avg").unwrap();
         assert_eq!(actual.measure.source, Source::IndicatorActual("HN-02".into()));
-        let completion = parse_measure("indicator.HN-02.completion").unwrap();
+        let mut completion = parse_measure("indicator.HN-02.completion").unwrap();
         assert_eq!(completion.aggregation, Aggregation::Ratio);
         assert!(parse_measure("indicator.a b.actual").is_err());
         assert!(parse_measure("indicator.HN-02.weight").is_err());
+
+        let mut actual = actual.measure;
+        describe_indicator(&mut actual, "排查农村自建房屋", Some("栋"), Some(Direction::AtLeast));
+        assert_eq!((actual.label_zh.as_str(), actual.unit.as_ref()), ("排查农村自建房屋实际完成值", "栋"));
+        describe_indicator(&mut completion.measure, "项目总成本", Some("万元"), Some(Direction::AtMost));
+        assert_eq!(completion.measure.source, Source::IndicatorCompletion { code: "HN-02".into(), reverse: true });
+        assert_eq!(completion.measure.source.indicator_code(), Some("HN-02"));
     }
 
     #[test]

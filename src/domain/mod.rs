@@ -1,6 +1,7 @@
 //! Pure domain code: the record model, money, region codes and validation. No I/O.
 pub mod access;
 pub mod demo;
+pub mod indicators;
 pub mod measures;
 pub mod money;
 pub mod record;

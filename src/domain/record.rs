@@ -903,9 +903,16 @@ pub struct Indicator {
     pub level_2: IndicatorLevel2,
     /// 三级指标名称
     pub name: String,
-    /// 指标库编码 (code in the indicator library)
+    /// 指标库编码: the code of a definition in the indicator library
+    /// (`/api/v1/indicator-definitions`); an unknown code is refused (422)
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "HN-02")]
     pub code: Option<String>,
+    /// The library code this row was matched to by its name, when it gives no `code` itself.
+    /// Set by the service on every write (a value sent is ignored); aggregates by code count it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(read_only, example = "HN-02")]
+    pub matched_code: Option<String>,
     /// 计量单位 (e.g. 栋, 人, %, 吨/日)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_of_measure: Option<String>,

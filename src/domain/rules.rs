@@ -1461,6 +1461,7 @@ mod tests {
             level_2: IndicatorLevel2::Quantity,
             name: "拆除危房".into(),
             code: None,
+            matched_code: None,
             unit_of_measure: Some("栋".into()),
             direction: Some(Direction::AtLeast),
             target: Some(dec("438")),

@@ -487,6 +487,7 @@ mod tests {
             level_2: IndicatorLevel2::Quantity,
             name: "排查房屋".into(),
             code: None,
+            matched_code: None,
             unit_of_measure: None,
             direction: Some(direction),
             target: Some(dec(target)),

@@ -176,6 +176,65 @@ pub struct AggregateResponse {
     pub records: i64,
     pub rows: Vec<AggregateRow>,
     pub next_cursor: Option<String>,
+    /// The library's definitions of the indicator measures asked for, by code (absent without any)
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub indicators: BTreeMap<String, IndicatorMeasureInfo>,
+}
+
+/// What the library says of an indicator an aggregate measures.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IndicatorMeasureInfo {
+    /// 指标名称
+    pub name: String,
+    /// 计量单位 of its actual values
+    pub unit_of_measure: Option<String>,
+    /// 指标方向: with `<=`, completion is sum(target) ÷ sum(actual)
+    pub direction: Option<crate::domain::record::Direction>,
+    pub retired: bool,
+}
+
+/// Indicator measures name library codes: each must be in the library (400 otherwise), and
+/// takes its name, unit and direction from there.
+async fn library_measures(
+    conn: &mut diesel_async::AsyncPgConnection,
+    measures: &mut [MeasureSpec],
+) -> Result<BTreeMap<String, IndicatorMeasureInfo>, ApiError> {
+    let codes: Vec<String> =
+        measures.iter().filter_map(|m| m.measure.source.indicator_code().map(str::to_owned)).collect();
+    if codes.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let mut known = BTreeMap::new();
+    for row in crate::db::indicators::by_codes(conn, &codes).await? {
+        let definition = row.into_definition()?;
+        known.insert(
+            definition.code,
+            IndicatorMeasureInfo {
+                name: definition.name,
+                unit_of_measure: definition.unit_of_measure,
+                direction: definition.direction,
+                retired: definition.retired,
+            },
+        );
+    }
+    for spec in measures.iter_mut() {
+        let Some(code) = spec.measure.source.indicator_code().map(str::to_owned) else {
+            continue;
+        };
+        let info = known.get(&code).ok_or_else(|| {
+            ApiError::invalid_query(
+                "measures",
+                format!("no indicator `{code}` in the library; GET /api/v1/indicator-definitions lists them"),
+            )
+        })?;
+        crate::domain::measures::describe_indicator(
+            &mut spec.measure,
+            &info.name,
+            info.unit_of_measure.as_deref(),
+            info.direction,
+        );
+    }
+    Ok(known)
 }
 
 /// The parsed query.
@@ -224,6 +283,7 @@ pub async fn get_aggregates(
     let mut plan = plan(&query)?;
     plan.filter.visibility = actor.principal.visibility();
     let mut conn = state.pool.get().await?;
+    let indicators = library_measures(&mut conn, &mut plan.measures).await?;
     estimate_rows(&mut conn, &plan).await?;
 
     // With compare, also aggregate the year before the first requested one.
@@ -363,7 +423,13 @@ pub async fn get_aggregates(
     let page: Vec<AggregateRow> = lines.into_iter().skip(plan.offset).take(plan.limit).map(Line::into_output).collect();
     let next_cursor =
         (plan.offset + plan.limit < total).then(|| encode_cursor(&plan.normalised, plan.offset + plan.limit));
-    Ok(HttpResponse::Ok().json(AggregateResponse { query: plan.normalised, records, rows: page, next_cursor }))
+    Ok(HttpResponse::Ok().json(AggregateResponse {
+        query: plan.normalised,
+        records,
+        rows: page,
+        next_cursor,
+        indicators,
+    }))
 }
 
 /// The rows as a table for csv, xlsx or ndjson: level, the dimensions (regions as code and

@@ -7,6 +7,7 @@ pub mod export;
 pub mod filters;
 pub mod health;
 pub mod idempotency;
+pub mod indicators;
 pub mod model;
 pub mod regions;
 pub mod tokens;
@@ -38,6 +39,13 @@ pub fn configure(config: &mut ServiceConfig) {
             .service(coverage::get_coverage)
             .service(regions::list::list_regions)
             .service(regions::get::get_region)
+            .service(indicators::list_indicator_definitions)
+            .service(indicators::create_indicator_definition)
+            .service(indicators::get_indicator_definition)
+            .service(indicators::replace_indicator_definition)
+            .service(indicators::delete_indicator_definition)
+            .service(indicators::retire_indicator_definition)
+            .service(indicators::restore_indicator_definition)
             .service(evaluations::validate::validate_evaluation)
             .service(evaluations::batch::batch_evaluations)
             .service(evaluations::import::import_evaluations)

@@ -100,6 +100,8 @@ fn expected(operation: &str, role: Role, scope: Scope) -> u16 {
         | "get_coverage"
         | "list_evaluations"
         | "list_changes"
+        | "list_indicator_definitions"
+        | "get_indicator_definition"
         | "validate_evaluation" => open,
         // Reading a record: drafts are hidden from anonymous callers and from other regions.
         "get_evaluation" | "get_findings" => match (role, scope) {
@@ -144,8 +146,20 @@ fn expected(operation: &str, role: Role, scope: Scope) -> u16 {
             (Submitter, In) => 403,
             (_, Out) => 404,
         },
-        "list_tokens" | "create_token" | "revoke_token" | "list_webhooks" | "create_webhook" | "get_webhook"
-        | "delete_webhook" | "list_deliveries" | "replay_delivery" => match role {
+        "list_tokens"
+        | "create_token"
+        | "revoke_token"
+        | "list_webhooks"
+        | "create_webhook"
+        | "get_webhook"
+        | "delete_webhook"
+        | "list_deliveries"
+        | "replay_delivery"
+        | "create_indicator_definition"
+        | "replace_indicator_definition"
+        | "delete_indicator_definition"
+        | "retire_indicator_definition"
+        | "restore_indicator_definition" => match role {
             Anonymous => 401,
             Admin => 2,
             _ => 403,
@@ -249,6 +263,35 @@ async fn call(app: &TestApp, operation: &str, token: Option<&str>, scope: Scope)
         }
         "list_changes" => as_caller(Method::GET, format!("/api/v1/changes?region={region}"), None, vec![]).await,
         "list_webhooks" => as_caller(Method::GET, "/api/v1/webhooks".into(), None, vec![]).await,
+        "list_indicator_definitions" => {
+            as_caller(Method::GET, "/api/v1/indicator-definitions?kind=project".into(), None, vec![]).await
+        }
+        "get_indicator_definition" => {
+            as_caller(Method::GET, "/api/v1/indicator-definitions/HN-02".into(), None, vec![]).await
+        }
+        "create_indicator_definition"
+        | "replace_indicator_definition"
+        | "delete_indicator_definition"
+        | "retire_indicator_definition"
+        | "restore_indicator_definition" => {
+            let code = format!("ACC-{}", UNIT.fetch_add(1, Ordering::Relaxed));
+            let body = json!({"code": code, "name": format!("指标 {code}"), "level_1": "output",
+                              "level_2": "quantity", "kinds": ["department_overall"]});
+            let path = "/api/v1/indicator-definitions".to_owned();
+            if operation == "create_indicator_definition" {
+                return as_caller(Method::POST, path, Some(body), vec![]).await;
+            }
+            let made = app.post(&path, &body).await;
+            assert_eq!(made.status, 201, "{}", made.text);
+            let one = format!("{path}/{code}");
+            let etag = || vec![("if-match", "\"1\"".to_owned())];
+            match operation {
+                "replace_indicator_definition" => as_caller(Method::PUT, one, Some(body), etag()).await,
+                "delete_indicator_definition" => as_caller(Method::DELETE, one, None, etag()).await,
+                "retire_indicator_definition" => as_caller(Method::POST, format!("{one}/retire"), None, vec![]).await,
+                _ => as_caller(Method::POST, format!("{one}/restore"), None, vec![]).await,
+            }
+        }
         "create_webhook" => {
             let body = json!({"url": format!("http://{WEBHOOK_TARGET}/{region}")});
             as_caller(Method::POST, "/api/v1/webhooks".into(), Some(body), vec![]).await

@@ -13,6 +13,7 @@ mod forms;
 mod health;
 mod helpers;
 mod import;
+mod indicators;
 mod limits;
 mod migrations;
 mod openapi;

@@ -368,6 +368,7 @@ const INDICATOR: &[Field] = &[
     leaf("level_2", "二级指标", Leaf::Enum(LEVEL_2)),
     leaf("name", "三级指标", Text),
     leaf("code", "指标编码", Text),
+    leaf("matched_code", "按名称匹配的指标编码", Text),
     leaf("unit_of_measure", "计量单位", Text),
     leaf("direction", "指标方向", Leaf::Enum(DIRECTION)),
     leaf("target", "目标值", Exact),

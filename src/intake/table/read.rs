@@ -875,6 +875,7 @@ impl<'v, 'g> Reading<'v, 'g> {
                 level_2,
                 name: name.to_owned(),
                 code: None,
+                matched_code: None,
                 unit_of_measure: None,
                 direction: None,
                 target: None,

@@ -231,6 +231,25 @@ pub async fn upsert(
         });
     }
 
+    // Indicator codes against the library, and rows without one matched by name: one query.
+    let mut valid: Vec<&mut EvaluationInput> = (items.iter_mut())
+        .filter_map(|item| match &mut item.state {
+            ItemState::Valid(valid) => Some(&mut valid.record),
+            _ => None,
+        })
+        .collect();
+    let library_errors = crate::db::indicators::resolve(conn, &mut valid).await?;
+    drop(valid);
+    let mut library_errors = library_errors.into_iter();
+    for item in &mut items {
+        if matches!(item.state, ItemState::Valid(_)) {
+            let errors = library_errors.next().unwrap_or_default();
+            if !errors.is_empty() {
+                item.state = ItemState::Invalid(errors);
+            }
+        }
+    }
+
     // Context for the checks, in three queries for the whole batch.
     let valid_records: Vec<&EvaluationInput> = items.iter().filter_map(Item::record).collect();
     let existing = batch::find_existing(conn, &valid_records).await?;

@@ -1,7 +1,7 @@
 //! `POST /api/v1/evaluations`
 use actix_web::{http::StatusCode, post, web, HttpRequest, HttpResponse};
 
-use super::{check_record, validated, write_record, EvaluationView};
+use super::{check_record, validated, with_library, write_record, EvaluationView};
 use crate::{
     db::evaluations,
     domain::record::EvaluationInput,
@@ -46,6 +46,7 @@ pub async fn create_evaluation(
     }
     let valid = validated(body.0)?;
     actor.check(actor.principal.may_edit(valid.region_code.as_str(), None), None)?;
+    let valid = with_library(&mut conn, valid).await?;
     let (findings, assessment) = check_record(&mut conn, &valid.record, &actor.principal).await?;
     let (response, created) = write_record(
         &mut conn,

@@ -347,6 +347,9 @@ pub async fn import_document(
             }
             Err(errors) => errors,
         };
+        if errors.is_empty() {
+            errors = crate::db::indicators::resolve(conn, &mut [&mut record]).await?.pop().unwrap_or_default();
+        }
         if region.code.is_none() {
             errors.retain(|e| e.field != "region_code");
             errors.insert(

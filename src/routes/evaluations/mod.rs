@@ -312,6 +312,20 @@ pub fn validated(record: EvaluationInput) -> Result<ValidEvaluation, ApiError> {
     validate(record).map_err(ApiError::Validation)
 }
 
+/// Checks a valid record's indicator codes against the library (422 naming the rows) and
+/// matches its rows without a code by name.
+pub async fn with_library(
+    conn: &mut diesel_async::AsyncPgConnection,
+    mut valid: ValidEvaluation,
+) -> Result<ValidEvaluation, ApiError> {
+    let errors = db::indicators::resolve(conn, &mut [&mut valid.record]).await?.pop().unwrap_or_default();
+    if errors.is_empty() {
+        Ok(valid)
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
 impl From<WriteError> for ApiError {
     fn from(error: WriteError) -> Self {
         match error {

@@ -1,7 +1,9 @@
 //! `PUT /api/v1/evaluations/{id}`
 use actix_web::{put, web, HttpRequest, HttpResponse};
 
-use super::{check_record, derived, if_match, not_found, parse_id, record_response, validated, EvaluationView};
+use super::{
+    check_record, derived, if_match, not_found, parse_id, record_response, validated, with_library, EvaluationView,
+};
 use crate::{
     db::evaluations::{self, WriteContext},
     domain::record::EvaluationInput,
@@ -51,6 +53,7 @@ pub async fn replace_evaluation(
     let expected = if_match(&req)?;
     let valid = validated(body.0)?;
     actor.check(actor.principal.may_edit(valid.region_code.as_str(), None), Some(id))?;
+    let valid = with_library(&mut conn, valid).await?;
     let (findings, assessment) = check_record(&mut conn, &valid.record, &actor.principal).await?;
     let context = WriteContext { actor: &actor.name, derived: derived(&findings, &assessment), idempotency: None };
     let stored = evaluations::replace(&mut conn, id, expected.as_deref(), &valid, &context).await?;

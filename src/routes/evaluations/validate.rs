@@ -3,7 +3,7 @@ use actix_web::{post, web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{check_record, validated};
+use super::{check_record, validated, with_library};
 use crate::{
     domain::{
         record::EvaluationInput,
@@ -49,6 +49,7 @@ pub async fn validate_evaluation(
 ) -> Result<HttpResponse, ApiError> {
     let valid = validated(body.0)?;
     let mut conn = state.pool.get().await?;
+    let valid = with_library(&mut conn, valid).await?;
     let (findings, assessment) = check_record(&mut conn, &valid.record, &actor.principal).await?;
     Ok(HttpResponse::Ok().json(CheckResult { submittable: !has_errors(&findings), findings, assessment }))
 }
