@@ -81,9 +81,8 @@ fn merge_closed_extensions(openapi: &mut utoipa::openapi::OpenApi) {
         }
         schemas.insert(name, Value::Object(merged));
     }
-    if let Ok(merged) = serde_json::from_value(Value::Object(schemas)) {
-        components.schemas = merged;
-    }
+    // A schema utoipa cannot read back would silently leave every extension unmerged.
+    components.schemas = serde_json::from_value(Value::Object(schemas)).expect("the merged schemas read back");
 }
 
 /// The bearer token scheme (tokens made with `perfeval token create`). Which operations need a

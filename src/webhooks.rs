@@ -21,6 +21,7 @@ use crate::{
         self,
         webhooks::{Claimed, Outcome},
     },
+    domain::webhook_target::check_target,
     routes::changes::ChangeView,
 };
 
@@ -51,44 +52,6 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     let digest = mac.finalize().into_bytes();
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     format!("t={timestamp},v1={hex}")
-}
-
-/// Why a URL may not be a webhook target.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-pub enum TargetError {
-    #[error("not an absolute http or https URL")]
-    Malformed,
-    #[error("a URL with a user name or password is not accepted")]
-    Credentials,
-    #[error("host {0} is not in PERFEVAL_WEBHOOK_ALLOW (the hosts webhooks may reach{1})")]
-    NotAllowed(String, &'static str),
-}
-
-/// Checks a target against the allow-list (`host` or `host:port` entries, any case), so the
-/// service cannot be made to reach an address its operator did not name.
-pub fn check_target(url: &str, allow: &[String]) -> Result<reqwest::Url, TargetError> {
-    let parsed = reqwest::Url::parse(url).map_err(|_| TargetError::Malformed)?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(TargetError::Malformed);
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(TargetError::Credentials);
-    }
-    let host = parsed.host_str().ok_or(TargetError::Malformed)?.to_ascii_lowercase();
-    let port = parsed.port_or_known_default().ok_or(TargetError::Malformed)?;
-    let allowed = allow.iter().any(|entry| {
-        let entry = entry.trim().to_ascii_lowercase();
-        match entry.rsplit_once(':').filter(|(_, p)| p.parse::<u16>().is_ok()) {
-            Some((entry_host, entry_port)) => entry_host == host && entry_port.parse() == Ok(port),
-            None => entry == host,
-        }
-    });
-    if allowed {
-        Ok(parsed)
-    } else {
-        let hint = if allow.is_empty() { "; it is empty, so no webhook can be registered" } else { "" };
-        Err(TargetError::NotAllowed(format!("{host}:{port}"), hint))
-    }
 }
 
 /// The deliveries one round claims and sends together.
@@ -254,21 +217,6 @@ mod tests {
             signature("whsec", 1_700_000_000, b"{}"),
             "t=1700000000,v1=7d44587dddbaf4c7f70fef20f48cd594834ffea1641e3ac227b84408298738af"
         );
-    }
-
-    #[test]
-    fn targets_must_be_on_the_allow_list() {
-        let allow = vec!["127.0.0.1:9000".to_owned(), "Hooks.Example.org".to_owned()];
-        assert!(check_target("http://127.0.0.1:9000/hook", &allow).is_ok());
-        assert!(check_target("https://hooks.example.org/x", &allow).is_ok());
-        assert!(check_target("http://hooks.example.org:8443/x", &allow).is_ok(), "a bare host allows any port");
-        assert!(matches!(check_target("http://127.0.0.1:9001/hook", &allow), Err(TargetError::NotAllowed(..))));
-        assert!(matches!(check_target("http://169.254.169.254/latest", &allow), Err(TargetError::NotAllowed(..))));
-        assert!(matches!(check_target("http://localhost:9000/", &allow), Err(TargetError::NotAllowed(..))));
-        assert_eq!(check_target("ftp://127.0.0.1:9000/", &allow), Err(TargetError::Malformed));
-        assert_eq!(check_target("not a url", &allow), Err(TargetError::Malformed));
-        assert_eq!(check_target("http://u:p@127.0.0.1:9000/", &allow), Err(TargetError::Credentials));
-        assert!(matches!(check_target("http://127.0.0.1:9000/", &[]), Err(TargetError::NotAllowed(..))));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod region_code;
 pub mod rules;
 pub mod scoring;
 pub mod validation;
+pub mod webhook_target;
 pub mod workflow;
 
 use serde::Serialize;

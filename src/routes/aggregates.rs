@@ -95,23 +95,23 @@ pub struct AggregateRow {
     /// 记录数: records behind this row
     pub records: i64,
     /// Values by measure key (`expenditure.total:sum`), decimal strings
-    #[schema(value_type = Object)]
+    #[schema(value_type = HashMap<String, Option<String>>)]
     pub values: Values,
     /// The previous year's values (with `compare=previous_year`); null when that year has no records
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<HashMap<String, Option<String>>>)]
     pub previous: Option<Option<Values>>,
     /// value − previous
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<HashMap<String, Option<String>>>)]
     pub change: Option<Values>,
     /// (value − previous) / previous, 4 decimals
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<HashMap<String, Option<String>>>)]
     pub change_pct: Option<Values>,
     /// Share of the parent region or of the total, 4 decimals (additive measures only)
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<HashMap<String, Option<String>>>)]
     pub share: Option<Values>,
     /// Rank within the parent region (1 = largest)
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1,5 +1,5 @@
 //! `/api/v1/webhooks`: admins register endpoints that are sent every change, signed, and watch
-//! and replay their deliveries. The sending is done by [`crate::webhooks`].
+//! and replay their deliveries. The sending is done by the deliverer (`src/webhooks.rs`).
 use std::io::Read;
 
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
@@ -203,9 +203,9 @@ pub async fn create_webhook(
     actor.check(actor.principal.require_admin(), None)?;
     let new = body.0;
     let mut errors = Vec::new();
-    if let Err(error) = crate::webhooks::check_target(new.url.trim(), &state.settings.webhooks.allow) {
+    if let Err(error) = crate::domain::webhook_target::check_target(new.url.trim(), &state.settings.webhooks.allow) {
         let code = match error {
-            crate::webhooks::TargetError::NotAllowed(..) => "not_allowed",
+            crate::domain::webhook_target::TargetError::NotAllowed(..) => "not_allowed",
             _ => "invalid_url",
         };
         errors.push(FieldError::new("url", code, error.to_string()));

@@ -16,6 +16,7 @@ mod import;
 mod indicators;
 mod limits;
 mod migrations;
+mod modules;
 mod openapi;
 mod private_postgres;
 mod receiver;
