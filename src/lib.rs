@@ -1,6 +1,7 @@
 //! perfeval: budget performance evaluation records (预算绩效评价) of Chinese township
 //! governments, stored, checked and aggregated over a REST/JSON API.
 pub mod auth;
+pub mod caller;
 pub mod config;
 pub mod db;
 pub mod demo;
@@ -11,5 +12,6 @@ pub mod intake;
 pub mod openapi;
 pub mod routes;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 pub mod webhooks;

@@ -20,24 +20,8 @@ use crate::{
     error::ApiError,
     openapi::ApiDoc,
     routes,
+    state::AppState,
 };
-
-/// What every handler can reach. Each HTTP worker has its own, with its own pool; the rest is
-/// shared by all workers.
-pub struct AppState {
-    pub pool: Pool,
-    pub settings: Arc<Settings>,
-    /// The newest embedded migration; `/readyz` compares the database with it.
-    pub expected_migration: String,
-    /// The OpenAPI document, serialised once.
-    pub openapi_json: web::Bytes,
-    /// Recently resolved bearer tokens.
-    pub token_cache: Arc<auth::TokenCache>,
-    /// Each caller's request allowance.
-    pub rate_limiter: Arc<auth::RateLimiter>,
-    /// Wakes this instance's webhook deliverer (a new endpoint, a replay).
-    pub webhook_wake: Arc<tokio::sync::Notify>,
-}
 
 /// What the workers share, and how each makes its pool.
 #[derive(Clone)]

@@ -25,7 +25,7 @@ use crate::{
         export::{self, Cell, CellKind, Column, Format, Table},
         invalid_parameter, QueryPairs,
     },
-    startup::AppState,
+    state::AppState,
 };
 
 /// Most rows an aggregate may produce (estimated before it runs).

@@ -14,7 +14,7 @@ use crate::{
     },
     error::ApiError,
     routes::QueryPairs,
-    startup::AppState,
+    state::AppState,
 };
 
 /// What happened to a record.

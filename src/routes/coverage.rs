@@ -12,7 +12,7 @@ use crate::{
     },
     error::ApiError,
     routes::QueryPairs,
-    startup::AppState,
+    state::AppState,
 };
 
 /// Query parameters of the coverage report.

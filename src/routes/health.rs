@@ -3,7 +3,7 @@ use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::{db, error::ApiError, startup::AppState};
+use crate::{db, error::ApiError, state::AppState};
 
 /// Probe answer.
 #[derive(Serialize, ToSchema)]

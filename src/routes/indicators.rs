@@ -14,7 +14,7 @@ use crate::{
     },
     error::{ApiError, ErrorCode, FieldError},
     routes::{JsonBody, QueryPairs},
-    startup::AppState,
+    state::AppState,
 };
 
 /// A page of definitions, in code order.

@@ -25,7 +25,7 @@ pub use crate::auth::Actor;
 use crate::{
     config::DEFAULT_MAX_BODY_BYTES,
     error::{ApiError, ErrorCode, FieldError},
-    startup::AppState,
+    state::AppState,
 };
 
 /// Every route of the service. Routes are registered through utoipa's router, so none can

@@ -10,7 +10,7 @@ use crate::{
         record::{Direction, IndicatorLevel1, IndicatorLevel2},
     },
     error::ApiError,
-    startup::AppState,
+    state::AppState,
 };
 
 /// A measure aggregates can compute.

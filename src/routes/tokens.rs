@@ -11,7 +11,7 @@ use crate::{
     domain::access::Role,
     error::ApiError,
     routes::JsonBody,
-    startup::AppState,
+    state::AppState,
 };
 
 /// A token's holder (never the token).

@@ -14,7 +14,7 @@ use crate::{
     domain::region_code::RegionCode,
     error::{ApiError, FieldError},
     routes::{JsonBody, QueryPairs},
-    startup::AppState,
+    state::AppState,
 };
 
 /// An endpoint to register.

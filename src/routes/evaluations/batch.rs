@@ -21,7 +21,7 @@ use crate::{
     },
     error::ApiError,
     routes::{idempotency::Idempotency, parse_json, Actor, QueryPairs, RawBody},
-    startup::AppState,
+    state::AppState,
 };
 
 /// Most records in one batch.

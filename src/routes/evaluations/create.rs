@@ -7,7 +7,7 @@ use crate::{
     domain::record::EvaluationInput,
     error::ApiError,
     routes::{idempotency::Idempotency, Actor, JsonBody},
-    startup::AppState,
+    state::AppState,
 };
 
 /// Create a record (a draft, revision 1), with its consistency findings.

@@ -3,7 +3,7 @@ use actix_web::{delete, web, HttpRequest, HttpResponse};
 
 use super::not_found;
 use super::{if_match, parse_id};
-use crate::{auth::Actor, db::evaluations, error::ApiError, startup::AppState};
+use crate::{auth::Actor, db::evaluations, error::ApiError, state::AppState};
 
 /// Delete a draft.
 ///

@@ -2,7 +2,7 @@
 use actix_web::{get, web, HttpResponse};
 
 use super::{check_record, not_found, parse_id, validate::CheckResult};
-use crate::{auth::Actor, db::evaluations, domain::rules::has_errors, error::ApiError, startup::AppState};
+use crate::{auth::Actor, db::evaluations, domain::rules::has_errors, error::ApiError, state::AppState};
 
 /// The consistency findings of the stored record, checked now, cross-year rules included.
 #[utoipa::path(

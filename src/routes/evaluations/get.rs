@@ -9,7 +9,7 @@ use crate::{
     error::ApiError,
     intake::{self, XLSX_MEDIA_TYPE},
     routes::QueryPairs,
-    startup::AppState,
+    state::AppState,
 };
 
 /// Query parameters of a record read.

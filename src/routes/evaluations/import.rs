@@ -19,7 +19,7 @@ use crate::{
     error::ApiError,
     intake::{self, DocumentKind, IntakeError, Provenance, Unmatched},
     routes::{idempotency::Idempotency, Actor, FileBody, QueryPairs},
-    startup::AppState,
+    state::AppState,
 };
 
 /// Query parameters of an import.

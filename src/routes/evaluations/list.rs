@@ -14,7 +14,7 @@ use crate::{
         export::{self, Cell, CellKind, Column, Format, Labels, Rows, Table},
         QueryPairs,
     },
-    startup::AppState,
+    state::AppState,
 };
 
 /// Rows fetched per database round trip in an export.

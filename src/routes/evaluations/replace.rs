@@ -9,7 +9,7 @@ use crate::{
     domain::record::EvaluationInput,
     error::ApiError,
     routes::{Actor, JsonBody},
-    startup::AppState,
+    state::AppState,
 };
 
 /// Replace a record's content (draft or returned records only), with its consistency findings.

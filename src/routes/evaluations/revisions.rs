@@ -10,7 +10,7 @@ use crate::{
     db::evaluations::{self, RevisionRow},
     domain::record::Status,
     error::ApiError,
-    startup::AppState,
+    state::AppState,
 };
 
 /// What one write did: who, when, and the status it left.

@@ -6,7 +6,7 @@ use crate::{
     auth::Actor,
     db::{evaluations, sources},
     error::ApiError,
-    startup::AppState,
+    state::AppState,
 };
 
 /// The original file a record was imported from.

@@ -14,7 +14,7 @@ use crate::{
     },
     error::ApiError,
     routes::{idempotency::Idempotency, Actor, JsonBody},
-    startup::AppState,
+    state::AppState,
 };
 
 /// A review action on a record.

@@ -12,7 +12,7 @@ use crate::{
     },
     error::ApiError,
     routes::{Actor, JsonBody},
-    startup::AppState,
+    state::AppState,
 };
 
 /// The result of checking a record.

@@ -8,7 +8,7 @@ use crate::{
     db::regions,
     domain::region_code::{RegionCode, RegionLevel},
     error::ApiError,
-    startup::AppState,
+    state::AppState,
 };
 
 /// Numbers of divisions below a region.

@@ -10,7 +10,7 @@ use crate::{
     domain::region_code::{RegionCode, RegionLevel},
     error::ApiError,
     routes::QueryPairs,
-    startup::AppState,
+    state::AppState,
 };
 
 /// Query parameters of the region list.
