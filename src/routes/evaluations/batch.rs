@@ -7,6 +7,7 @@ use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::derived;
+pub use crate::domain::batch::{BatchItemResult, Outcome};
 use crate::{
     db::{
         batch::{self, identity, BatchWrite, Identity},
@@ -38,35 +39,6 @@ pub struct BatchParams {
     dry_run: Option<bool>,
     /// All or nothing: one invalid record rejects the whole batch (422) and nothing is written
     atomic: Option<bool>,
-}
-
-/// What happened to one record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// 新建
-    Created,
-    /// 更新
-    Updated,
-    /// 无变化: the stored record already has this content
-    Unchanged,
-    /// 无效: see `errors`; nothing was written for it
-    Invalid,
-}
-
-/// The result of one record, by its position in the batch.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct BatchItemResult {
-    /// 序号 (0-based position in the batch)
-    pub index: usize,
-    pub outcome: Outcome,
-    /// 记录编号 (absent for invalid records and for new records in a dry run)
-    pub id: Option<i64>,
-    /// Why the record is invalid (paths relative to the record)
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<FieldError>,
-    /// 一致性检查结果
-    pub findings: Vec<Finding>,
 }
 
 /// Counts by outcome.
@@ -294,7 +266,7 @@ pub async fn upsert(
         return Err(ApiError::BatchRejected {
             invalid,
             total,
-            items: serde_json::to_value(&result.items).unwrap_or_default(),
+            items: result.items,
         });
     }
     if !dry_run {
