@@ -109,7 +109,9 @@ pub struct AggregateRow {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub change_pct: Option<Values>,
-    /// Share of the parent region or of the total, 4 decimals (additive measures only)
+    /// Share of the parent region or of the grand total, 4 decimals (additive measures only); a
+    /// subtotal row's parent is the level above it (prefecture → province → total), and the grand
+    /// total's share is 1.0000
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub share: Option<Values>,
@@ -252,7 +254,6 @@ pub async fn get_aggregates(
     // once, on that one meanwhile: PostgreSQL runs both scans on two cores.
     let grouping = async {
         let conn: &mut diesel_async::AsyncPgConnection = &mut conn;
-        let mut parent_rows: Option<Vec<Row>> = None;
         let mut total_rows: Option<Vec<Row>> = None;
         let mut per_level: Vec<(String, Vec<Dimension>, Vec<Row>)> = Vec::new();
         for (index, (level, dimensions)) in levels.into_iter().enumerate() {
@@ -274,9 +275,6 @@ pub async fn get_aggregates(
             )
             .await?;
             let rows: Vec<Row> = rows.into_iter().map(|r| Row::finish(r, &plan.measures, &measure_keys)).collect();
-            if index == 1 {
-                parent_rows = Some(rows.clone());
-            }
             if level == "total" {
                 total_rows = Some(rows.clone());
             }
@@ -290,10 +288,10 @@ pub async fn get_aggregates(
             .await?;
             total_rows = Some(rows.into_iter().map(|r| Row::finish(r, &plan.measures, &measure_keys)).collect());
         }
-        Ok::<_, ApiError>((per_level, parent_rows, total_rows))
+        Ok::<_, ApiError>((per_level, total_rows))
     };
     let mut spare = crate::db::spare(&state.pool).await;
-    let (records, (per_level, parent_rows, total_rows)) = match spare.as_deref_mut() {
+    let (records, (per_level, total_rows)) = match spare.as_deref_mut() {
         Some(other) => futures_util::try_join!(
             async { evaluation_list::count(other, &plan.filter).await.map_err(ApiError::from) },
             grouping
@@ -312,22 +310,17 @@ pub async fn get_aggregates(
             continue;
         }
         let same_level = if plan.compare { rows_by_key(rows, dimensions) } else { HashMap::new() };
-        // With share: the rows the shares are of (the parent level's or the totals), by key.
+        // With share: the rows the shares are of, by key. `parent`: the next level up, as each
+        // level is computed (county → prefecture → province → total); the grand total has no
+        // parent and is its own base (1.0000), as it is under `total`.
         let share_base = plan.share.as_deref().map(|mode| {
-            let (base_rows, base_dimensions) = if mode == "parent" && position == 0 {
-                (
-                    parent_rows.as_deref(),
-                    region.and_then(|r| r.parent()).map(|p| replace(dimensions, region.unwrap(), Some(p))),
-                )
+            let base = if mode == "parent" {
+                let (_, base_dimensions, base_rows) = per_level.get(position + 1).unwrap_or(&per_level[position]);
+                Some((base_rows.as_slice(), base_dimensions.as_slice()))
             } else {
-                (total_rows.as_deref(), Some(others.clone()))
+                total_rows.as_deref().map(|rows| (rows, others.as_slice()))
             };
-            match (base_rows, base_dimensions) {
-                (Some(base_rows), Some(base_dimensions)) => {
-                    Some((rows_by_key(base_rows, &base_dimensions), base_dimensions))
-                }
-                _ => None,
-            }
+            base.map(|(base_rows, base_dimensions)| (rows_by_key(base_rows, base_dimensions), base_dimensions))
         });
         let mut level_lines: Vec<Line> = Vec::new();
         for row in rows {
