@@ -73,7 +73,7 @@ pub struct AggregateParams {
     cursor: Option<String>,
     /// Output format: json (default), csv (UTF-8 with BOM), xlsx or ndjson; `Accept` works too. Exports hold every row (no paging)
     format: Option<String>,
-    /// Column headers of csv/xlsx: `en` (default) or `zh` (中文)
+    /// Labels of csv/xlsx: `en` (default) or `zh` (中文 headers, and Chinese names of level, kind, status and grade)
     labels: Option<String>,
 }
 
@@ -368,7 +368,7 @@ async fn export_rows(
     plan: &Plan,
     rows: Vec<AggregateRow>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut columns = vec![Column::new("level", "层级", CellKind::Text)];
+    let mut columns = vec![Column::new("level", "层级", CellKind::Text).with_values_zh(level_zh)];
     for dimension in &plan.dimensions {
         if dimension.code_len().is_some() {
             columns.push(Column::new(
@@ -383,7 +383,13 @@ async fn export_rows(
             ));
         } else {
             let kind = if *dimension == Dimension::FiscalYear { CellKind::Integer } else { CellKind::Text };
-            columns.push(Column::new(dimension.as_str(), dimension.label_zh(), kind));
+            let column = Column::new(dimension.as_str(), dimension.label_zh(), kind);
+            columns.push(match dimension {
+                Dimension::Kind => column.with_values_zh(export::kind_zh),
+                Dimension::Status => column.with_values_zh(export::status_zh),
+                Dimension::Grade => column.with_values_zh(export::grade_zh),
+                _ => column,
+            });
         }
     }
     columns.push(Column::new("records", "记录数", CellKind::Integer));
@@ -449,6 +455,18 @@ async fn export_rows(
         .collect();
     let table = Table { columns, labels, file_stem: "aggregates" };
     export::respond(format, table, futures_util::stream::iter([Ok(cells)])).await
+}
+
+/// 层级 with `labels=zh`: 明细 for grouped rows, a subtotal by its region level, 总计.
+fn level_zh(level: &str) -> Option<&'static str> {
+    Some(match level {
+        "detail" => "明细",
+        "province" => "省小计",
+        "prefecture" => "市(州)小计",
+        "county" => "县(市、区)小计",
+        "total" => "总计",
+        _ => return None,
+    })
 }
 
 /// A finished group: exact values rounded to each measure's scale.

@@ -362,7 +362,7 @@ async fn aggregates_export_as_csv_and_ndjson_with_every_row() {
     );
     let json = aggregate(&app, &query.replace("&limit=1", "&limit=1000")).await;
     assert_eq!(lines.len() - 1, json["rows"].as_array().unwrap().len(), "an export holds every row, not one page");
-    let changning = lines.iter().find(|l| l.starts_with("detail,430482,常宁市,2022,")).unwrap();
+    let changning = lines.iter().find(|l| l.starts_with("明细,430482,常宁市,2022,")).unwrap();
     let expected: Decimal = DATA.iter().filter(|d| d.0.starts_with("430482") && d.1 == 2022).map(|d| dec(d.2)).sum();
     assert!(changning.contains(&format!(",{},", scaled(expected, 2))), "{changning}");
 
