@@ -3,6 +3,7 @@ use actix_web::{http::StatusCode, HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::batch::BatchItemResult;
 pub use crate::domain::FieldError;
 
 /// Stable machine-readable error codes; clients branch on these, never on `detail`.
@@ -114,8 +115,7 @@ pub struct Problem {
     pub findings: Option<Vec<crate::domain::rules::Finding>>,
     /// For `batch_rejected`: the result of every record, the invalid ones with their errors
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Vec<crate::routes::evaluations::batch::BatchItemResult>>)]
-    pub items: Option<serde_json::Value>,
+    pub items: Option<Vec<BatchItemResult>>,
 }
 
 /// The API's error: every handler returns `Result<_, ApiError>`.
@@ -147,7 +147,7 @@ pub enum ApiError {
     #[error("error findings block submission")]
     SubmissionBlocked(Vec<crate::domain::rules::Finding>),
     #[error("{invalid} of {total} records are invalid; nothing was written")]
-    BatchRejected { invalid: usize, total: usize, items: serde_json::Value },
+    BatchRejected { invalid: usize, total: usize, items: Vec<BatchItemResult> },
     #[error("body over {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("archive decompresses beyond {limit} bytes")]

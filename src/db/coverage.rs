@@ -26,7 +26,7 @@ pub struct ChildCoverageRow {
     /// Townships with at least one matching record.
     #[diesel(sql_type = BigInt)]
     pub filed: i64,
-    /// Matching records by status.
+    /// Matching records the caller may see, by status.
     #[diesel(sql_type = BigInt)]
     pub draft: i64,
     #[diesel(sql_type = BigInt)]
@@ -37,6 +37,9 @@ pub struct ChildCoverageRow {
     pub approved: i64,
     #[diesel(sql_type = BigInt)]
     pub published: i64,
+    /// Matching records not published, whether or not the caller may see them.
+    #[diesel(sql_type = BigInt)]
+    pub filed_unpublished: i64,
     /// Codes of the townships without a matching record, in code order.
     #[diesel(sql_type = Array<Text>)]
     pub missing_codes: Vec<String>,
@@ -46,8 +49,12 @@ pub struct ChildCoverageRow {
 }
 
 /// Per child of `region` (the next level down; a township is its own only child): townships
-/// expected, filed for `fiscal_year` (and `kind`, when given), records by status, and the
-/// townships that have not filed.
+/// expected, filed for `fiscal_year` (and `kind`, when given), the records `visibility` shows by
+/// status, the records not yet published, and the townships that have not filed.
+///
+/// Filed and not filed are facts about every record, whoever asks: a township whose records are
+/// not yet published to this caller has filed all the same, and is counted as filed and in
+/// `filed_unpublished`, never listed as missing. Only counts cross the visibility line.
 ///
 /// One statement. Townships and records under the region are both read as a code range
 /// (`[code, code || '~')` under the "C" collation: `regions (level, code)` and
@@ -78,7 +85,8 @@ pub async fn by_child(
     for status in statuses {
         query = query.bind::<Text, _>(status.as_str());
     }
-    // $13: every record is visible; else published ones and those in [$14, $15).
+    // $13: every record is visible; else published ones and those in [$14, $15). Visibility
+    // only decides what `by_status` counts.
     let (all, low, high) = match visibility {
         Visibility::All => (true, String::new(), String::new()),
         Visibility::Published => (false, String::new(), String::new()),
@@ -90,25 +98,27 @@ pub async fn by_child(
 
 /// $1/$2 the region's code range, $3 fiscal year, $4 kind or NULL, $5 'township', $6 the child
 /// level and $7 its code length, $8–$12 the statuses draft, submitted, returned, approved,
-/// published. Township rows carry a name and no status, record rows a status and no name.
+/// published, $13–$15 the visibility. Township rows carry a name and no status, record rows a
+/// status, whether the caller may see them, and no name.
 const COVERAGE_BY_CHILD: &str = "\
 WITH per_township AS (
     SELECT u.code, max(u.name) AS name, count(u.status) AS records,
-           count(*) FILTER (WHERE u.status = $8) AS draft,
-           count(*) FILTER (WHERE u.status = $9) AS submitted,
-           count(*) FILTER (WHERE u.status = $10) AS returned,
-           count(*) FILTER (WHERE u.status = $11) AS approved,
-           count(*) FILTER (WHERE u.status = $12) AS published
+           count(*) FILTER (WHERE u.visible AND u.status = $8) AS draft,
+           count(*) FILTER (WHERE u.visible AND u.status = $9) AS submitted,
+           count(*) FILTER (WHERE u.visible AND u.status = $10) AS returned,
+           count(*) FILTER (WHERE u.visible AND u.status = $11) AS approved,
+           count(*) FILTER (WHERE u.status = $12) AS published,
+           count(*) FILTER (WHERE u.status <> $12) AS filed_unpublished
     FROM (
-        SELECT t.code, t.name, NULL::text AS status
+        SELECT t.code, t.name, NULL::text AS status, false AS visible
         FROM regions t
         WHERE t.level = $5 AND t.code >= $1 AND t.code < $2
         UNION ALL
-        SELECT e.region_code, NULL, e.status
+        SELECT e.region_code, NULL, e.status,
+               ($13 OR e.status = $12 OR (e.region_code >= $14 AND e.region_code < $15))
         FROM evaluations e
         WHERE e.fiscal_year = $3 AND e.region_code >= $1 AND e.region_code < $2
           AND ($4::text IS NULL OR e.kind = $4)
-          AND ($13 OR e.status = $12 OR (e.region_code >= $14 AND e.region_code < $15))
     ) u
     GROUP BY u.code
     HAVING count(u.name) > 0
@@ -121,6 +131,7 @@ WITH per_township AS (
            sum(returned)::bigint AS returned,
            sum(approved)::bigint AS approved,
            sum(published)::bigint AS published,
+           sum(filed_unpublished)::bigint AS filed_unpublished,
            array_agg(code ORDER BY code) FILTER (WHERE records = 0) AS missing_codes,
            array_agg(name ORDER BY code) FILTER (WHERE records = 0) AS missing_names
     FROM per_township
@@ -134,6 +145,7 @@ SELECT c.code, c.name, c.level,
        coalesce(p.returned, 0) AS returned,
        coalesce(p.approved, 0) AS approved,
        coalesce(p.published, 0) AS published,
+       coalesce(p.filed_unpublished, 0) AS filed_unpublished,
        coalesce(p.missing_codes, '{}'::text[]) AS missing_codes,
        coalesce(p.missing_names, '{}'::text[]) AS missing_names
 FROM regions c

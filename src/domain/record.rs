@@ -25,6 +25,18 @@ pub enum EvaluationKind {
     FinanceEvaluation,
 }
 
+impl EvaluationKind {
+    /// The Chinese name, as a finance officer reads it in a table (`labels=zh` exports).
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::DepartmentOverall => "部门整体支出绩效自评",
+            Self::Project => "项目支出绩效自评",
+            Self::DepartmentEvaluation => "部门评价",
+            Self::FinanceEvaluation => "财政评价",
+        }
+    }
+}
+
 /// Evaluation method (评价方式).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -232,6 +244,18 @@ pub enum Grade {
     Fair,
     /// 差
     Poor,
+}
+
+impl Grade {
+    /// The Chinese name (`labels=zh` exports).
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Excellent => "优",
+            Self::Good => "良",
+            Self::Fair => "中",
+            Self::Poor => "差",
+        }
+    }
 }
 
 /// Review status (审核状态).

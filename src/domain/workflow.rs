@@ -43,6 +43,17 @@ impl Status {
         }
     }
 
+    /// The Chinese name (`labels=zh` exports).
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Draft => "草稿",
+            Self::Submitted => "已提交",
+            Self::Returned => "已退回",
+            Self::Approved => "已审核",
+            Self::Published => "已公开",
+        }
+    }
+
     pub fn parse(text: &str) -> Option<Self> {
         [Self::Draft, Self::Submitted, Self::Returned, Self::Approved, Self::Published]
             .into_iter()

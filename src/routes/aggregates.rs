@@ -73,7 +73,7 @@ pub struct AggregateParams {
     cursor: Option<String>,
     /// Output format: json (default), csv (UTF-8 with BOM), xlsx or ndjson; `Accept` works too. Exports hold every row (no paging)
     format: Option<String>,
-    /// Column headers of csv/xlsx: `en` (default) or `zh` (中文)
+    /// Labels of csv/xlsx: `en` (default) or `zh` (中文 headers, and Chinese names of level, kind, status and grade)
     labels: Option<String>,
 }
 
@@ -109,7 +109,9 @@ pub struct AggregateRow {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<HashMap<String, Option<String>>>)]
     pub change_pct: Option<Values>,
-    /// Share of the parent region or of the total, 4 decimals (additive measures only)
+    /// Share of the parent region or of the grand total, 4 decimals (additive measures only); a
+    /// subtotal row's parent is the level above it (prefecture → province → total), and the grand
+    /// total's share is 1.0000
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<HashMap<String, Option<String>>>)]
     pub share: Option<Values>,
@@ -312,7 +314,6 @@ pub async fn get_aggregates(
     // once, on that one meanwhile: PostgreSQL runs both scans on two cores.
     let grouping = async {
         let conn: &mut diesel_async::AsyncPgConnection = &mut conn;
-        let mut parent_rows: Option<Vec<Row>> = None;
         let mut total_rows: Option<Vec<Row>> = None;
         let mut per_level: Vec<(String, Vec<Dimension>, Vec<Row>)> = Vec::new();
         for (index, (level, dimensions)) in levels.into_iter().enumerate() {
@@ -334,9 +335,6 @@ pub async fn get_aggregates(
             )
             .await?;
             let rows: Vec<Row> = rows.into_iter().map(|r| Row::finish(r, &plan.measures, &measure_keys)).collect();
-            if index == 1 {
-                parent_rows = Some(rows.clone());
-            }
             if level == "total" {
                 total_rows = Some(rows.clone());
             }
@@ -350,10 +348,10 @@ pub async fn get_aggregates(
             .await?;
             total_rows = Some(rows.into_iter().map(|r| Row::finish(r, &plan.measures, &measure_keys)).collect());
         }
-        Ok::<_, ApiError>((per_level, parent_rows, total_rows))
+        Ok::<_, ApiError>((per_level, total_rows))
     };
     let mut spare = crate::db::spare(&state.pool).await;
-    let (records, (per_level, parent_rows, total_rows)) = match spare.as_deref_mut() {
+    let (records, (per_level, total_rows)) = match spare.as_deref_mut() {
         Some(other) => futures_util::try_join!(
             async { evaluation_list::count(other, &plan.filter).await.map_err(ApiError::from) },
             grouping
@@ -372,22 +370,17 @@ pub async fn get_aggregates(
             continue;
         }
         let same_level = if plan.compare { rows_by_key(rows, dimensions) } else { HashMap::new() };
-        // With share: the rows the shares are of (the parent level's or the totals), by key.
+        // With share: the rows the shares are of, by key. `parent`: the next level up, as each
+        // level is computed (county → prefecture → province → total); the grand total has no
+        // parent and is its own base (1.0000), as it is under `total`.
         let share_base = plan.share.as_deref().map(|mode| {
-            let (base_rows, base_dimensions) = if mode == "parent" && position == 0 {
-                (
-                    parent_rows.as_deref(),
-                    region.and_then(|r| r.parent()).map(|p| replace(dimensions, region.unwrap(), Some(p))),
-                )
+            let base = if mode == "parent" {
+                let (_, base_dimensions, base_rows) = per_level.get(position + 1).unwrap_or(&per_level[position]);
+                Some((base_rows.as_slice(), base_dimensions.as_slice()))
             } else {
-                (total_rows.as_deref(), Some(others.clone()))
+                total_rows.as_deref().map(|rows| (rows, others.as_slice()))
             };
-            match (base_rows, base_dimensions) {
-                (Some(base_rows), Some(base_dimensions)) => {
-                    Some((rows_by_key(base_rows, &base_dimensions), base_dimensions))
-                }
-                _ => None,
-            }
+            base.map(|(base_rows, base_dimensions)| (rows_by_key(base_rows, base_dimensions), base_dimensions))
         });
         let mut level_lines: Vec<Line> = Vec::new();
         for row in rows {
@@ -441,7 +434,7 @@ async fn export_rows(
     plan: &Plan,
     rows: Vec<AggregateRow>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut columns = vec![Column::new("level", "层级", CellKind::Text)];
+    let mut columns = vec![Column::new("level", "层级", CellKind::Text).with_values_zh(level_zh)];
     for dimension in &plan.dimensions {
         if dimension.code_len().is_some() {
             columns.push(Column::new(
@@ -456,7 +449,13 @@ async fn export_rows(
             ));
         } else {
             let kind = if *dimension == Dimension::FiscalYear { CellKind::Integer } else { CellKind::Text };
-            columns.push(Column::new(dimension.as_str(), dimension.label_zh(), kind));
+            let column = Column::new(dimension.as_str(), dimension.label_zh(), kind);
+            columns.push(match dimension {
+                Dimension::Kind => column.with_values_zh(export::kind_zh),
+                Dimension::Status => column.with_values_zh(export::status_zh),
+                Dimension::Grade => column.with_values_zh(export::grade_zh),
+                _ => column,
+            });
         }
     }
     columns.push(Column::new("records", "记录数", CellKind::Integer));
@@ -522,6 +521,18 @@ async fn export_rows(
         .collect();
     let table = Table { columns, labels, file_stem: "aggregates" };
     export::respond(format, table, futures_util::stream::iter([Ok(cells)])).await
+}
+
+/// 层级 with `labels=zh`: 明细 for grouped rows, a subtotal by its region level, 总计.
+fn level_zh(level: &str) -> Option<&'static str> {
+    Some(match level {
+        "detail" => "明细",
+        "province" => "省小计",
+        "prefecture" => "市(州)小计",
+        "county" => "县(市、区)小计",
+        "total" => "总计",
+        _ => return None,
+    })
 }
 
 /// A finished group: exact values rounded to each measure's scale.

@@ -69,14 +69,20 @@ pub struct CoverageSummary {
     /// 应报乡镇数: townships under the region in the division table
     #[schema(example = 26)]
     pub expected: i64,
-    /// 已报乡镇数: townships with at least one record of the year (and kind)
+    /// 已报乡镇数: townships with at least one record of the year (and kind), published or not,
+    /// whoever asks
     #[schema(example = 3)]
     pub filed: i64,
-    /// 记录数（按审核状态）: the filed records by status; a township may have several
+    /// 记录数（按审核状态）: the filed records the caller may see, by status; a township may have
+    /// several. Anonymous callers see published records only
     pub by_status: StatusCounts,
+    /// 已报未公开记录数: filed records not yet published (draft, submitted, returned or approved),
+    /// counted for every caller, including those who may not see them: a count, no ids or names
+    #[schema(example = 2)]
+    pub filed_unpublished: i64,
 }
 
-/// A township that has not filed (未报乡镇).
+/// A township that has not filed (未报乡镇): no record of the year (and kind) at all.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UnfiledTownship {
     /// 区划代码
@@ -133,6 +139,7 @@ impl From<ChildCoverageRow> for ChildCoverage {
                     approved: row.approved,
                     published: row.published,
                 },
+                filed_unpublished: row.filed_unpublished,
             },
             missing,
         }
@@ -144,8 +151,14 @@ impl From<ChildCoverageRow> for ChildCoverage {
 /// Per direct child region (prefectures of a province, counties of a prefecture, townships of a
 /// county; a township reports itself): the townships expected (every township under it in the
 /// division table), how many have filed (at least one record of the year, and of `kind` when
-/// given), the filed records by status, and the townships that have not filed, in code order.
-/// The region itself carries the same totals. The 12-digit township form is accepted.
+/// given), the filed records by status, the filed records not yet published, and the townships
+/// that have not filed, in code order. The region itself carries the same totals. The 12-digit
+/// township form is accepted.
+///
+/// `by_status` counts the records the caller may see (anonymous callers: the published ones).
+/// `filed`, `filed_unpublished` and `missing` are the same for every caller: a township whose
+/// records are not yet published has filed, and is counted in `filed_unpublished`, not listed as
+/// missing; only the count crosses the visibility line, never an id or a name of such a record.
 #[utoipa::path(
     tag = "aggregates",
     params(CoverageParams),
@@ -197,12 +210,14 @@ pub async fn get_coverage(
         expected: 0,
         filed: 0,
         by_status: StatusCounts::default(),
+        filed_unpublished: 0,
     };
     // Every township lies under exactly one child, so the children's figures add up.
     for child in &children {
         totals.expected += child.summary.expected;
         totals.filed += child.summary.filed;
         totals.by_status += child.summary.by_status;
+        totals.filed_unpublished += child.summary.filed_unpublished;
     }
     Ok(HttpResponse::Ok().json(CoverageReport { region: totals, fiscal_year, kind, children }))
 }

@@ -10,6 +10,7 @@ use futures_util::{
 use rust_decimal::{prelude::ToPrimitive, Decimal};
 
 use crate::{
+    domain::record::{EvaluationKind, Grade, Status},
     error::ApiError,
     routes::{invalid_parameter, QueryPairs},
 };
@@ -36,20 +37,46 @@ pub enum CellKind {
     Decimal,
 }
 
+/// The Chinese name of a coded value (`draft` → `草稿`), if it is one of the column's codes.
+pub type ValueLabels = fn(&str) -> Option<&'static str>;
+
 /// One column of an export.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Column {
     /// The machine name: the CSV/XLSX header by default, the NDJSON key always.
     pub name: Cow<'static, str>,
     /// The Chinese header, with `labels=zh`.
     pub label_zh: String,
     pub kind: CellKind,
+    /// For a column of codes: their Chinese names, written instead of the codes in CSV and XLSX
+    /// with `labels=zh`. NDJSON and JSON keep the codes, as the API writes them.
+    pub values_zh: Option<ValueLabels>,
 }
 
 impl Column {
     pub fn new(name: impl Into<Cow<'static, str>>, label_zh: impl Into<String>, kind: CellKind) -> Self {
-        Self { name: name.into(), label_zh: label_zh.into(), kind }
+        Self { name: name.into(), label_zh: label_zh.into(), kind, values_zh: None }
     }
+
+    /// A column of codes with these Chinese names.
+    pub fn with_values_zh(self, labels: ValueLabels) -> Self {
+        Self { values_zh: Some(labels), ..self }
+    }
+}
+
+/// 评价类型: `department_overall` → 部门整体支出绩效自评, …
+pub fn kind_zh(code: &str) -> Option<&'static str> {
+    serde_plain::from_str::<EvaluationKind>(code).ok().map(EvaluationKind::label_zh)
+}
+
+/// 审核状态: `draft` → 草稿, …
+pub fn status_zh(code: &str) -> Option<&'static str> {
+    Status::parse(code).map(Status::label_zh)
+}
+
+/// 评价等级: `excellent` → 优, …
+pub fn grade_zh(code: &str) -> Option<&'static str> {
+    serde_plain::from_str::<Grade>(code).ok().map(Grade::label_zh)
 }
 
 /// One value of a row.
@@ -266,6 +293,17 @@ where
     S: Stream<Item = Result<Rows, ApiError>> + 'static,
 {
     let mut rows: RowStream = Box::pin(rows);
+    if table.labels == Labels::Zh && matches!(format, Format::Csv | Format::Xlsx) {
+        let value_labels: Vec<Option<ValueLabels>> = table.columns.iter().map(|c| c.values_zh).collect();
+        if value_labels.iter().any(Option::is_some) {
+            rows = Box::pin(rows.map(move |page| {
+                page.map(|mut page| {
+                    translate(&value_labels, &mut page);
+                    page
+                })
+            }));
+        }
+    }
     let mut response = HttpResponse::Ok();
     response.content_type(format.content_type());
     if format.is_export() {
@@ -314,6 +352,20 @@ where
         },
     ));
     Ok(response.streaming(body))
+}
+
+/// Replaces each coded text cell by its Chinese name, in the columns that have them; a value
+/// without one (a code added later, or free text) is written as it is.
+fn translate(value_labels: &[Option<ValueLabels>], rows: &mut Rows) {
+    for row in rows {
+        for (cell, labels) in row.iter_mut().zip(value_labels) {
+            if let (Cell::Text(text), Some(labels)) = (&mut *cell, labels) {
+                if let Some(zh) = labels(text) {
+                    *cell = Cell::Text(zh.to_owned());
+                }
+            }
+        }
+    }
 }
 
 /// Writes pages of CSV, NDJSON or a JSON array.
@@ -600,6 +652,43 @@ mod tests {
         );
         let (_, zh) = body(Format::Csv, Labels::Zh).await;
         assert!(std::str::from_utf8(&zh[3..]).unwrap().starts_with("单位名称,年度,支出总计(元)\r\n"));
+    }
+
+    #[actix_web::test]
+    async fn labels_zh_names_the_codes_of_columns_that_have_names_in_csv_only() {
+        let table = |labels| Table {
+            columns: vec![
+                Column::new("status", "审核状态", CellKind::Text).with_values_zh(status_zh),
+                Column::new("unit", "单位名称", CellKind::Text),
+                Column::new("records", "记录数", CellKind::Integer),
+            ],
+            labels,
+            file_stem: "evaluations",
+        };
+        let rows = || {
+            stream::iter([Ok(vec![
+                vec![Cell::from("draft"), Cell::from("draft"), Cell::from(3)],
+                vec![Cell::from("archived"), Cell::Null, Cell::Null],
+            ])])
+        };
+        let text = |format, labels| async move {
+            let response = respond(format, table(labels), rows()).await.unwrap();
+            String::from_utf8(to_bytes(response.into_body()).await.unwrap().to_vec()).unwrap()
+        };
+        assert_eq!(
+            text(Format::Csv, Labels::Zh).await,
+            "\u{feff}审核状态,单位名称,记录数\r\n草稿,draft,3\r\narchived,,\r\n",
+            "a code without a name is written as it is"
+        );
+        assert_eq!(
+            text(Format::Csv, Labels::En).await,
+            "\u{feff}status,unit,records\r\ndraft,draft,3\r\narchived,,\r\n"
+        );
+        assert!(text(Format::Ndjson, Labels::Zh).await.starts_with("{\"status\":\"draft\","));
+        assert_eq!(kind_zh("department_overall"), Some("部门整体支出绩效自评"));
+        assert_eq!(grade_zh("fair"), Some("中"));
+        assert_eq!(status_zh("published"), Some("已公开"));
+        assert_eq!(grade_zh("草稿"), None);
     }
 
     #[test]

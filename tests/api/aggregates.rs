@@ -33,7 +33,11 @@ fn scaled(value: Decimal, scale: u32) -> String {
 }
 
 async fn seed(app: &TestApp) {
-    let records: Vec<Value> = DATA
+    store(app, &DATA).await;
+}
+
+async fn store(app: &TestApp, data: &[(&str, i32, &str, &str, i32)]) {
+    let records: Vec<Value> = data
         .iter()
         .map(|&(code, year, expenditure, three_public, staff)| {
             let mut record = minimal(code, year, &format!("{code}单位"));
@@ -208,6 +212,68 @@ async fn rollup_subtotals_equal_the_sum_of_their_children_and_shares_and_ranks_f
     assert_eq!(grand["group"], json!({}));
 }
 
+/// With a second province the grand total is no longer any prefecture's parent: each subtotal
+/// row's share is of the level above it (county ÷ prefecture, prefecture ÷ province, province ÷
+/// total), and the grand total's is 1, as it is with `share=total`.
+#[tokio::test]
+async fn rollup_subtotals_take_their_share_of_the_level_above_them() {
+    let app = spawn_app().await;
+    seed(&app).await;
+    store(&app, &[("440303001", 2022, "8000.00", "80.00", 80)]).await;
+    let sum = |prefix: &str| -> Decimal {
+        DATA.iter().filter(|d| d.1 == 2022 && d.0.starts_with(prefix)).map(|d| dec(d.2)).sum::<Decimal>()
+            + if "440303001".starts_with(prefix) { dec("8000.00") } else { Decimal::ZERO }
+    };
+    let share_of = |part: Decimal, whole: Decimal| json!(scaled(part / whole, 4));
+    let body =
+        aggregate(&app, "measures=expenditure.total&group_by=county&fiscal_year=2022&rollup=true&share=parent").await;
+    let rows = body["rows"].as_array().unwrap();
+    // The row of a level (`detail` for the counties) and code, and its share.
+    let share = |level: &str, code: &str| {
+        let key = if level == "detail" { "county" } else { level };
+        let row = rows
+            .iter()
+            .find(|r| r["level"] == level && (level == "total" || r["group"][key]["code"] == code))
+            .unwrap_or_else(|| panic!("no {level} row {code}: {body}"));
+        row["share"]["expenditure.total:sum"].clone()
+    };
+    assert_eq!(share("detail", "430482"), share_of(sum("430482"), sum("4304")));
+    assert_eq!(share("prefecture", "4304"), share_of(sum("4304"), sum("43")), "of 湖南省, not of the grand total");
+    assert_eq!(share("prefecture", "4305"), share_of(sum("4305"), sum("43")));
+    assert_eq!(share("prefecture", "4403"), json!("1.0000"), "the only prefecture of 广东省 here");
+    assert_eq!(share("province", "43"), share_of(sum("43"), sum("")));
+    assert_eq!(share("province", "44"), share_of(sum("44"), sum("")));
+    assert_eq!(share("total", ""), json!("1.0000"));
+    assert_ne!(share("prefecture", "4304"), share_of(sum("4304"), sum("")), "the two bases differ in this data");
+    // Every row below the total: its share is of the region one level up that holds it (a code
+    // two digits shorter; a province's is the grand total's empty prefix).
+    for row in rows.iter().filter(|r| r["level"] != "total") {
+        let key = if row["level"] == "detail" { "county" } else { row["level"].as_str().unwrap() };
+        let code = row["group"][key]["code"].as_str().unwrap();
+        let parent = &code[..code.len() - 2];
+        assert_eq!(row["share"]["expenditure.total:sum"], share_of(sum(code), sum(parent)), "{row}");
+    }
+    assert_eq!(rows.iter().filter(|r| r["level"] == "prefecture").count(), 3, "{body}");
+
+    // share=total: every row, subtotals too, of the grand total.
+    let body =
+        aggregate(&app, "measures=expenditure.total&group_by=county&fiscal_year=2022&rollup=true&share=total").await;
+    for row in body["rows"].as_array().unwrap() {
+        let level = row["level"].as_str().unwrap();
+        let code = match level {
+            "detail" => row["group"]["county"]["code"].as_str().unwrap(),
+            "total" => "",
+            level => row["group"][level]["code"].as_str().unwrap(),
+        };
+        assert_eq!(row["share"]["expenditure.total:sum"], share_of(sum(code), sum("")), "{row}");
+    }
+
+    // Without rollup, a prefecture row is its share of its province.
+    let body = aggregate(&app, "measures=expenditure.total&group_by=prefecture&fiscal_year=2022&share=parent").await;
+    let shaoyang = body["rows"].as_array().unwrap().iter().find(|r| r["group"]["prefecture"]["code"] == "4305");
+    assert_eq!(shaoyang.unwrap()["share"]["expenditure.total:sum"], share_of(sum("4305"), sum("43")));
+}
+
 #[tokio::test]
 async fn order_limit_and_cursor_page_through_the_rows() {
     let app = spawn_app().await;
@@ -296,7 +362,7 @@ async fn aggregates_export_as_csv_and_ndjson_with_every_row() {
     );
     let json = aggregate(&app, &query.replace("&limit=1", "&limit=1000")).await;
     assert_eq!(lines.len() - 1, json["rows"].as_array().unwrap().len(), "an export holds every row, not one page");
-    let changning = lines.iter().find(|l| l.starts_with("detail,430482,常宁市,2022,")).unwrap();
+    let changning = lines.iter().find(|l| l.starts_with("明细,430482,常宁市,2022,")).unwrap();
     let expected: Decimal = DATA.iter().filter(|d| d.0.starts_with("430482") && d.1 == 2022).map(|d| dec(d.2)).sum();
     assert!(changning.contains(&format!(",{},", scaled(expected, 2))), "{changning}");
 

@@ -108,6 +108,81 @@ async fn ndjson_is_accepted_line_by_line() {
     assert_eq!(result["items"][3]["errors"][0]["code"], "malformed_json");
 }
 
+/// (media type, body, problem code, fields named, words of the detail)
+type NotABatch<'a> = (&'a str, String, &'a str, Vec<&'a str>, Vec<&'a str>);
+
+/// A body that is no batch (not an array of objects, or not one object per line) is refused
+/// whole, with the item or line named, even when good records are in it: nothing is written.
+#[tokio::test]
+async fn a_body_that_is_not_a_batch_is_400_naming_where_and_writes_nothing() {
+    let app = spawn_app().await;
+    let good = serde_json::to_string(&yintian()).unwrap();
+    let other = serde_json::to_string(&minimal("430502001", 2022, "双清区兴隆街道办事处")).unwrap();
+    let json = "application/json";
+    let ndjson = "application/x-ndjson";
+    let cases: Vec<NotABatch> = vec![
+        (json, good.clone(), "invalid_body", vec!["$"], vec!["is a JSON object, not an array", "[{…}]"]),
+        (json, format!("{good}\n{other}\n"), "invalid_body", vec!["$"], vec!["a JSON object", "application/x-ndjson"]),
+        (json, "\"records\"".into(), "invalid_body", vec!["$"], vec!["is a string"]),
+        (json, "42".into(), "invalid_body", vec!["$"], vec!["is a number"]),
+        (json, "null".into(), "invalid_body", vec!["$"], vec!["is null"]),
+        (json, "records, please".into(), "malformed_json", vec!["$"], vec!["not valid JSON", "line 1 column 1"]),
+        (json, "[\n{}\n}".into(), "malformed_json", vec!["$"], vec!["line 3 column 1"]),
+        (json, "".into(), "malformed_json", vec!["$"], vec!["empty"]),
+        (
+            json,
+            format!("[{good}, \"x\", 7, [{other}], {other}]"),
+            "invalid_body",
+            vec!["[1]", "[2]", "[3]"],
+            vec!["3 items of the array are not record objects", "the first: item 1, a string"],
+        ),
+        (json, format!("[{good}, true]"), "invalid_body", vec!["[1]"], vec!["item 1 of the array is a boolean"]),
+        (
+            ndjson,
+            format!("{good}\n\n[{other}]\n"),
+            "invalid_body",
+            vec!["[1]"],
+            vec!["line 3 is a JSON array, not a record object", "application/json"],
+        ),
+        (ndjson, format!("{good}\r\n42\r\n{other}\r\n"), "invalid_body", vec!["[1]"], vec!["line 2 is a number"]),
+        (ndjson, "\"a record\"\n".into(), "invalid_body", vec!["[0]"], vec!["line 1 is a string"]),
+        (ndjson, format!("{good}\nregion_code=430482104\n"), "malformed_json", vec!["[1]"], vec!["line 2 is not JSON"]),
+        (
+            ndjson,
+            format!("1\n{good}\n[]\n"),
+            "invalid_body",
+            vec!["[0]", "[2]"],
+            vec!["2 lines are not record objects", "the first: line 1 is a number"],
+        ),
+    ];
+    for (media_type, body, code, fields, words) in cases {
+        for query in ["", "?atomic=true", "?dry_run=true"] {
+            let reply =
+                app.post_raw(&format!("/api/v1/evaluations/batch{query}"), media_type, body.clone().into_bytes()).await;
+            let problem = reply.problem(400, code);
+            assert_eq!(reply.error_fields(), fields, "{media_type} {body:?}: {problem}");
+            let detail = problem["detail"].as_str().unwrap();
+            for word in &words {
+                assert!(detail.contains(word), "{media_type} {body:?}: `{word}` not in {detail:?}");
+            }
+            assert!(problem.get("items").is_none(), "{problem}");
+        }
+    }
+    assert_eq!(app.count_rows("evaluations").await, 0, "nothing was written");
+
+    // Objects that are not valid records stay per-item outcomes, in an array and in NDJSON, and a
+    // byte order mark before the body is no part of it.
+    let reply = app.post_raw("/api/v1/evaluations/batch", json, format!("\u{feff}[{good}, {{}}]").into_bytes()).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(outcomes(&reply.json()), ["created", "invalid"]);
+    let reply = app
+        .post_raw("/api/v1/evaluations/batch", ndjson, format!("{{\"fiscal_year\": \"x\"}}\n{other}\n").into_bytes())
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(outcomes(&reply.json()), ["invalid", "created"]);
+    assert_eq!(app.count_rows("evaluations").await, 2);
+}
+
 #[tokio::test]
 async fn records_in_a_batch_are_checked_against_each_other_and_the_store() {
     let app = spawn_app().await;

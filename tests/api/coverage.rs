@@ -1,3 +1,5 @@
+//! `GET /api/v1/coverage`: which townships under a region have filed, per child region.
+use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{minimal, spawn_app, TestApp};
@@ -42,7 +44,7 @@ async fn seed(app: &TestApp) -> Vec<(String, String)> {
     let (id, etag) = &ids[1];
     let reply = app
         .request(
-            reqwest::Method::POST,
+            Method::POST,
             &format!("/api/v1/evaluations/{id}/transitions"),
             Some(&json!({"action": "submit"})),
             &[("if-match", etag.as_str())],
@@ -65,7 +67,7 @@ async fn a_county_reports_each_township_and_those_that_have_not_filed() {
         body["region"],
         json!({
             "code": "430482", "name": "常宁市", "level": "county",
-            "expected": expected, "filed": 3, "by_status": by_status(2, 1),
+            "expected": expected, "filed": 3, "by_status": by_status(2, 1), "filed_unpublished": 3,
         })
     );
     assert_eq!(body["fiscal_year"], 2022);
@@ -82,6 +84,7 @@ async fn a_county_reports_each_township_and_those_that_have_not_filed() {
             "code": code, "name": name, "level": "township",
             "expected": 1, "filed": i64::from(filed),
             "by_status": match index { 0 | 2 => by_status(1, 0), 1 => by_status(0, 1), _ => by_status(0, 0) },
+            "filed_unpublished": i64::from(filed),
             "missing": if filed { json!([]) } else { json!([{"code": code, "name": name}]) },
         });
         assert_eq!(row, &expected_row);
@@ -118,7 +121,7 @@ async fn a_prefecture_reports_each_county() {
         body["region"],
         json!({
             "code": "4304", "name": "衡阳市", "level": "prefecture",
-            "expected": all_townships, "filed": 3, "by_status": by_status(2, 1),
+            "expected": all_townships, "filed": 3, "by_status": by_status(2, 1), "filed_unpublished": 3,
         })
     );
 }
@@ -153,7 +156,7 @@ async fn a_township_reports_itself_in_either_code_form() {
         body["region"],
         json!({
             "code": filed_code, "name": filed_name, "level": "township",
-            "expected": 1, "filed": 1, "by_status": by_status(0, 1),
+            "expected": 1, "filed": 1, "by_status": by_status(0, 1), "filed_unpublished": 1,
         })
     );
     assert_eq!(body["children"].as_array().unwrap().len(), 1);
@@ -197,6 +200,90 @@ async fn kind_narrows_what_counts_as_filed_and_records_are_counted_per_status() 
     let overall = app.get("/api/v1/coverage?region=430482&fiscal_year=2022&kind=department_overall").await.json();
     assert_eq!(overall["region"]["filed"], 3);
     assert_eq!(overall["region"]["by_status"], by_status(2, 1));
+}
+
+/// Takes a record through submit, approve and publish.
+async fn publish(app: &TestApp, id: i64, etag: &str) {
+    let mut etag = etag.to_owned();
+    for action in ["submit", "approve", "publish"] {
+        let path = format!("/api/v1/evaluations/{id}/transitions");
+        let reply = app.request(Method::POST, &path, Some(&json!({"action": action})), &[("if-match", &etag)]).await;
+        assert_eq!(reply.status, 200, "{action}: {}", reply.text);
+        etag = reply.header("etag").unwrap().to_owned();
+    }
+}
+
+/// Anonymous callers see the published records by status and, beside them, how many filed
+/// records are not yet published; a township that filed is never listed as not filed, whoever
+/// asks. Nothing else of the unpublished records shows: the rows have the same members as ever.
+#[tokio::test]
+async fn anonymous_callers_see_filed_unpublished_counts_and_no_filed_township_as_missing() {
+    let app = spawn_app().await;
+    let townships = seed(&app).await;
+    let (code, name) = &townships[4];
+    let (id, etag) = app.create(&minimal(code, 2022, &format!("常宁市{name}人民政府"))).await;
+    publish(&app, id, &etag).await;
+    let published = json!({"draft": 0, "submitted": 0, "returned": 0, "approved": 0, "published": 1});
+    let nothing = by_status(0, 0);
+
+    let anonymous =
+        app.request_as(None, Method::GET, "/api/v1/coverage?region=430482&fiscal_year=2022", None, &[]).await;
+    assert_eq!(anonymous.status, 200, "{}", anonymous.text);
+    let body = anonymous.json();
+    assert_eq!(
+        body["region"],
+        json!({
+            "code": "430482", "name": "常宁市", "level": "county", "expected": townships.len(),
+            "filed": 4, "by_status": published, "filed_unpublished": 3,
+        })
+    );
+    for (index, (code, name)) in townships.iter().enumerate() {
+        let row = child(&body, code);
+        let mut members: Vec<&str> = row.as_object().unwrap().keys().map(String::as_str).collect();
+        members.sort_unstable();
+        assert_eq!(
+            members,
+            ["by_status", "code", "expected", "filed", "filed_unpublished", "level", "missing", "name"],
+            "counts only"
+        );
+        let (filed, by_status, unpublished) = match index {
+            0..=2 => (1, &nothing, 1),
+            4 => (1, &published, 0),
+            _ => (0, &nothing, 0),
+        };
+        assert_eq!(
+            (&row["filed"], &row["by_status"], &row["filed_unpublished"]),
+            (&json!(filed), by_status, &json!(unpublished)),
+            "{code}"
+        );
+        let missing = if filed == 1 { json!([]) } else { json!([{"code": code, "name": name}]) };
+        assert_eq!(row["missing"], missing, "{code}: a township that filed is not missing");
+    }
+
+    // An admin sees the same townships filed and missing, and every record by status.
+    let admin = app.get("/api/v1/coverage?region=430482&fiscal_year=2022").await.json();
+    assert_eq!(admin["region"]["filed"], 4);
+    assert_eq!(admin["region"]["filed_unpublished"], 3);
+    assert_eq!(
+        admin["region"]["by_status"],
+        json!({"draft": 2, "submitted": 1, "returned": 0, "approved": 0, "published": 1})
+    );
+    for (code, _) in &townships {
+        assert_eq!(child(&admin, code)["missing"], child(&body, code)["missing"], "{code}");
+        assert_eq!(child(&admin, code)["filed_unpublished"], child(&body, code)["filed_unpublished"], "{code}");
+    }
+
+    // A prefecture and a province add up their children, for anonymous callers too.
+    let prefecture =
+        app.request_as(None, Method::GET, "/api/v1/coverage?region=43&fiscal_year=2022", None, &[]).await.json();
+    assert_eq!(prefecture["region"]["filed"], 5);
+    assert_eq!(prefecture["region"]["filed_unpublished"], 4);
+    assert_eq!(prefecture["region"]["by_status"], published);
+    assert_eq!(child(&prefecture, "4304")["filed_unpublished"], 3);
+    assert_eq!(child(&prefecture, "4305")["filed_unpublished"], 1);
+    let missing: usize =
+        prefecture["children"].as_array().unwrap().iter().map(|c| c["missing"].as_array().unwrap().len()).sum();
+    assert_eq!(missing, 2008 - 5);
 }
 
 #[tokio::test]

@@ -118,6 +118,133 @@ async fn labels_zh_gives_chinese_headers() {
     assert_eq!(records.len(), 4);
 }
 
+/// The Chinese name of each code an export carries, as DOMAIN.md names them.
+fn zh(code: &str) -> &str {
+    match code {
+        "department_overall" => "部门整体支出绩效自评",
+        "project" => "项目支出绩效自评",
+        "department_evaluation" => "部门评价",
+        "finance_evaluation" => "财政评价",
+        "draft" => "草稿",
+        "submitted" => "已提交",
+        "returned" => "已退回",
+        "approved" => "已审核",
+        "published" => "已公开",
+        "excellent" => "优",
+        "good" => "良",
+        "fair" => "中",
+        "poor" => "差",
+        "" => "",
+        other => panic!("no Chinese name for `{other}` in this test"),
+    }
+}
+
+/// The seed, a project record, the reference report submitted, and a record graded 良.
+async fn seed_with_codes(app: &TestApp) {
+    seed(app).await;
+    let mut project = minimal("430482101", 2022, "常宁市柏坊镇人民政府");
+    project["kind"] = json!("project");
+    project["project"] = json!({"name": "村级补助及运转经费"});
+    app.create(&project).await;
+    let mut graded = minimal("430481001", 2022, "耒阳市蔡子池街道办事处");
+    graded["conclusion"] = json!({"total_score": "85.00", "grade": "good"});
+    app.create(&graded).await;
+    let id = json_items(app, "q=%E8%8D%AB%E7%94%B0&fiscal_year=2022").await[0]["id"].as_i64().unwrap();
+    let etag = app.get(&format!("/api/v1/evaluations/{id}")).await.header("etag").unwrap().to_owned();
+    let path = format!("/api/v1/evaluations/{id}/transitions");
+    let reply =
+        app.request(reqwest::Method::POST, &path, Some(&json!({"action": "submit"})), &[("if-match", &etag)]).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+}
+
+/// `labels=zh` names the codes of kind, status and grade in Chinese, in CSV and XLSX, list and
+/// aggregate exports alike; numbers stay numbers, and without it (or in NDJSON) the codes stay.
+#[tokio::test]
+async fn labels_zh_names_the_codes_in_chinese_too() {
+    let app = spawn_app().await;
+    seed_with_codes(&app).await;
+    let items = json_items(&app, "region=43&sort=id").await;
+    let coded = |item: &Value, member: &str| item[member].as_str().unwrap_or("").to_owned();
+    for member in ["kind", "status", "grade"] {
+        let mut seen: Vec<String> = items.iter().map(|i| coded(i, member)).collect();
+        seen.sort();
+        seen.dedup();
+        assert!(seen.len() >= 2, "the data has more than one {member}: {seen:?}");
+    }
+
+    let zh_rows = download(&app, "/api/v1/evaluations?region=43&sort=id&format=csv&labels=zh", None).await.csv();
+    let en_rows = download(&app, "/api/v1/evaluations?region=43&sort=id&format=csv", None).await.csv();
+    assert_eq!(zh_rows.len(), items.len() + 1);
+    for ((zh_row, en_row), item) in zh_rows[1..].iter().zip(&en_rows[1..]).zip(&items) {
+        for (column, member) in [(4, "kind"), (7, "status"), (13, "grade")] {
+            assert_eq!(zh_row[column], zh(&coded(item, member)), "{member} of {item}");
+            assert_eq!(en_row[column], coded(item, member), "{member} stays a code without labels=zh");
+        }
+        assert_eq!(zh_row[0], item["id"].to_string(), "numbers stay numbers");
+        assert_eq!(zh_row[10], coded(item, "expenditure_total"));
+        assert_eq!(zh_row[5], coded(item, "unit"), "free text is not translated");
+    }
+
+    let reply = download(&app, "/api/v1/evaluations?region=43&sort=id&format=xlsx&labels=zh", None).await;
+    let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(reply.body)).expect("an XLSX workbook");
+    let sheet = workbook.worksheet_range("evaluations").unwrap();
+    let rows: Vec<&[Data]> = sheet.rows().collect();
+    for (row, item) in rows[1..].iter().zip(&items) {
+        assert_eq!(row[4], Data::String(zh(&coded(item, "kind")).into()));
+        assert_eq!(row[7], Data::String(zh(&coded(item, "status")).into()));
+        match zh(&coded(item, "grade")) {
+            "" => assert_eq!(row[13], Data::Empty),
+            grade => assert_eq!(row[13], Data::String(grade.into())),
+        }
+        assert_eq!(row[0], Data::Float(item["id"].as_f64().unwrap()));
+    }
+    let lines = download(&app, "/api/v1/evaluations?region=43&sort=id&format=ndjson&labels=zh", None).await.ndjson();
+    assert_eq!(lines, items, "NDJSON keeps the codes, as the JSON list writes them");
+
+    // Aggregates: the level, and the kind, status and grade a row is grouped by.
+    let query = "measures=records,expenditure.total&group_by=prefecture,kind,status,grade&region=43&rollup=true";
+    let rows = download(&app, &format!("/api/v1/aggregates?{query}&format=csv&labels=zh"), None).await.csv();
+    assert_eq!(
+        rows[0].join(","),
+        "层级,市(州)代码,市(州)名称,评价类型,审核状态,评价等级,记录数,记录数(count),支出总计(sum)"
+    );
+    let json = download(&app, &format!("/api/v1/aggregates?{query}&limit=1000"), None).await;
+    let json: Value = serde_json::from_slice(&json.body).unwrap();
+    let json_rows = json["rows"].as_array().unwrap();
+    assert_eq!(rows.len() - 1, json_rows.len());
+    let levels: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+    assert!(levels.contains(&"明细") && levels.contains(&"省小计"), "{levels:?}");
+    for (row, json_row) in rows[1..].iter().zip(json_rows) {
+        let level = match json_row["level"].as_str().unwrap() {
+            "detail" => "明细",
+            "province" => "省小计",
+            "total" => "总计",
+            other => panic!("level {other}"),
+        };
+        assert_eq!(row[0], level);
+        for (column, member) in [(3, "kind"), (4, "status"), (5, "grade")] {
+            assert_eq!(row[column], zh(json_row["group"][member].as_str().unwrap_or("")), "{json_row}");
+        }
+        assert_eq!(row[6], json_row["records"].to_string());
+        assert_eq!(row[8], json_row["values"]["expenditure.total:sum"].as_str().unwrap_or(""));
+    }
+    let plain = download(&app, &format!("/api/v1/aggregates?{query}&format=csv"), None).await.csv();
+    assert_eq!(
+        (plain[1][0].as_str(), plain[1][3].as_str()),
+        ("detail", json_rows[0]["group"]["kind"].as_str().unwrap())
+    );
+
+    let reply = download(&app, &format!("/api/v1/aggregates?{query}&format=xlsx&labels=zh"), None).await;
+    let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(reply.body)).expect("an XLSX workbook");
+    let sheet = workbook.worksheet_range("aggregates").unwrap();
+    let cells: Vec<&[Data]> = sheet.rows().collect();
+    for (cell_row, csv_row) in cells[1..].iter().zip(&rows[1..]) {
+        assert_eq!(cell_row[0], Data::String(csv_row[0].clone()));
+        assert_eq!(cell_row[4], Data::String(csv_row[4].clone()));
+        assert_eq!(cell_row[6], Data::Float(csv_row[6].parse().unwrap()), "counts stay numbers");
+    }
+}
+
 #[tokio::test]
 async fn accept_text_csv_asks_for_csv_and_format_json_overrides_it() {
     let app = spawn_app().await;

@@ -7,6 +7,7 @@ use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::derived;
+pub use crate::domain::batch::{BatchItemResult, Outcome};
 use crate::{
     db::{
         batch::{self, identity, BatchWrite, Identity},
@@ -19,7 +20,7 @@ use crate::{
         validation::{validate, ValidEvaluation},
         FieldError,
     },
-    error::ApiError,
+    error::{ApiError, ErrorCode},
     routes::{idempotency::Idempotency, parse_json, Actor, QueryPairs, RawBody},
     state::AppState,
 };
@@ -38,35 +39,6 @@ pub struct BatchParams {
     dry_run: Option<bool>,
     /// All or nothing: one invalid record rejects the whole batch (422) and nothing is written
     atomic: Option<bool>,
-}
-
-/// What happened to one record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// 新建
-    Created,
-    /// 更新
-    Updated,
-    /// 无变化: the stored record already has this content
-    Unchanged,
-    /// 无效: see `errors`; nothing was written for it
-    Invalid,
-}
-
-/// The result of one record, by its position in the batch.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct BatchItemResult {
-    /// 序号 (0-based position in the batch)
-    pub index: usize,
-    pub outcome: Outcome,
-    /// 记录编号 (absent for invalid records and for new records in a dry run)
-    pub id: Option<i64>,
-    /// Why the record is invalid (paths relative to the record)
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<FieldError>,
-    /// 一致性检查结果
-    pub findings: Vec<Finding>,
 }
 
 /// Counts by outcome.
@@ -89,10 +61,12 @@ pub struct BatchResult {
 
 /// Upsert up to 10,000 records, keyed by region, year, kind, unit and project.
 ///
-/// As a JSON array or NDJSON (`application/x-ndjson`, one record per line), keyed by
-/// (region_code, fiscal_year, kind, unit, project name). Each record stands alone unless
-/// `atomic=true`; `dry_run=true` only checks. A stored record that is submitted, approved or
-/// published is not changed (its item is invalid) unless the content is the same (`unchanged`).
+/// As a JSON array of record objects (`application/json`) or NDJSON (`application/x-ndjson`, one
+/// record object per line), keyed by (region_code, fiscal_year, kind, unit, project name). A body
+/// of another shape is 400; an object that is not a valid record is that item's `invalid`. Each
+/// record stands alone unless `atomic=true`; `dry_run=true` only checks. A stored record that
+/// is submitted, approved or published is not changed (its item is invalid) unless the content
+/// is the same (`unchanged`).
 #[utoipa::path(
     tag = "evaluations",
     params(BatchParams, ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
@@ -100,7 +74,7 @@ pub struct BatchResult {
         content_type = "application/json"),
     responses(
         (status = 200, description = "One result per record", body = BatchResult),
-        (status = 400, description = "The body is not a JSON array or NDJSON, or a parameter is malformed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The body is not a batch, and nothing was written: `malformed_json` when it (or an NDJSON line) is not JSON, `invalid_body` when it is JSON of another shape (an object or scalar sent as application/json, an array item or NDJSON line that is not an object); `errors` names each such item (`[3]`, its index) and `detail` the first, with its line for NDJSON. Also a malformed parameter", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over the limit", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is neither JSON nor NDJSON", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "More than 10,000 records, an atomic batch with invalid records (nothing written), or the Idempotency-Key was used with another body", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -310,11 +284,7 @@ pub async fn upsert(
     let invalid = items.iter().filter(|i| i.outcome == Outcome::Invalid).count();
     if atomic && invalid > 0 {
         let result = summarise(items, dry_run, atomic);
-        return Err(ApiError::BatchRejected {
-            invalid,
-            total,
-            items: serde_json::to_value(&result.items).unwrap_or_default(),
-        });
+        return Err(ApiError::BatchRejected { invalid, total, items: result.items });
     }
     if !dry_run {
         let to_write: Vec<usize> =
@@ -491,21 +461,18 @@ fn summarise(items: Vec<Item>, dry_run: bool, atomic: bool) -> BatchResult {
     BatchResult { dry_run, atomic, summary, items }
 }
 
-/// The records of a JSON array or NDJSON body, each parsed on its own.
+/// Most of the body's misshapen items a 400 lists in `errors`; `detail` counts them all.
+const MAX_SHAPE_ERRORS: usize = 100;
+
+/// The records of the body, each parsed on its own, once its shape is right: `application/json`
+/// is one JSON array of objects, NDJSON one object per line (blank lines skipped). Any other
+/// shape is 400 and nothing is written: a record that is not an object cannot be told apart from
+/// a body that is not a batch at all. An object that is not a valid record, or an NDJSON line that
+/// begins an object (`{`) and breaks off, is only that item's `invalid`.
 fn split(body: &RawBody) -> Result<Vec<Result<EvaluationInput, Vec<FieldError>>>, ApiError> {
-    let text = &body.bytes[..];
-    let starts_array = text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
-    let raw: Vec<&[u8]> = if starts_array && !body.ndjson {
-        let values: Vec<&serde_json::value::RawValue> =
-            serde_json::from_slice(text).map_err(|e| ApiError::BadRequest {
-                code: crate::error::ErrorCode::MalformedJson,
-                detail: format!("the body is not a JSON array of records: {e}"),
-                errors: Vec::new(),
-            })?;
-        values.into_iter().map(|v| v.get().as_bytes()).collect()
-    } else {
-        text.split(|b| *b == b'\n').filter(|line| line.iter().any(|b| !b.is_ascii_whitespace())).collect()
-    };
+    // A UTF-8 byte order mark (a file saved by Windows Notepad) is no part of the JSON.
+    let text = body.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&body.bytes);
+    let raw = if body.ndjson { ndjson_records(text)? } else { array_records(text)? };
     if raw.len() > MAX_BATCH_RECORDS {
         return Err(ApiError::invalid_field(
             "$",
@@ -526,4 +493,120 @@ fn split(body: &RawBody) -> Result<Vec<Result<EvaluationInput, Vec<FieldError>>>
             })
         })
         .collect())
+}
+
+/// The items of a JSON array body, each of which must be an object.
+fn array_records(text: &[u8]) -> Result<Vec<&[u8]>, ApiError> {
+    let values: Vec<&serde_json::value::RawValue> = serde_json::from_slice(text).map_err(|error| {
+        if error.classify() == serde_json::error::Category::Data {
+            // Well-formed JSON of another type: an array of anything would have been read.
+            let kind = json_kind(text);
+            let message = format!(
+                "the body is {kind}, not an array of records; send one record as [{{…}}], or NDJSON \
+                 (one record per line) as content-type application/x-ndjson"
+            );
+            shape_error(ErrorCode::InvalidBody, message.clone(), vec![FieldError::new("$", "not_an_array", message)])
+        } else {
+            let message = if text.iter().all(u8::is_ascii_whitespace) {
+                "the body is empty; a batch is a JSON array of records".to_owned()
+            } else {
+                format!("the body is not valid JSON ({error}); a batch is a JSON array of records")
+            };
+            shape_error(
+                ErrorCode::MalformedJson,
+                message.clone(),
+                vec![FieldError::new("$", "malformed_json", message)],
+            )
+        }
+    })?;
+    let mut errors = Vec::new();
+    let mut first = None;
+    let mut misshapen = 0;
+    for (index, value) in values.iter().enumerate() {
+        let kind = json_kind(value.get().as_bytes());
+        if kind != OBJECT {
+            misshapen += 1;
+            first.get_or_insert((index, kind));
+            if errors.len() < MAX_SHAPE_ERRORS {
+                errors.push(FieldError::new(
+                    format!("[{index}]"),
+                    "not_a_record",
+                    format!("item {index} is {kind}, not a record object"),
+                ));
+            }
+        }
+    }
+    if let Some((index, kind)) = first {
+        let detail = match misshapen {
+            1 => format!("item {index} of the array is {kind}, not a record object; nothing was written"),
+            n => format!(
+                "{n} items of the array are not record objects (the first: item {index}, {kind}); nothing was written"
+            ),
+        };
+        return Err(shape_error(ErrorCode::InvalidBody, detail, errors));
+    }
+    Ok(values.into_iter().map(|v| v.get().as_bytes()).collect())
+}
+
+/// The non-blank lines of an NDJSON body, each of which must begin a JSON object. A line that
+/// is other JSON (an array, a string, a number) or no JSON at all is named by its line number
+/// (1-based, counting blank lines) and its record index (`[n]`, as the items of the result).
+fn ndjson_records(text: &[u8]) -> Result<Vec<&[u8]>, ApiError> {
+    let mut records = Vec::new();
+    let mut errors = Vec::new();
+    let mut first: Option<(ErrorCode, String)> = None;
+    let mut misshapen = 0;
+    for (number, line) in text.split(|b| *b == b'\n').enumerate() {
+        let Some(start) = line.iter().position(|b| !b.is_ascii_whitespace()) else { continue };
+        let index = records.len();
+        records.push(line);
+        if line[start] == b'{' {
+            continue;
+        }
+        let line_number = number + 1;
+        let (code, what) = match serde_json::from_slice::<serde::de::IgnoredAny>(line) {
+            Ok(_) => (ErrorCode::InvalidBody, format!("is {}, not a record object", json_kind(line))),
+            Err(error) => (ErrorCode::MalformedJson, format!("is not JSON ({})", strip_position(&error.to_string()))),
+        };
+        let hint = if line[start] == b'[' { " (a JSON array goes as content-type application/json)" } else { "" };
+        let message = format!("line {line_number} {what}; each line is one record object{hint}");
+        misshapen += 1;
+        first.get_or_insert_with(|| (code, message.clone()));
+        if errors.len() < MAX_SHAPE_ERRORS {
+            errors.push(FieldError::new(format!("[{index}]"), "not_a_record", message));
+        }
+    }
+    match first {
+        None => Ok(records),
+        Some((code, message)) => {
+            let detail = match misshapen {
+                1 => format!("{message}; nothing was written"),
+                n => format!("{n} lines are not record objects; the first: {message}; nothing was written"),
+            };
+            Err(shape_error(code, detail, errors))
+        }
+    }
+}
+
+const OBJECT: &str = "a JSON object";
+
+/// What a JSON text is, by its first character (it has been read as JSON).
+fn json_kind(text: &[u8]) -> &'static str {
+    match text.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => OBJECT,
+        Some(b'[') => "a JSON array",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
+    }
+}
+
+fn shape_error(code: ErrorCode, detail: String, errors: Vec<FieldError>) -> ApiError {
+    ApiError::BadRequest { code, detail, errors }
+}
+
+/// serde_json's message without its " at line L column C" (a line of NDJSON is named instead).
+fn strip_position(message: &str) -> &str {
+    message.rfind(" at line ").map_or(message, |at| &message[..at])
 }

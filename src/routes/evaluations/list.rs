@@ -65,8 +65,8 @@ pub struct EvaluationListParams {
     /// `application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`).
     #[param(inline)]
     format: Option<ExportFormat>,
-    /// 表头语言 (header labels) of csv and xlsx: `en` column names (default) or `zh` Chinese
-    /// labels (`支出总计(元)`)
+    /// 表头语言 (labels) of csv and xlsx: `en` column names and codes (default), or `zh` Chinese
+    /// headers (`支出总计(元)`) and Chinese names of the codes of kind, status and grade (`草稿`)
     #[param(inline)]
     labels: Option<HeaderLabels>,
 }
@@ -82,7 +82,7 @@ pub enum ExportFormat {
     Xlsx,
 }
 
-/// Header row of an export: column names or Chinese labels.
+/// Labels of an export: column names and codes, or Chinese headers and names.
 #[derive(ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[allow(dead_code)]
@@ -389,7 +389,15 @@ fn summary_columns() -> Vec<Column> {
         ("updated_at", "更新时间", Text),
     ]
     .into_iter()
-    .map(|(name, label, kind)| Column::new(name, label, kind))
+    .map(|(name, label, kind)| {
+        let column = Column::new(name, label, kind);
+        match name {
+            "kind" => column.with_values_zh(export::kind_zh),
+            "status" => column.with_values_zh(export::status_zh),
+            "grade" => column.with_values_zh(export::grade_zh),
+            _ => column,
+        }
+    })
     .collect()
 }
 
