@@ -14,6 +14,7 @@ mod health;
 mod helpers;
 mod import;
 mod limits;
+mod metrics;
 mod migrations;
 mod openapi;
 mod private_postgres;
