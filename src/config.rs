@@ -48,6 +48,8 @@ pub struct Settings {
     pub rate_limit: u32,
     /// Webhook delivery (`PERFEVAL_WEBHOOK_*`).
     pub webhooks: WebhookSettings,
+    /// `PERFEVAL_METRICS_LISTEN`: where `GET /metrics` is served; `None`: on the API's listener.
+    pub metrics_listen: Option<String>,
 }
 
 /// The documented request body limit: 32 MiB, enough for a batch of 10,000 records.
@@ -123,14 +125,25 @@ impl Settings {
                 max_attempts: parse_or(get("PERFEVAL_WEBHOOK_MAX_ATTEMPTS"), "PERFEVAL_WEBHOOK_MAX_ATTEMPTS", 12)?,
                 timeout_ms: parse_or(get("PERFEVAL_WEBHOOK_TIMEOUT_MS"), "PERFEVAL_WEBHOOK_TIMEOUT_MS", 10_000)?,
             },
+            metrics_listen: get("PERFEVAL_METRICS_LISTEN"),
         })
     }
 
     /// The listen address; `:0` (or `host:0`) picks a free port.
     pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
-        let text = if self.listen.starts_with(':') { format!("127.0.0.1{}", self.listen) } else { self.listen.clone() };
-        text.parse().with_context(|| format!("PERFEVAL_LISTEN `{}` is not host:port", self.listen))
+        socket_addr(&self.listen, "PERFEVAL_LISTEN")
     }
+
+    /// The address of the separate `/metrics` listener, if `PERFEVAL_METRICS_LISTEN` asks for one.
+    pub fn metrics_listen_addr(&self) -> anyhow::Result<Option<SocketAddr>> {
+        self.metrics_listen.as_deref().map(|text| socket_addr(text, "PERFEVAL_METRICS_LISTEN")).transpose()
+    }
+}
+
+/// `host:port`, or `:port` on the loopback address.
+fn socket_addr(text: &str, name: &str) -> anyhow::Result<SocketAddr> {
+    let full = if text.starts_with(':') { format!("127.0.0.1{text}") } else { text.to_owned() };
+    full.trim().parse().with_context(|| format!("{name} `{text}` is not host:port"))
 }
 
 fn parse_or<T: FromStr>(value: Option<String>, name: &str, default: T) -> anyhow::Result<T> {
@@ -161,6 +174,17 @@ mod tests {
         assert_eq!(s.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
         assert_eq!(s.statement_timeout_ms, DEFAULT_STATEMENT_TIMEOUT_MS);
         assert_eq!(s.rate_limit, DEFAULT_RATE_LIMIT);
+        assert_eq!(s.metrics_listen_addr().unwrap(), None, "/metrics on the API's listener");
+    }
+
+    #[test]
+    fn metrics_can_have_a_listener_of_their_own() {
+        let s = settings(&[("PERFEVAL_METRICS_LISTEN", "0.0.0.0:9100")]).unwrap();
+        assert_eq!(s.metrics_listen_addr().unwrap().unwrap().to_string(), "0.0.0.0:9100");
+        let s = settings(&[("PERFEVAL_METRICS_LISTEN", ":9100")]).unwrap();
+        assert_eq!(s.metrics_listen_addr().unwrap().unwrap().to_string(), "127.0.0.1:9100");
+        let err = settings(&[("PERFEVAL_METRICS_LISTEN", "9100")]).unwrap().metrics_listen_addr().unwrap_err();
+        assert!(err.to_string().contains("PERFEVAL_METRICS_LISTEN"), "{err}");
     }
 
     #[test]

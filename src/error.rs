@@ -345,6 +345,8 @@ impl ResponseError for ApiError {
         }
         let mut response = HttpResponse::build(self.status_code());
         response.content_type("application/problem+json");
+        // For the metrics middleware, which tells a statement timeout from other 503s by it.
+        response.extensions_mut().insert(self.code());
         match self {
             Self::Unavailable(_) | Self::QueryTimeout(_) => {
                 response.insert_header(("Retry-After", RETRY_AFTER_SECONDS.to_string()));

@@ -9,6 +9,7 @@ pub mod docs;
 pub mod domain;
 pub mod error;
 pub mod intake;
+pub mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod startup;

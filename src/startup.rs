@@ -33,6 +33,8 @@ pub struct Shared {
     token_cache: Arc<auth::TokenCache>,
     rate_limiter: Arc<auth::RateLimiter>,
     webhook_wake: Arc<tokio::sync::Notify>,
+    /// `/metrics`: every worker's pool, and whether this listener serves it.
+    metrics: web::Data<crate::metrics::Endpoint>,
 }
 
 impl Shared {
@@ -52,8 +54,10 @@ impl Shared {
 
     /// A worker's state: a pool of its own, whose connections its runtime drives.
     fn worker_state(&self) -> web::Data<AppState> {
+        let pool = self.pool().expect("the pool settings were checked at start");
+        self.metrics.register(&pool);
         web::Data::new(AppState {
-            pool: self.pool().expect("the pool settings were checked at start"),
+            pool,
             settings: self.settings.clone(),
             expected_migration: self.expected_migration.clone(),
             openapi_json: self.openapi_json.clone(),
@@ -71,6 +75,8 @@ pub struct Application {
     database_url: String,
     private_postgres: Option<PrivatePostgres>,
     deliverer: tokio::task::JoinHandle<()>,
+    /// The `/metrics` server of `PERFEVAL_METRICS_LISTEN`, and its port.
+    metrics: Option<(Server, u16)>,
 }
 
 impl Application {
@@ -79,7 +85,9 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let (database_url, private_postgres) = resolve_database(&settings).await?;
         match Self::build_on(settings, &database_url).await {
-            Ok((server, port, deliverer)) => Ok(Self { server, port, database_url, private_postgres, deliverer }),
+            Ok((server, port, deliverer, metrics)) => {
+                Ok(Self { server, port, database_url, private_postgres, deliverer, metrics })
+            }
             Err(error) => {
                 if let Some(postgres) = private_postgres {
                     tokio::task::spawn_blocking(move || postgres.stop()).await?;
@@ -92,7 +100,8 @@ impl Application {
     async fn build_on(
         settings: Settings,
         database_url: &str,
-    ) -> anyhow::Result<(Server, u16, tokio::task::JoinHandle<()>)> {
+    ) -> anyhow::Result<(Server, u16, tokio::task::JoinHandle<()>, Option<(Server, u16)>)> {
+        crate::metrics::install();
         db::migrate(database_url).await?;
         let shared = Shared {
             database_url: database_url.to_owned(),
@@ -101,6 +110,7 @@ impl Application {
             token_cache: Arc::new(auth::TokenCache::new()),
             rate_limiter: Arc::new(auth::RateLimiter::new(settings.rate_limit)),
             webhook_wake: Arc::new(tokio::sync::Notify::new()),
+            metrics: web::Data::new(crate::metrics::Endpoint::new(settings.metrics_listen.is_none())),
             settings: Arc::new(settings),
         };
         shared.pool()?;
@@ -113,16 +123,31 @@ impl Application {
             connections_per_worker = shared.pool_per_worker(),
             "serving"
         );
+        let metrics = match shared.settings.metrics_listen_addr()? {
+            Some(address) => {
+                let listener =
+                    TcpListener::bind(address).with_context(|| format!("binding PERFEVAL_METRICS_LISTEN {address}"))?;
+                tracing::info!(address = %listener.local_addr()?, "serving /metrics");
+                let port = listener.local_addr()?.port();
+                Some((crate::metrics::serve(listener, &shared.metrics)?, port))
+            }
+            None => None,
+        };
         let deliverer = crate::webhooks::spawn(
             database_url.to_owned(),
             shared.settings.webhooks.clone(),
             shared.webhook_wake.clone(),
         );
-        Ok((run(listener, shared)?, port, deliverer))
+        Ok((run(listener, shared)?, port, deliverer, metrics))
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the `/metrics` listener of `PERFEVAL_METRICS_LISTEN`, if one was asked for.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(_, port)| *port)
     }
 
     /// The database served from (the private cluster's when `DATABASE_URL` is unset).
@@ -138,7 +163,13 @@ impl Application {
     /// Serves until SIGINT or SIGTERM (in-flight requests finish), then stops the private
     /// PostgreSQL if this process started it.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let metrics = self.metrics.map(|(server, _)| (server.handle(), tokio::spawn(server)));
         let result = self.server.await;
+        // Scrapes are answered until the API has drained.
+        if let Some((handle, server)) = metrics {
+            handle.stop(true).await;
+            let _ = server.await;
+        }
         // Deliveries in flight are rolled back with the connection and sent again by whoever runs next.
         self.deliverer.abort();
         if let Some(postgres) = self.private_postgres {
@@ -215,6 +246,7 @@ pub fn run(listener: TcpListener, shared: Shared) -> anyhow::Result<Server> {
             .into_utoipa_app()
             .openapi(ApiDoc::openapi())
             .app_data(state)
+            .app_data(shared.metrics.clone())
             .configure(routes::configure)
             .split_for_parts();
         app.configure(crate::docs::configure)
@@ -228,6 +260,7 @@ pub fn run(listener: TcpListener, shared: Shared) -> anyhow::Result<Server> {
                     .add((header::REFERRER_POLICY, "no-referrer")),
             )
             .wrap(Compress::default())
+            .wrap(from_fn(crate::metrics::observe))
             .wrap(TracingLogger::<auth::RequestSpan>::new())
     })
     .workers(workers)

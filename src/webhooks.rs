@@ -137,6 +137,7 @@ async fn send_due(
         let outcomes = futures_util::future::join_all(claimed.iter().map(|c| send(client, c, settings))).await;
         for (delivery, outcome) in claimed.iter().zip(&outcomes) {
             let retry_after = backoff(settings.retry_ms, delivery.attempts + 1);
+            crate::metrics::webhook_attempt(matches!(outcome, Outcome::Delivered { .. }));
             db::webhooks::record_attempt(conn, delivery, outcome, retry_after, settings.max_attempts).await?;
             match outcome {
                 Outcome::Delivered { status } => tracing::info!(

@@ -19,6 +19,18 @@ pub enum Outcome {
     Invalid,
 }
 
+impl Outcome {
+    /// The outcome's name in JSON (and in `/metrics`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Updated => "updated",
+            Self::Unchanged => "unchanged",
+            Self::Invalid => "invalid",
+        }
+    }
+}
+
 /// The result of one record, by its position in the batch.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct BatchItemResult {

@@ -1,9 +1,9 @@
-//! Liveness and readiness probes.
+//! Liveness and readiness probes, and the Prometheus metrics.
 use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::{db, error::ApiError, state::AppState};
+use crate::{db, error::ApiError, metrics::Endpoint, state::AppState};
 
 /// Probe answer.
 #[derive(Serialize, ToSchema)]
@@ -44,6 +44,28 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
         )));
     }
     Ok(HttpResponse::Ok().json(Health { status: "ready", migration: applied }))
+}
+
+/// Prometheus metrics of this instance.
+///
+/// The text exposition format 0.0.4: requests and their latency by route template, method and
+/// status class; database statement latency; each worker's connection pool; rate-limited and
+/// unavailable answers; batch and import records by outcome; webhook attempts. Open to anyone,
+/// like the probes (it names no record, caller or path, only route templates). With
+/// `PERFEVAL_METRICS_LISTEN` set it is served on that address instead, and here answers 404.
+#[utoipa::path(
+    tag = "health",
+    responses(
+        (status = 200, description = "Every series of this instance", content_type = "text/plain; version=0.0.4", body = String),
+        (status = 404, description = "Served on the address of PERFEVAL_METRICS_LISTEN instead", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/metrics")]
+pub async fn metrics(endpoint: web::Data<Endpoint>) -> Result<HttpResponse, ApiError> {
+    if !endpoint.served_here() {
+        return Err(ApiError::not_found("/metrics is served on the address of PERFEVAL_METRICS_LISTEN"));
+    }
+    Ok(HttpResponse::Ok().content_type(crate::metrics::CONTENT_TYPE).body(endpoint.render()))
 }
 
 /// The OpenAPI 3.1 document of this API.

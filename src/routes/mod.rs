@@ -31,7 +31,7 @@ use crate::{
 /// Every route of the service. Routes are registered through utoipa's router, so none can
 /// exist without its OpenAPI description.
 pub fn configure(config: &mut ServiceConfig) {
-    config.service(health::healthz).service(health::readyz).service(
+    config.service(health::healthz).service(health::readyz).service(health::metrics).service(
         scope::scope("/api/v1")
             .service(health::openapi_json)
             .service(model::get_model)

@@ -92,6 +92,7 @@ fn expected(operation: &str, role: Role, scope: Scope) -> u16 {
     match operation {
         "healthz"
         | "readyz"
+        | "metrics"
         | "openapi_json"
         | "get_model"
         | "list_regions"
@@ -178,6 +179,7 @@ async fn call(app: &TestApp, operation: &str, token: Option<&str>, scope: Scope)
     match operation {
         "healthz" => as_caller(Method::GET, "/healthz".into(), None, vec![]).await,
         "readyz" => as_caller(Method::GET, "/readyz".into(), None, vec![]).await,
+        "metrics" => as_caller(Method::GET, "/metrics".into(), None, vec![]).await,
         "openapi_json" => as_caller(Method::GET, "/api/v1/openapi.json".into(), None, vec![]).await,
         "get_model" => as_caller(Method::GET, "/api/v1/model".into(), None, vec![]).await,
         "list_regions" => {

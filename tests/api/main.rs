@@ -15,6 +15,7 @@ mod helpers;
 mod import;
 mod indicators;
 mod limits;
+mod metrics;
 mod migrations;
 mod modules;
 mod openapi;

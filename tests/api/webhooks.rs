@@ -62,6 +62,7 @@ async fn a_receiver_that_fails_at_first_holds_every_event_once_signed_and_in_ord
     let app = app_for(receiver.port, 6).await;
     // A change before the endpoint exists is not sent.
     app.create(&minimal(TOWNSHIP, 2021, "登记前")).await;
+    let before = crate::metrics::scrape(&app).await;
     let webhook = register(&app, receiver.port, json!({})).await;
 
     let (a, etag_a) = app.create(&minimal(TOWNSHIP, 2023, "甲")).await;
@@ -114,6 +115,11 @@ async fn a_receiver_that_fails_at_first_holds_every_event_once_signed_and_in_ord
     };
     assert_eq!(actions_of(a), ["create", "replace", "submit"], "record a's events in order");
     assert_eq!(actions_of(b), ["create", "delete"], "record b's events in order");
+    // Every attempt is counted by its outcome (other tests' deliveries may add to both).
+    let after = crate::metrics::scrape(&app).await;
+    let attempts = "perfeval_webhook_attempts_total";
+    assert!(crate::metrics::grew(&before, &after, attempts, &[("outcome", "failed")]) >= 10.0);
+    assert!(crate::metrics::grew(&before, &after, attempts, &[("outcome", "delivered")]) >= 5.0);
     receiver.stop().await;
 }
 

@@ -50,6 +50,27 @@ pub struct BatchSummary {
     pub invalid: usize,
 }
 
+impl BatchSummary {
+    /// Each outcome's name with its count.
+    pub fn by_outcome(&self) -> [(Outcome, usize); 4] {
+        [
+            (Outcome::Created, self.created),
+            (Outcome::Updated, self.updated),
+            (Outcome::Unchanged, self.unchanged),
+            (Outcome::Invalid, self.invalid),
+        ]
+    }
+}
+
+/// Counts the records of an atomic batch (or import) that invalid ones stopped: the invalid
+/// ones, and the others as `rejected`.
+pub fn count_rejected(error: &ApiError, count: impl Fn(&'static str, usize)) {
+    if let ApiError::BatchRejected { invalid, total, .. } = error {
+        count(Outcome::Invalid.as_str(), *invalid);
+        count("rejected", total - invalid);
+    }
+}
+
 /// The result of a batch.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BatchResult {
@@ -103,7 +124,12 @@ pub async fn batch_evaluations(
     drop(body);
     let total = parsed.len();
     let started = std::time::Instant::now();
-    let result = upsert(&mut conn, parsed, BatchOptions { dry_run, atomic }, &actor, Some(&state.pool)).await?;
+    let result = upsert(&mut conn, parsed, BatchOptions { dry_run, atomic }, &actor, Some(&state.pool))
+        .await
+        .inspect_err(|error| count_rejected(error, |outcome, n| crate::metrics::batch_records(outcome, dry_run, n)))?;
+    for (outcome, n) in result.summary.by_outcome() {
+        crate::metrics::batch_records(outcome.as_str(), dry_run, n);
+    }
     let written: Vec<i64> = result
         .items
         .iter()

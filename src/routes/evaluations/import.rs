@@ -225,7 +225,17 @@ pub async fn import_evaluations(
         return Ok(replay);
     }
     let max_uncompressed = state.settings.max_body_bytes as u64 * DECOMPRESSION_FACTOR;
-    let result = import_document(&mut conn, &file, &options, &actor, max_uncompressed).await?;
+    let result = import_document(&mut conn, &file, &options, &actor, max_uncompressed)
+        .await
+        .inspect_err(|error| super::batch::count_rejected(error, crate::metrics::import_drafts))?;
+    match &result.summary {
+        Some(summary) => {
+            for (outcome, n) in summary.by_outcome() {
+                crate::metrics::import_drafts(outcome.as_str(), n);
+            }
+        }
+        None => crate::metrics::import_drafts("previewed", result.drafts.len()),
+    }
     if options.commit {
         let ids: Vec<i64> = result.drafts.iter().filter_map(|d| d.id).collect();
         tracing::info!(
