@@ -129,7 +129,7 @@ impl Application {
                     TcpListener::bind(address).with_context(|| format!("binding PERFEVAL_METRICS_LISTEN {address}"))?;
                 tracing::info!(address = %listener.local_addr()?, "serving /metrics");
                 let port = listener.local_addr()?.port();
-                Some((crate::metrics::serve(listener, &shared.metrics)?, port))
+                Some((serve_metrics(listener, &shared.metrics)?, port))
             }
             None => None,
         };
@@ -315,4 +315,23 @@ fn allowed_methods(path: &str) -> Vec<&'static str> {
     let served: Vec<&'static str> =
         templates.iter().filter(|(template, _)| fits(template)).flat_map(|(_, methods)| methods.clone()).collect();
     ["GET", "PUT", "POST", "DELETE"].into_iter().filter(|m| served.contains(m)).collect()
+}
+
+/// The separate `/metrics` server of `PERFEVAL_METRICS_LISTEN`: one worker, nothing else served,
+/// no signal handling of its own (the application stops it after the API server has drained).
+fn serve_metrics(listener: TcpListener, endpoint: &crate::metrics::Endpoint) -> std::io::Result<Server> {
+    let endpoint = web::Data::new(endpoint.for_own_listener());
+    let server = HttpServer::new(move || {
+        App::new().app_data(endpoint.clone()).service(crate::routes::health::metrics).default_service(web::to(
+            || async {
+                Err::<actix_web::HttpResponse, _>(crate::error::ApiError::not_found("only /metrics is served here"))
+            },
+        ))
+    })
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(1)
+    .listen(listener)?
+    .run();
+    Ok(server)
 }

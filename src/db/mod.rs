@@ -13,6 +13,7 @@ pub mod private_pg;
 pub mod regions;
 pub mod schema;
 pub mod sources;
+pub mod statement_timer;
 pub mod tokens;
 pub mod webhooks;
 
@@ -43,7 +44,7 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 /// time through every connection of the pool.
 /// A checkout waits at most `wait`, then the request gets 503 rather than hanging. Every
 /// connection runs with `statement_timeout`, so no query holds a connection longer.
-/// Every connection's statements are timed for `/metrics` ([`crate::metrics::StatementTimer`]).
+/// Every connection's statements are timed for `/metrics` ([`statement_timer::StatementTimer`]).
 pub fn build_pool(
     database_url: &str,
     size: usize,
@@ -57,7 +58,7 @@ pub fn build_pool(
         Box::pin(async move {
             use diesel_async::{AsyncConnection, SimpleAsyncConnection};
             let mut conn = AsyncPgConnection::establish(url).await?;
-            conn.set_instrumentation(crate::metrics::StatementTimer::default());
+            conn.set_instrumentation(statement_timer::StatementTimer::default());
             conn.batch_execute(&format!("SET statement_timeout = {timeout_ms}"))
                 .await
                 .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
@@ -73,7 +74,7 @@ pub fn build_pool(
         .recycle_timeout(Some(wait))
         .runtime(deadpool::Runtime::Tokio1)
         .post_recycle(diesel_async::pooled_connection::deadpool::Hook::sync_fn(|conn, _| {
-            crate::metrics::StatementTimer::reset(conn);
+            statement_timer::StatementTimer::reset(conn);
             Ok(())
         }))
         .build()
