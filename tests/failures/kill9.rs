@@ -267,7 +267,13 @@ async fn check_each_record(service: &Service, token: &str, sent: &[Value], ids: 
                     wrong.push(format!("record {i} (id {id}): GET answered {}", response.status()));
                     continue;
                 }
-                let stored: Value = response.json().await.unwrap();
+                let mut stored: Value = response.json().await.unwrap();
+                // The service adds `matched_code` (the library code a row's name matched) to rows.
+                for row in stored.get_mut("indicators").and_then(Value::as_array_mut).into_iter().flatten() {
+                    if let Some(row) = row.as_object_mut() {
+                        row.remove("matched_code");
+                    }
+                }
                 for (member, value) in record.as_object().unwrap() {
                     if !stored.get(member).is_some_and(|stored| same(value, stored)) {
                         wrong.push(format!(
