@@ -234,7 +234,7 @@ pub async fn create_indicator_definition(
     tag = "indicators",
     params(
         ("code" = String, Path, description = "The indicator's code", pattern = "^[A-Za-z0-9_-]{1,64}$"),
-        ("If-Match" = String, Header, description = "The ETag read, or `*`"),
+        ("If-Match" = Option<String>, Header, description = "The ETag read, or `*`; without it the write is refused with 428"),
     ),
     request_body = IndicatorDefinitionInput,
     responses(
@@ -331,7 +331,7 @@ pub async fn restore_indicator_definition(
     tag = "indicators",
     params(
         ("code" = String, Path, description = "The indicator's code", pattern = "^[A-Za-z0-9_-]{1,64}$"),
-        ("If-Match" = String, Header, description = "The ETag read, or `*`"),
+        ("If-Match" = Option<String>, Header, description = "The ETag read, or `*`; without it the write is refused with 428"),
     ),
     responses(
         (status = 204, description = "Deleted"),
