@@ -215,7 +215,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let (after, mut filter, _) = perfeval::routes::changes::parse(&perfeval::routes::QueryPairs(pairs))
                 .map_err(|e| {
-                    anyhow::anyhow!(e.to_string().replacen("query parameter `", "--", 1).replacen('`', "", 1))
+                    let problem = e.problem();
+                    match problem.errors.first() {
+                        Some(error) => anyhow::anyhow!("--{}: {}", error.field, error.message),
+                        None => anyhow::anyhow!(problem.detail),
+                    }
                 })?;
             // The command line reads the database directly, as its operator: every change.
             filter.visibility = perfeval::domain::access::Visibility::All;

@@ -27,7 +27,17 @@ use utoipa::{
         (name = "tokens", description = "API tokens (admin)"),
         (name = "health", description = "Probes"),
     ),
-    components(schemas(crate::error::Problem, crate::error::ErrorCode, crate::error::FieldError, crate::webhooks::Event)),
+    components(schemas(
+        crate::error::Problem,
+        crate::error::ErrorCode,
+        crate::error::FieldError,
+        crate::webhooks::Event,
+        crate::routes::params::RegionCodeText,
+        crate::routes::params::FiscalYears,
+        crate::routes::params::Cursor,
+        crate::routes::params::SearchText,
+        crate::routes::evaluations::list::SortText,
+    )),
     modifiers(&BearerTokens)
 )]
 pub struct ApiDoc;
@@ -36,9 +46,76 @@ pub struct ApiDoc;
 /// shares, and closed schemas extended by `allOf` merged into one object (a closed schema's
 /// `additionalProperties: false` would otherwise refuse the extension's own fields).
 pub fn complete(openapi: &mut utoipa::openapi::OpenApi) {
+    MeasurePatterns.modify(openapi);
+    BatchItems.modify(openapi);
     CommonResponses.modify(openapi);
     SecurityRequirements.modify(openapi);
     merge_closed_extensions(openapi);
+}
+
+/// The shapes of aggregate measures and sort keys, built from the model's catalogue so that the
+/// document and the parser cannot drift apart.
+struct MeasurePatterns;
+
+impl Modify for MeasurePatterns {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        let measure = crate::domain::measures::measure_pattern();
+        let dimensions: Vec<&str> = crate::domain::measures::Dimension::ALL.iter().map(|d| d.as_str()).collect();
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let text = |description: &str, pattern: String| {
+            ObjectBuilder::new().schema_type(Type::String).description(Some(description)).pattern(Some(pattern)).build()
+        };
+        components.schemas.insert(
+            "MeasureText".to_owned(),
+            text(
+                "A measure of `/api/v1/model`, with an aggregation where it takes one (`expenditure.total:avg`)",
+                format!("^{measure}$"),
+            )
+            .into(),
+        );
+        components.schemas.insert(
+            "OrderText".to_owned(),
+            text(
+                "A grouped dimension or a requested measure, `-` before it for descending",
+                format!("^-?(?:{}|{measure})$", dimensions.join("|")),
+            )
+            .into(),
+        );
+    }
+}
+
+/// A batch takes any array of objects up to its cap: each item is a record as `EvaluationInput`
+/// states it, and an item that is not one is that item's `invalid` result while the others are
+/// written. `anyOf` says both, so that a client is typed and a validator refuses only what the
+/// service refuses as a whole (an item that is not an object).
+struct BatchItems;
+
+impl Modify for BatchItems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{
+            schema::{AnyOfBuilder, ArrayBuilder, ObjectBuilder, Type},
+            Ref,
+        };
+        let items = AnyOfBuilder::new()
+            .item(Ref::from_schema_name("EvaluationInput"))
+            .item(ObjectBuilder::new().schema_type(Type::Object))
+            .description(Some(
+                "A record as EvaluationInput states it; an object that is not one is that item's `invalid` result",
+            ));
+        let array = ArrayBuilder::new()
+            .items(items)
+            .max_items(Some(crate::routes::evaluations::batch::MAX_BATCH_RECORDS))
+            .build();
+        let body = openapi
+            .paths
+            .paths
+            .get_mut("/api/v1/evaluations/batch")
+            .and_then(|item| item.post.as_mut())
+            .and_then(|operation| operation.request_body.as_mut())
+            .expect("POST /api/v1/evaluations/batch has a request body");
+        body.content.get_mut("application/json").expect("a batch is application/json").schema = Some(array.into());
+    }
 }
 
 /// `allOf: [{$ref: Closed}, {properties…}]` becomes one closed object with both sets of properties.

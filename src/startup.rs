@@ -3,9 +3,10 @@ use std::{net::TcpListener, sync::Arc, time::Duration};
 
 use actix_cors::Cors;
 use actix_web::{
-    dev::Server,
+    body::{EitherBody, MessageBody},
+    dev::{Server, ServiceRequest, ServiceResponse},
     http::header,
-    middleware::{from_fn, Compress, Condition, DefaultHeaders},
+    middleware::{from_fn, Compress, Condition, DefaultHeaders, Next},
     web, App, HttpRequest, HttpServer,
 };
 use anyhow::Context;
@@ -231,6 +232,8 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 pub fn run(listener: TcpListener, shared: Shared) -> anyhow::Result<Server> {
     let cors_origins = shared.settings.cors_origins.clone();
     let workers = shared.settings.workers;
+    // Built from the OpenAPI document once, before the first request needs it.
+    route_table();
     let server = HttpServer::new(move || {
         let state = shared.worker_state();
         let mut cors = Cors::default()
@@ -251,6 +254,7 @@ pub fn run(listener: TcpListener, shared: Shared) -> anyhow::Result<Server> {
             .split_for_parts();
         app.configure(crate::docs::configure)
             .default_service(web::to(not_found))
+            .wrap(from_fn(refuse_shadowed_methods))
             .wrap(from_fn(auth::authenticate))
             .wrap(Condition::new(!cors_origins.is_empty(), cors))
             .wrap(
@@ -274,22 +278,48 @@ pub fn run(listener: TcpListener, shared: Shared) -> anyhow::Result<Server> {
 /// method, else 404.
 async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
     let allowed = allowed_methods(req.path());
-    if allowed.is_empty() {
+    if allowed.is_empty() || allowed.contains(&req.method().as_str()) {
         return Err(ApiError::not_found(format!("no route for {} {}", req.method(), req.path())));
     }
+    Ok(method_not_allowed(&req, &allowed))
+}
+
+fn method_not_allowed(req: &HttpRequest, allowed: &[&'static str]) -> actix_web::HttpResponse {
     let allow = allowed.join(", ");
     let error = ApiError::MethodNotAllowed(format!("{} {} is not served; {allow} is", req.method(), req.path()));
     let mut response = actix_web::ResponseError::error_response(&error);
     response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_str(&allow).expect("method names"));
-    Ok(response)
+    response
 }
 
-/// The methods the OpenAPI document lists for the path templates that `path` fits
-/// (`/api/v1/evaluations/7` fits `/api/v1/evaluations/{id}`); none when it fits no template.
-fn allowed_methods(path: &str) -> Vec<&'static str> {
-    static TEMPLATES: std::sync::OnceLock<Vec<(Vec<String>, Vec<&'static str>)>> = std::sync::OnceLock::new();
-    let templates = TEMPLATES.get_or_init(|| {
-        openapi_document()
+/// A literal path that a template with a placeholder also fits (`/api/v1/evaluations/batch`
+/// and `/api/v1/evaluations/{id}`) belongs to the literal template alone: a method it does not
+/// serve is 405 there. Actix would instead try the next resource and hand `PUT …/batch` to the
+/// record `batch`. One hash lookup for every other request.
+async fn refuse_shadowed_methods(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    if let Some(allowed) = route_table().shadowed.get(req.path()) {
+        if !allowed.contains(&req.method().as_str()) {
+            let response = method_not_allowed(req.request(), allowed);
+            return Ok(req.into_response(response).map_into_right_body());
+        }
+    }
+    Ok(next.call(req).await?.map_into_left_body())
+}
+
+/// The document's path templates with their methods.
+struct RouteTable {
+    templates: Vec<(Vec<String>, Vec<&'static str>)>,
+    /// Literal paths that a template with a placeholder also fits, with the literal's methods.
+    shadowed: std::collections::HashMap<String, Vec<&'static str>>,
+}
+
+fn route_table() -> &'static RouteTable {
+    static TABLE: std::sync::OnceLock<RouteTable> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let templates: Vec<(Vec<String>, Vec<&'static str>)> = openapi_document()
             .paths
             .paths
             .iter()
@@ -303,17 +333,44 @@ fn allowed_methods(path: &str) -> Vec<&'static str> {
                 let segments = template.split('/').map(str::to_owned).collect();
                 (segments, methods.into_iter().filter(|(_, present)| *present).map(|(m, _)| m).collect())
             })
-            .collect()
-    });
+            .collect();
+        let shadowed = templates
+            .iter()
+            .filter(|(segments, _)| !segments.iter().any(|s| s.starts_with('{')))
+            .map(|(segments, methods)| (segments.join("/"), methods))
+            .filter(|(path, _)| {
+                let parts: Vec<&str> = path.split('/').collect();
+                templates
+                    .iter()
+                    .any(|(template, _)| template.iter().any(|s| s.starts_with('{')) && fits(template, &parts))
+            })
+            .map(|(path, methods)| (path, methods.clone()))
+            .collect();
+        RouteTable { templates, shadowed }
+    })
+}
+
+fn fits(template: &[String], segments: &[&str]) -> bool {
+    template.len() == segments.len()
+        && template.iter().zip(segments).all(|(t, s)| t == s || (t.starts_with('{') && !s.is_empty()))
+}
+
+/// The methods the OpenAPI document lists for the most specific path template that `path` fits
+/// (`/api/v1/evaluations/7` fits `/api/v1/evaluations/{id}`, `/api/v1/evaluations/batch` fits
+/// that and, more closely, itself); none when it fits no template.
+fn allowed_methods(path: &str) -> Vec<&'static str> {
     let segments: Vec<&str> = path.split('/').collect();
-    let fits = |template: &Vec<String>| {
-        template.len() == segments.len()
-            && template.iter().zip(&segments).all(|(t, s)| t == s || (t.starts_with('{') && !s.is_empty()))
+    let literal_matches = |template: &[String]| template.iter().filter(|s| !s.starts_with('{')).count();
+    let fitting: Vec<&(Vec<String>, Vec<&'static str>)> =
+        route_table().templates.iter().filter(|(template, _)| fits(template, &segments)).collect();
+    let Some(best) = fitting.iter().map(|(template, _)| literal_matches(template)).max() else {
+        return Vec::new();
     };
-    // A path can fit several templates (`/evaluations/batch` and `/evaluations/{id}`): any of
-    // their methods is served there.
-    let served: Vec<&'static str> =
-        templates.iter().filter(|(template, _)| fits(template)).flat_map(|(_, methods)| methods.clone()).collect();
+    let served: Vec<&'static str> = fitting
+        .iter()
+        .filter(|(template, _)| literal_matches(template) == best)
+        .flat_map(|(_, methods)| methods.iter().copied())
+        .collect();
     ["GET", "PUT", "POST", "DELETE"].into_iter().filter(|m| served.contains(m)).collect()
 }
 

@@ -216,6 +216,26 @@ pub fn catalogue() -> Vec<Measure> {
     measures
 }
 
+/// The shape of a measure, as the OpenAPI document states it (`measures` and `order` items):
+/// every fixed measure with the aggregations it takes, and the indicator measures by code.
+/// Whether an indicator code is in the library is not a shape (422).
+pub fn measure_pattern() -> String {
+    let escape = |name: &str| name.replace('.', "\\.");
+    let aggregations: Vec<&str> = Aggregation::SELECTABLE.iter().map(|a| a.as_str()).collect();
+    let any_aggregation = format!("(?::(?:{}))?", aggregations.join("|"));
+    let (ratios, others): (Vec<Measure>, Vec<Measure>) = catalogue()
+        .into_iter()
+        .filter(|m| !matches!(m.source, Source::Records))
+        .partition(|m| m.default == Aggregation::Ratio);
+    let names = |list: &[Measure]| list.iter().map(|m| escape(&m.name)).collect::<Vec<_>>().join("|");
+    let code = "indicator\\.[A-Za-z0-9_-]{1,64}";
+    format!(
+        "(?:(?:{}){any_aggregation}|(?:{})|records(?::count)?|{code}\\.actual{any_aggregation}|{code}\\.completion)",
+        names(&others),
+        names(&ratios),
+    )
+}
+
 /// A measure with the aggregation asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MeasureSpec {

@@ -36,45 +36,82 @@ pub const ROW_CAP: u64 = 50_000;
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct AggregateParams {
-    /// Measures from `/api/v1/model`, comma-separated, each with an optional `:sum|avg|min|max|median|p25|p75|count`
-    #[param(example = "expenditure.total,three_public.total,score:avg")]
-    measures: String,
-    /// Dimensions to group by, comma-separated: province, prefecture, county, township, fiscal_year, kind, status, grade (at most one region level; none = one grand-total row)
-    #[param(example = "county,fiscal_year")]
-    group_by: Option<String>,
+    /// Measures from `/api/v1/model`, comma-separated, each with an optional `:sum|avg|min|max|median|p25|p75|count` (a ratio takes none, `records` only `count`); indicator measures are `indicator.<code>.actual` and `indicator.<code>.completion` with a code from the library (422 otherwise)
+    #[param(example = json!(["expenditure.total", "three_public.total", "score:avg"]), style = Form, explode = false, min_items = 1)]
+    measures: Vec<MeasureText>,
+    /// Dimensions to group by, comma-separated, each once and at most one region level (422 otherwise); none = one grand-total row
+    #[param(example = json!(["county", "fiscal_year"]), style = Form, explode = false, min_items = 1)]
+    group_by: Option<Vec<Dimension>>,
     /// 年度: one year or an inclusive range (`2019..2024`)
-    fiscal_year: Option<String>,
-    /// 区划: any ancestor code; repeatable
-    region: Option<Vec<String>>,
-    /// 审核状态 (repeatable)
+    fiscal_year: Option<crate::routes::params::FiscalYears>,
+    /// 区划: any ancestor code, comma-separated
+    #[param(style = Form, explode = false, min_items = 1)]
+    region: Option<Vec<crate::routes::params::RegionCodeText>>,
+    /// 审核状态, comma-separated
+    #[param(style = Form, explode = false, min_items = 1)]
     status: Option<Vec<Status>>,
-    /// 评价类型 (repeatable)
+    /// 评价类型, comma-separated
+    #[param(style = Form, explode = false, min_items = 1)]
     kind: Option<Vec<EvaluationKind>>,
-    /// 评价等级 (repeatable)
+    /// 评价等级, comma-separated
+    #[param(style = Form, explode = false, min_items = 1)]
     grade: Option<Vec<Grade>>,
-    /// 单位名称包含
-    q: Option<String>,
+    /// 单位名称包含 (empty: no filter)
+    q: Option<crate::routes::params::SearchText>,
     /// `previous_year`: each row also carries the previous year's values, the change and the change in percent (needs fiscal_year in group_by)
-    compare: Option<String>,
+    #[param(inline)]
+    compare: Option<Compare>,
     /// Subtotal rows for every region level above the grouped one, and a grand total
     rollup: Option<bool>,
     /// Each additive value as a share of its parent region (`parent`) or of the grand total (`total`), 4 decimals
-    share: Option<String>,
+    #[param(inline)]
+    share: Option<ShareOf>,
     /// Rank within the parent region, by the first `order` measure (or the first measure), largest first
     rank: Option<bool>,
     /// Only groups with at least this many records
+    #[param(minimum = 1)]
     min_count: Option<i64>,
     /// Sort keys: measure keys (`expenditure.total:sum` or `expenditure.total`) or dimensions, `-` for descending
-    #[param(example = "-expenditure.total")]
-    order: Option<String>,
+    #[param(example = json!(["-expenditure.total"]), style = Form, explode = false, min_items = 1)]
+    order: Option<Vec<OrderText>>,
     /// Rows per page, 1–1000 (default 100)
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
     /// Opaque cursor from the previous page's `next_cursor`
-    cursor: Option<String>,
+    cursor: Option<crate::routes::params::Cursor>,
     /// Output format: json (default), csv (UTF-8 with BOM), xlsx or ndjson; `Accept` works too. Exports hold every row (no paging)
-    format: Option<String>,
+    #[param(inline)]
+    format: Option<crate::routes::evaluations::list::ExportFormat>,
     /// Labels of csv/xlsx: `en` (default) or `zh` (中文 headers, and Chinese names of level, kind, status and grade)
-    labels: Option<String>,
+    #[param(inline)]
+    labels: Option<crate::routes::evaluations::list::HeaderLabels>,
+}
+
+/// A measure (the pattern is the model's measures: `crate::openapi` states it).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct MeasureText(String);
+
+/// A sort key: a grouped dimension or a requested measure, `-` before it for descending.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct OrderText(String);
+
+/// The only comparison.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[serde(rename_all = "snake_case")]
+pub enum Compare {
+    PreviousYear,
+}
+
+/// What a share is of.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[serde(rename_all = "snake_case")]
+pub enum ShareOf {
+    Parent,
+    Total,
 }
 
 /// A region in a row.
@@ -224,8 +261,9 @@ async fn library_measures(
             continue;
         };
         let info = known.get(&code).ok_or_else(|| {
-            ApiError::invalid_query(
+            invalid_parameter(
                 "measures",
+                "unknown_indicator",
                 format!("no indicator `{code}` in the library; GET /api/v1/indicator-definitions lists them"),
             )
         })?;
@@ -269,7 +307,7 @@ struct Plan {
             ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
         (status = 400, description = "Malformed or unknown parameter, measure or dimension", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A combination that cannot be answered: compare without fiscal_year in group_by, share=parent without a region below province, or more rows than the cap", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Well formed but not answerable: an indicator code not in the library, two region levels or a dimension twice in group_by, compare without fiscal_year in group_by, share=parent without a region below province, an order key not grouped or requested, a cursor for another query, a backwards year range, or more rows than the cap", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -825,7 +863,7 @@ fn plan(query: &QueryPairs) -> Result<Plan, ApiError> {
         "format",
         "labels",
     ])?;
-    let measure_names = query.all("measures");
+    let measure_names = query.all("measures")?;
     if measure_names.is_empty() {
         return Err(ApiError::invalid_query("measures", "name at least one measure; GET /api/v1/model lists them"));
     }
@@ -837,7 +875,7 @@ fn plan(query: &QueryPairs) -> Result<Plan, ApiError> {
         }
     }
     let mut dimensions: Vec<Dimension> = Vec::new();
-    for name in query.all("group_by") {
+    for name in query.all("group_by")? {
         let dimension = Dimension::parse(&name).ok_or_else(|| {
             ApiError::invalid_query(
                 "group_by",
@@ -845,7 +883,7 @@ fn plan(query: &QueryPairs) -> Result<Plan, ApiError> {
             )
         })?;
         if dimensions.contains(&dimension) {
-            return Err(ApiError::invalid_query("group_by", format!("`{name}` given twice")));
+            return Err(invalid_parameter("group_by", "repeated_dimension", format!("`{name}` given twice")));
         }
         dimensions.push(dimension);
     }
@@ -868,7 +906,7 @@ fn plan(query: &QueryPairs) -> Result<Plan, ApiError> {
     let flag = |name: &str| -> Result<bool, ApiError> {
         match query.one(name)? {
             None | Some("false") => Ok(false),
-            Some("true") | Some("") => Ok(true),
+            Some("true") => Ok(true),
             Some(_) => Err(ApiError::invalid_query(name, "must be true or false")),
         }
     };
@@ -896,24 +934,29 @@ fn plan(query: &QueryPairs) -> Result<Plan, ApiError> {
             .ok_or_else(|| ApiError::invalid_query("min_count", "must be a whole number of at least 1"))?,
     };
     let mut order = Vec::new();
-    for part in query.all("order") {
+    for part in query.all("order")? {
         let (descending, name) = match part.strip_prefix('-') {
             Some(name) => (true, name.to_owned()),
             None => (false, part.clone()),
         };
-        let key = if Dimension::parse(&name).is_some_and(|d| dimensions.contains(&d)) {
-            name
-        } else {
-            let spec = parse_measure(&name).map_err(|_| {
-                ApiError::invalid_query(
-                    "order",
-                    format!("`{name}` is neither a grouped dimension nor a requested measure"),
-                )
-            })?;
-            if !measures.iter().any(|m| m.key() == spec.key()) {
-                return Err(ApiError::invalid_query("order", format!("`{name}` is not among the requested measures")));
+        let key = match Dimension::parse(&name) {
+            Some(dimension) if dimensions.contains(&dimension) => name,
+            Some(_) => {
+                return Err(invalid_parameter("order", "not_grouped", format!("`{name}` is not in group_by")));
             }
-            spec.key()
+            None => {
+                let spec = parse_measure(&name).map_err(|_| {
+                    ApiError::invalid_query("order", format!("`{name}` is neither a dimension nor a measure"))
+                })?;
+                if !measures.iter().any(|m| m.key() == spec.key()) {
+                    return Err(invalid_parameter(
+                        "order",
+                        "not_requested",
+                        format!("`{name}` is not among the requested measures"),
+                    ));
+                }
+                spec.key()
+            }
         };
         order.push((key, descending));
     }
@@ -940,7 +983,7 @@ fn plan(query: &QueryPairs) -> Result<Plan, ApiError> {
     let offset = match query.one("cursor")? {
         None => 0,
         Some(cursor) => decode_cursor(cursor, &normalised)
-            .ok_or_else(|| ApiError::invalid_query("cursor", "not a cursor for this query"))?,
+            .ok_or_else(|| crate::routes::bad_cursor("cursor", cursor, "not a cursor for this query"))?,
     };
     normalised["offset"] = offset.into();
     Ok(Plan { measures, dimensions, filter, compare, rollup, share, rank, min_count, order, limit, offset, normalised })

@@ -124,19 +124,21 @@ pub struct ChangePage {
     pub more: bool,
 }
 
-#[derive(Deserialize, IntoParams)]
+#[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct ChangeParams {
     /// Opaque cursor from an item's `cursor` or a page's `next_cursor`; absent: from the first
     /// change
-    since: Option<String>,
-    /// 区划: any ancestor code; repeatable, a change matches any
-    #[param(example = "4304")]
-    region: Option<Vec<String>>,
-    /// 评价类型 (repeatable, or comma-separated)
+    since: Option<crate::routes::params::Cursor>,
+    /// 区划: any ancestor code, comma-separated; a change matches any
+    #[param(example = json!(["4304"]), style = Form, explode = false, min_items = 1)]
+    region: Option<Vec<crate::routes::params::RegionCodeText>>,
+    /// 评价类型, comma-separated
+    #[param(style = Form, explode = false, min_items = 1)]
     kind: Option<Vec<EvaluationKind>>,
-    /// Actions (repeatable, or comma-separated)
+    /// Actions, comma-separated
+    #[param(style = Form, explode = false, min_items = 1)]
     action: Option<Vec<ChangeAction>>,
     /// Page size, 1–1000 (default 100)
     #[param(minimum = 1, maximum = 1000)]
@@ -162,21 +164,22 @@ pub fn parse(query: &QueryPairs) -> Result<(i64, ChangeFilter, i64), ApiError> {
     let after = match query.one("since")? {
         None => 0,
         Some(text) => decode_cursor(text).ok_or_else(|| {
-            ApiError::invalid_query(
+            crate::routes::bad_cursor(
                 "since",
+                text,
                 "not a cursor this feed gave out (use an item's `cursor` or `next_cursor`)",
             )
         })?,
     };
     let region_prefixes = query
-        .all("region")
+        .all("region")?
         .iter()
         .map(|code| {
             RegionCode::parse(code).map(|c| c.to_string()).map_err(|e| ApiError::invalid_query("region", e.to_string()))
         })
         .collect::<Result<_, _>>()?;
     let kinds = query
-        .all("kind")
+        .all("kind")?
         .into_iter()
         .map(|kind| match serde_plain::from_str::<EvaluationKind>(&kind) {
             Ok(_) => Ok(kind),
@@ -184,7 +187,7 @@ pub fn parse(query: &QueryPairs) -> Result<(i64, ChangeFilter, i64), ApiError> {
         })
         .collect::<Result<_, _>>()?;
     let actions = query
-        .all("action")
+        .all("action")?
         .into_iter()
         .map(|action| match ChangeAction::parse(&action) {
             Some(_) => Ok(action),
@@ -229,6 +232,7 @@ pub async fn read(
     responses(
         (status = 200, description = "A page of changes", body = ChangePage),
         (status = 400, description = "Malformed cursor or parameter", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A well-formed cursor this feed did not give out", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]

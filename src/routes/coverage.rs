@@ -22,7 +22,7 @@ use crate::{
 pub struct CoverageParams {
     /// 区划代码: 2, 4, 6, 9 or 12 digits; the report is per direct child (a township reports itself)
     #[param(example = "430482")]
-    region: String,
+    region: crate::routes::params::RegionCodeText,
     /// 年度 (fiscal year), 1990–2100
     #[param(example = 2022, minimum = 1990, maximum = 2100)]
     fiscal_year: i32,

@@ -10,7 +10,7 @@ use crate::{
         validation::FISCAL_YEARS,
     },
     error::ApiError,
-    routes::QueryPairs,
+    routes::{invalid_parameter, QueryPairs},
 };
 
 /// The filter parameters' names.
@@ -21,7 +21,7 @@ pub fn parse_filter(query: &QueryPairs) -> Result<ListFilter, ApiError> {
     Ok(ListFilter {
         fiscal_years: query.one("fiscal_year")?.map(parse_years).transpose()?,
         region_prefixes: query
-            .all("region")
+            .all("region")?
             .iter()
             .map(|code| {
                 RegionCode::parse(code)
@@ -43,7 +43,7 @@ pub fn parse_filter(query: &QueryPairs) -> Result<ListFilter, ApiError> {
     })
 }
 
-/// `2022` or `2019..2024`.
+/// `2022` or `2019..2024`; a range that runs backwards is well formed but empty (422).
 pub fn parse_years(text: &str) -> Result<(i16, i16), ApiError> {
     let bad = || {
         ApiError::invalid_query(
@@ -51,7 +51,9 @@ pub fn parse_years(text: &str) -> Result<(i16, i16), ApiError> {
             "must be a year (2022) or an inclusive range (2019..2024) within 1990–2100",
         )
     };
-    let year = |t: &str| t.trim().parse::<i32>().ok().filter(|y| FISCAL_YEARS.contains(y)).map(|y| y as i16);
+    let year = |t: &str| {
+        (t.len() == 4).then(|| t.parse::<i32>().ok()).flatten().filter(|y| FISCAL_YEARS.contains(y)).map(|y| y as i16)
+    };
     let (from, to) = match text.split_once("..") {
         Some((from, to)) => (year(from).ok_or_else(bad)?, year(to).ok_or_else(bad)?),
         None => {
@@ -60,14 +62,18 @@ pub fn parse_years(text: &str) -> Result<(i16, i16), ApiError> {
         }
     };
     if from > to {
-        return Err(bad());
+        return Err(invalid_parameter(
+            "fiscal_year",
+            "backwards_range",
+            "the range runs backwards: give the earlier year first",
+        ));
     }
     Ok((from, to))
 }
 
 fn enum_values<T: DeserializeOwned + Serialize>(query: &QueryPairs, name: &str) -> Result<Vec<String>, ApiError> {
     query
-        .all(name)
+        .all(name)?
         .into_iter()
         .map(|value| {
             serde_plain::from_str::<T>(&value)
@@ -85,7 +91,7 @@ mod tests {
     fn parses_years_and_ranges() {
         assert_eq!(parse_years("2022").unwrap(), (2022, 2022));
         assert_eq!(parse_years("2019..2024").unwrap(), (2019, 2024));
-        for bad in ["2024..2019", "22", "2019..", "1989", "x"] {
+        for bad in ["2024..2019", "22", "2019..", "1989", "x", " 2022", "+2022", "02022"] {
             assert!(parse_years(bad).is_err(), "{bad}");
         }
     }

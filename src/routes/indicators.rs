@@ -37,7 +37,7 @@ pub struct DefinitionParams {
     kind: Option<EvaluationKind>,
     /// Part of the code, or of the name or an alias (full-width and half-width forms, spaces and
     /// quotes aside)
-    #[param(min_length = 1, max_length = 200)]
+    #[param(min_length = 1, max_length = 200, pattern = "^[^\\u0000]*$")]
     q: Option<String>,
     /// Also retired definitions (default false)
     include_retired: Option<bool>,
@@ -141,6 +141,7 @@ pub async fn list_indicator_definitions(
         q: match query.one("q")? {
             Some("") => return Err(ApiError::invalid_query("q", "must not be empty")),
             Some(q) if q.chars().count() > 200 => return Err(ApiError::invalid_query("q", "at most 200 characters")),
+            Some(q) if q.contains('\0') => return Err(ApiError::invalid_query("q", "must not contain NUL characters")),
             q => q.map(str::to_owned),
         },
         include_retired: query.flag("include_retired")?,
@@ -234,7 +235,7 @@ pub async fn create_indicator_definition(
     tag = "indicators",
     params(
         ("code" = String, Path, description = "The indicator's code", pattern = "^[A-Za-z0-9_-]{1,64}$"),
-        ("If-Match" = Option<String>, Header, description = "The ETag read, or `*`; without it the write is refused with 428"),
+        ("If-Match" = String, Header, description = "The ETag read, or `*`; without it the write is refused with 428"),
     ),
     request_body = IndicatorDefinitionInput,
     responses(
@@ -331,7 +332,7 @@ pub async fn restore_indicator_definition(
     tag = "indicators",
     params(
         ("code" = String, Path, description = "The indicator's code", pattern = "^[A-Za-z0-9_-]{1,64}$"),
-        ("If-Match" = Option<String>, Header, description = "The ETag read, or `*`; without it the write is refused with 428"),
+        ("If-Match" = String, Header, description = "The ETag read, or `*`; without it the write is refused with 428"),
     ),
     responses(
         (status = 204, description = "Deleted"),

@@ -9,6 +9,7 @@ pub mod health;
 pub mod idempotency;
 pub mod indicators;
 pub mod model;
+pub mod params;
 pub mod regions;
 pub mod tokens;
 pub mod webhooks;
@@ -163,14 +164,48 @@ async fn read_within(
 }
 
 /// Parses JSON into `T`, naming the path of the first member that does not fit.
+///
+/// A whole number written with a fraction (`2022.0`, as Python's `json` writes a float) is the
+/// integer it equals, as JSON Schema counts it: when the direct parse stumbles on one, the body
+/// is read again with such numbers made integers. Every other body takes the direct parse alone.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        json_error(if path == "." { "$".to_owned() } else { path }, error.into_inner())
-    })?;
+    let parsed = serde_path_to_error::deserialize(&mut deserializer);
+    let value = match parsed {
+        Ok(value) => value,
+        Err(error) if error.inner().to_string().starts_with("invalid type: floating point") => {
+            let retried = serde_json::from_slice::<serde_json::Value>(body).ok().and_then(|mut tree| {
+                integral_floats_to_integers(&mut tree);
+                serde_json::from_value(tree).ok()
+            });
+            // When that does not help, the first error says what is wrong, where.
+            return retried.ok_or_else(|| {
+                let path = error.path().to_string();
+                json_error(if path == "." { "$".to_owned() } else { path }, error.into_inner())
+            });
+        }
+        Err(error) => {
+            let path = error.path().to_string();
+            return Err(json_error(if path == "." { "$".to_owned() } else { path }, error.into_inner()));
+        }
+    };
     deserializer.end().map_err(|error| json_error("$".to_owned(), error))?;
     Ok(value)
+}
+
+fn integral_floats_to_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(number) if number.is_f64() => {
+            let float = number.as_f64().unwrap_or(f64::NAN);
+            // Within ±2^53 every whole f64 is exactly the integer it prints as.
+            if float.fract() == 0.0 && float.abs() <= 9_007_199_254_740_992.0 {
+                *value = serde_json::Value::from(float as i64);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_floats_to_integers),
+        serde_json::Value::Object(members) => members.values_mut().for_each(integral_floats_to_integers),
+        _ => {}
+    }
 }
 
 /// Syntax errors and wrong types or members are 400; a member of the right JSON type whose
@@ -219,15 +254,16 @@ impl QueryPairs {
         }
     }
 
-    /// Every value of a repeatable parameter, comma lists split.
-    pub fn all(&self, name: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(n, _)| n == name)
-            .flat_map(|(_, v)| v.split(','))
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-            .collect()
+    /// Every value of a list parameter, given as a comma list (`status=draft,submitted`, as the
+    /// document states it) or repeated (`region=43&region=44`). An empty item is refused: the
+    /// way to ask for no filter is to leave the parameter out.
+    pub fn all(&self, name: &str) -> Result<Vec<String>, ApiError> {
+        let values: Vec<String> =
+            self.0.iter().filter(|(n, _)| n == name).flat_map(|(_, v)| v.split(',')).map(str::to_owned).collect();
+        if values.iter().any(String::is_empty) {
+            return Err(ApiError::invalid_query(name, "an empty value; leave the parameter out for no filter"));
+        }
+        Ok(values)
     }
 
     /// The single value of a parameter; given twice is an error.
@@ -240,11 +276,11 @@ impl QueryPairs {
         Ok(first)
     }
 
-    /// A boolean parameter: `true`, `1` or present without a value; `false`, `0` or absent.
+    /// A boolean parameter: `true` or `false` (absent: false).
     pub fn flag(&self, name: &str) -> Result<bool, ApiError> {
         match self.one(name)? {
-            None | Some("false") | Some("0") => Ok(false),
-            Some("true") | Some("1") | Some("") => Ok(true),
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
             Some(_) => Err(ApiError::invalid_query(name, "must be true or false")),
         }
     }
@@ -261,7 +297,18 @@ impl QueryPairs {
     }
 }
 
-/// A 422 naming a query parameter.
+/// The refusal of a cursor: 400 when the text is not even the shape of one (URL-safe base64, as
+/// the document's pattern states), 422 when it is but this list did not give it out for this query.
+pub fn bad_cursor(name: &str, text: &str, message: &str) -> ApiError {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        invalid_parameter(name, "unknown_cursor", message)
+    } else {
+        ApiError::invalid_query(name, message)
+    }
+}
+
+/// A 422 naming a query parameter: the value has the documented shape but does not fit (an
+/// unknown code, a cursor for another query, two parameters that do not go together).
 pub fn invalid_parameter(name: &str, code: &str, message: impl Into<String>) -> ApiError {
     ApiError::Validation(vec![FieldError::new(name, code, message)])
 }

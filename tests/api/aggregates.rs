@@ -335,8 +335,15 @@ async fn bad_aggregate_queries_name_the_parameter() {
         ("measures=expenditure.total&group_by=township,fiscal_year&fiscal_year=1990..2100", 422, "group_by"),
         ("measures=expenditure.total&group_by=county,prefecture", 422, "group_by"),
         ("measures=expenditure.total&group_by=province&share=parent", 422, "share"),
-        ("measures=expenditure.total&order=-score", 400, "order"),
-        ("measures=expenditure.total&cursor=abc", 400, "cursor"),
+        ("measures=expenditure.total&order=-score", 422, "order"),
+        ("measures=expenditure.total&order=-colour", 400, "order"),
+        ("measures=expenditure.total&group_by=county&order=kind", 422, "order"),
+        ("measures=expenditure.total&group_by=county,county", 422, "group_by"),
+        ("measures=expenditure.total&cursor=abc", 422, "cursor"),
+        ("measures=expenditure.total&cursor=a%2Fb", 400, "cursor"),
+        ("measures=expenditure.total&rollup=1", 400, "rollup"),
+        ("measures=expenditure.total&status=", 400, "status"),
+        ("measures=expenditure.total,", 400, "measures"),
         ("measures=expenditure.total&colour=red", 400, "colour"),
     ] {
         let reply = app.get(&format!("/api/v1/aggregates?{query}")).await;

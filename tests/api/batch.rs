@@ -246,7 +246,10 @@ async fn batches_are_limited_to_ten_thousand_records() {
     assert_eq!(reply.json()["errors"][0]["code"], "too_many_records");
     let reply = app.post_raw("/api/v1/evaluations/batch", "application/json", b"[1, 2".to_vec()).await;
     reply.problem(400, "malformed_json");
-    app.get("/api/v1/evaluations/batch").await.problem(404, "not_found");
+    // `batch` is its own path, not the record `batch`: only POST is served there.
+    let reply = app.get("/api/v1/evaluations/batch").await;
+    reply.problem(405, "method_not_allowed");
+    assert_eq!(reply.header("allow"), Some("POST"));
 }
 
 /// 600 records: more than two write transactions (written on two connections at once) and more

@@ -238,10 +238,17 @@ async fn an_empty_page_still_moves_the_cursor_and_a_poll_picks_up_what_commits_n
 #[tokio::test]
 async fn malformed_cursors_and_parameters_are_400_naming_them() {
     let app = spawn_app().await;
+    // Well formed (URL-safe base64) but not given out by the feed: 422.
+    for cursor in ["42", "not-a-cursor", "YzE6LTE"] {
+        let reply = app.get(&format!("/api/v1/changes?since={cursor}")).await;
+        reply.problem(422, "validation_failed");
+        assert_eq!(reply.error_fields(), ["since"], "{cursor}");
+    }
     for (query, field) in [
-        ("since=42", "since"),
-        ("since=not-a-cursor", "since"),
+        ("since=not%20a%20cursor", "since"),
         ("since=", "since"),
+        ("region=", "region"),
+        ("region=43,", "region"),
         ("region=43x", "region"),
         ("kind=village", "kind"),
         ("action=erase", "action"),

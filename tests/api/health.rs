@@ -48,7 +48,12 @@ async fn a_known_path_with_a_method_it_does_not_serve_is_405_with_allow() {
         (reqwest::Method::DELETE, "/api/v1/aggregates", "GET"),
         (reqwest::Method::PUT, "/api/v1/tokens", "GET, POST"),
         (reqwest::Method::PATCH, "/api/v1/evaluations/7", "GET, PUT, DELETE"),
-        (reqwest::Method::PATCH, "/api/v1/evaluations/batch", "GET, PUT, POST, DELETE"),
+        // The literal path wins over `/api/v1/evaluations/{id}`, whose methods actix would try.
+        (reqwest::Method::PATCH, "/api/v1/evaluations/batch", "POST"),
+        (reqwest::Method::PUT, "/api/v1/evaluations/batch", "POST"),
+        (reqwest::Method::DELETE, "/api/v1/evaluations/validate", "POST"),
+        (reqwest::Method::GET, "/api/v1/evaluations/import", "POST"),
+        (reqwest::Method::OPTIONS, "/api/v1/evaluations/import", "POST"),
         (reqwest::Method::POST, "/healthz", "GET"),
         (reqwest::Method::GET, "/api/v1/webhooks/3/deliveries/9/replay", "POST"),
     ] {

@@ -93,6 +93,8 @@ async fn the_seeded_library_is_read_by_anyone_in_code_order_pages_and_filters() 
     assert_eq!(bad.error_fields(), ["level_1"]);
     app.get("/api/v1/indicator-definitions?limit=0").await.problem(400, "invalid_query");
     app.get("/api/v1/indicator-definitions?q=").await.problem(400, "invalid_query");
+    // A NUL cannot be stored or searched in PostgreSQL text: refused before the query (it was a 500).
+    app.get("/api/v1/indicator-definitions?q=a%00b").await.problem(400, "invalid_query");
 }
 
 #[tokio::test]
@@ -246,7 +248,7 @@ async fn library_codes_aggregate_with_the_library_unit_and_unknown_codes_are_ref
     assert_eq!(body["indicators"]["HN-02"]["name"], "排查农村自建房屋");
 
     let refused = app.get("/api/v1/aggregates?measures=indicator.NOPE.actual").await;
-    refused.problem(400, "invalid_query");
+    refused.problem(422, "validation_failed");
     assert_eq!(refused.error_fields(), ["measures"]);
 
     // A `<=` indicator's completion is target ÷ actual (项目总成本, project records).

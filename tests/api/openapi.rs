@@ -98,3 +98,113 @@ async fn docs_files_carry_validators() {
     app.get("/docs/no-such-file.js").await.problem(404, "not_found");
     assert_eq!(app.get("/docs").await.status, 200, "/docs redirects to /docs/ (followed)");
 }
+
+/// The pattern a component of the committed document states.
+fn stated_pattern(document: &serde_json::Value, component: &str) -> regex::Regex {
+    let pattern = document["components"]["schemas"][component]["pattern"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{component} states no pattern"));
+    regex::Regex::new(pattern).unwrap_or_else(|e| panic!("{component}: {e}"))
+}
+
+#[tokio::test]
+async fn what_the_document_admits_the_service_does_not_refuse_as_malformed() {
+    // A generated client checks a value against the document before it sends it: every value the
+    // pattern admits must get past the service's parser (no 400; a well-formed but unknown value
+    // may still be 422), and every value it refuses must be refused with 400.
+    let app = spawn_app().await;
+    let document: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
+    let cases: [(&str, &str, &[&str]); 5] = [
+        (
+            "RegionCodeText",
+            "/api/v1/evaluations?region=",
+            &[
+                "43",
+                "4304",
+                "430482",
+                "430482104",
+                "430482104000",
+                "990000",
+                "430482104001",
+                "4",
+                "430",
+                "4304821",
+                "43048210",
+                "4304821040",
+                "abc",
+                " 43",
+                "43 ",
+                "４３",
+                "43.0",
+            ],
+        ),
+        (
+            "FiscalYears",
+            "/api/v1/evaluations?fiscal_year=",
+            &[
+                "2022",
+                "1990",
+                "2100",
+                "2019..2024",
+                "2024..2019",
+                "2022..2022",
+                "1989",
+                "2101",
+                "22",
+                "2022..",
+                " 2022",
+                "+2022",
+                "02022",
+                "2019..2022..2024",
+                "2019-2024",
+            ],
+        ),
+        (
+            "SortText",
+            "/api/v1/evaluations?sort=",
+            &["id", "-total_score", "+unit", "updated_at", "score", "--id", "-", "Id", " id"],
+        ),
+        (
+            "MeasureText",
+            "/api/v1/aggregates?measures=",
+            &[
+                "expenditure.total",
+                "expenditure.total:avg",
+                "score:median",
+                "records",
+                "records:count",
+                "three_public.per_staff",
+                "indicator.HN-01.actual",
+                "indicator.HN-01.actual:p75",
+                "indicator.HN-01.completion",
+                "indicator.ZZ-99.actual",
+                "records:sum",
+                "three_public.per_staff:sum",
+                "indicator.HN-01.completion:avg",
+                "indicator..actual",
+                "indicator.HN-01.target",
+                "expenditure.total:mode",
+                "expenditure",
+                "Expenditure.total",
+            ],
+        ),
+        ("Cursor", "/api/v1/regions?cursor=", &["NDM", "bm90LWEtY29kZQ", "NDM=", "not a cursor", "//"]),
+    ];
+    for (component, prefix, samples) in cases {
+        let pattern = stated_pattern(&document, component);
+        for sample in samples {
+            let value = sample.to_string();
+            let encoded: String = form_urlencoded::byte_serialize(value.as_bytes()).collect();
+            let reply = app.get(&format!("{prefix}{encoded}")).await;
+            let admitted = pattern.is_match(&value);
+            assert_eq!(
+                reply.status != 400,
+                admitted,
+                "{component} {} `{value}`, and the service answered {}: {}",
+                if admitted { "admits" } else { "refuses" },
+                reply.status,
+                reply.text
+            );
+        }
+    }
+}

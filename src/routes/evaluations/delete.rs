@@ -31,6 +31,8 @@ pub async fn delete_evaluation(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path)?;
+    // Writes need a token: an anonymous caller learns that first, not whether the record exists.
+    actor.check(actor.principal.require_token(), Some(id))?;
     let mut conn = state.pool.get().await?;
     let (region_code, status) = evaluations::locate(&mut conn, id).await?.ok_or_else(|| not_found(id))?;
     actor.check(actor.principal.may_edit(&region_code, Some(&status)), Some(id))?;

@@ -30,9 +30,10 @@ pub struct ImportParams {
     /// 区划: where to look for the township a unit name names (2/4/6 digits), or the township
     /// itself (9 digits). Defaults to the token's region.
     #[param(example = "4304")]
-    region: Option<String>,
+    region: Option<crate::routes::params::RegionCodeText>,
     /// 年度, for a document that prints none (otherwise the year before its report date is taken,
     /// with a note)
+    #[param(minimum = 1990, maximum = 2100)]
     fiscal_year: Option<i32>,
     /// Store each draft as a `draft` record (or update the stored draft of the same identity) and
     /// keep the file with it; without it the answer is a preview and nothing is stored
@@ -160,10 +161,10 @@ pub struct ImportFile<'a> {
     params(ImportParams, ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried commit safe")),
     request_body(description = "The file: raw (XLSX, DOCX or text/plain) or multipart/form-data with a `file` part",
         content(
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (FileBytes = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
             (String = "text/plain"),
-            (Vec<u8> = "multipart/form-data"),
+            (ImportForm = "multipart/form-data"),
         )),
     responses(
         (status = 200, description = "The drafts, previewed or stored", body = ImportResult),
@@ -257,6 +258,22 @@ pub async fn import_evaluations(
         .await?;
     }
     Ok(HttpResponse::Ok().content_type("application/json").body(body))
+}
+
+/// A file's bytes, as the body itself.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct FileBytes(Vec<u8>);
+
+/// A form with the file as its `file` part (with its own media type and file name).
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct ImportForm {
+    /// The XLSX table, DOCX report or text
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
 }
 
 /// An archive (XLSX, DOCX) may inflate to at most this many times the body limit.

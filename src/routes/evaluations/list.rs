@@ -11,8 +11,9 @@ use crate::{
     domain::record::{EvaluationKind, Grade, Status},
     error::ApiError,
     routes::{
+        bad_cursor,
         export::{self, Cell, CellKind, Column, Format, Labels, Rows, Table},
-        QueryPairs,
+        invalid_parameter, QueryPairs,
     },
     state::AppState,
 };
@@ -27,18 +28,21 @@ const EXPORT_PAGE_SIZE: i64 = 1000;
 pub struct EvaluationListParams {
     /// 年度: one year (`2022`) or an inclusive range (`2019..2024`)
     #[param(example = "2022")]
-    fiscal_year: Option<String>,
-    /// 区划: any ancestor code (2/4/6/9 digits, or 12); repeatable, a record matches any
-    #[param(example = "4304")]
-    region: Option<Vec<String>>,
-    /// 审核状态 (repeatable, or comma-separated)
+    fiscal_year: Option<crate::routes::params::FiscalYears>,
+    /// 区划: any ancestor code (2/4/6/9 digits, or 12), comma-separated; a record matches any
+    #[param(example = json!(["4304"]), style = Form, explode = false, min_items = 1)]
+    region: Option<Vec<crate::routes::params::RegionCodeText>>,
+    /// 审核状态, comma-separated
+    #[param(style = Form, explode = false, min_items = 1)]
     status: Option<Vec<Status>>,
-    /// 评价类型 (repeatable, or comma-separated)
+    /// 评价类型, comma-separated
+    #[param(style = Form, explode = false, min_items = 1)]
     kind: Option<Vec<EvaluationKind>>,
-    /// 评价等级, as stated or else as computed (repeatable, or comma-separated)
+    /// 评价等级, as stated or else as computed, comma-separated
+    #[param(style = Form, explode = false, min_items = 1)]
     grade: Option<Vec<Grade>>,
-    /// 单位名称或项目名称包含 (unit or project name contains)
-    q: Option<String>,
+    /// 单位名称或项目名称包含 (unit or project name contains; empty: no filter)
+    q: Option<crate::routes::params::SearchText>,
     /// Records written (created, replaced or moved in review) at or after this RFC 3339 time.
     /// A write is stamped when its transaction starts, so one that commits late can carry an
     /// earlier time: for a copy that misses nothing, and for deletions, follow `/changes`.
@@ -47,15 +51,15 @@ pub struct EvaluationListParams {
     /// Sort keys, comma-separated, `-` for descending: id, fiscal_year, region_code, unit, kind,
     /// status, total_score, income_total, expenditure_total, three_public_total, created_at,
     /// updated_at. Missing amounts sort below every amount. Default `id`.
-    #[param(example = "-total_score,region_code")]
-    sort: Option<String>,
+    #[param(example = json!(["-total_score", "region_code"]), style = Form, explode = false, min_items = 1)]
+    sort: Option<Vec<SortText>>,
     /// Page size, 1–1000 (default 50). In an export (`format` other than json), the most
     /// records to export (default all).
     #[param(minimum = 1)]
     limit: Option<i64>,
     /// Opaque cursor from the previous page's `next_cursor` (same filters and sort); not in
     /// an export
-    cursor: Option<String>,
+    cursor: Option<crate::routes::params::Cursor>,
     /// `exact` adds `total`, the number of matching records; not in an export
     #[param(inline)]
     count: Option<CountMode>,
@@ -70,6 +74,14 @@ pub struct EvaluationListParams {
     #[param(inline)]
     labels: Option<HeaderLabels>,
 }
+
+/// A sort key, `-` before it for descending (`+` or nothing: ascending).
+#[derive(ToSchema)]
+#[schema(
+    pattern = "^[-+]?(?:id|fiscal_year|region_code|unit|kind|status|total_score|income_total|expenditure_total|three_public_total|created_at|updated_at)$"
+)]
+#[allow(dead_code)]
+pub struct SortText(String);
 
 /// Response format of a list.
 #[derive(ToSchema)]
@@ -245,7 +257,7 @@ struct Cursor {
             )
         ),
         (status = 400, description = "Malformed or unknown parameter, or `cursor`/`count` in an export", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "An xlsx export of more than 100,000 records (`format`, `too_many_rows`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Well formed but not answerable: an xlsx export of more than 100,000 records (`format`, `too_many_rows`), a page above 1000, a cursor for another sort, `cursor` or `count` in an export, a sort key twice, a backwards year range", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -278,7 +290,7 @@ pub async fn list_evaluations(
     filter.updated_since = match query.one("updated_since")? {
         None => None,
         Some(text) => Some(
-            DateTime::parse_from_rfc3339(text.trim())
+            DateTime::parse_from_rfc3339(text)
                 .map_err(|_| {
                     ApiError::invalid_query("updated_since", "must be an RFC 3339 time (2026-12-01T08:00:00Z)")
                 })?
@@ -295,7 +307,17 @@ pub async fn list_evaluations(
         None => None,
         Some(text) => Some(decode_cursor(text, &sort_text, &order)?),
     };
-    let limit = query.limit(50, 1000)?;
+    // The document states no maximum, because an export takes any `limit`; a page holds 1000.
+    let limit = match query.limit(50, i64::MAX)? {
+        n if n > 1000 => {
+            return Err(invalid_parameter(
+                "limit",
+                "page_too_large",
+                "a page holds at most 1000 records; an export (format=csv, ndjson or xlsx) holds more",
+            ))
+        }
+        n => n,
+    };
     let count = match query.one("count")? {
         None => false,
         Some("exact") => true,
@@ -323,7 +345,11 @@ async fn export_evaluations(
 ) -> Result<HttpResponse, ApiError> {
     for name in ["cursor", "count"] {
         if query.one(name)?.is_some() {
-            return Err(ApiError::invalid_query(name, "not used in an export, which holds every matching record"));
+            return Err(invalid_parameter(
+                name,
+                "not_in_export",
+                "not used in an export, which holds every matching record",
+            ));
         }
     }
     let cap = match query.one("limit")? {
@@ -431,7 +457,7 @@ fn plain<T: Serialize>(value: &T) -> Cell {
 
 fn parse_sort(text: &str) -> Result<Vec<Sort>, ApiError> {
     let mut sort = Vec::new();
-    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+    for part in text.split(',') {
         let (descending, name) = match part.strip_prefix('-') {
             Some(name) => (true, name),
             None => (false, part.strip_prefix('+').unwrap_or(part)),
@@ -441,7 +467,7 @@ fn parse_sort(text: &str) -> Result<Vec<Sort>, ApiError> {
             ApiError::invalid_query("sort", format!("unknown sort key `{name}`; known: {}", known.join(", ")))
         })?;
         if sort.iter().any(|s: &Sort| s.key == key) {
-            return Err(ApiError::invalid_query("sort", format!("`{name}` given twice")));
+            return Err(invalid_parameter("sort", "repeated_key", format!("`{name}` given twice")));
         }
         sort.push(Sort { key, descending });
     }
@@ -453,7 +479,7 @@ fn encode_cursor(cursor: &Cursor) -> String {
 }
 
 fn decode_cursor(text: &str, sort_text: &str, order: &[Sort]) -> Result<Vec<SortValue>, ApiError> {
-    let bad = || ApiError::invalid_query("cursor", "not a cursor this list issued for this sort");
+    let bad = || bad_cursor("cursor", text, "not a cursor this list issued for this sort");
     let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
     let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| bad())?;
     let fits = cursor.sort == sort_text

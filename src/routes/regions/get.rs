@@ -40,7 +40,7 @@ pub struct RegionDetail {
 /// The 12-digit township form (`430482104000`) is accepted.
 #[utoipa::path(
     tag = "regions",
-    params(("code" = String, Path, description = "区划代码: 2, 4, 6, 9 or 12 digits", example = "430482104")),
+    params(("code" = String, Path, description = "区划代码: 2, 4, 6, 9 or 12 digits", example = "430482104", pattern = "^[0-9]{2}(?:[0-9]{2}(?:[0-9]{2}(?:[0-9]{3}(?:000)?)?)?)?$")),
     responses(
         (status = 200, description = "The region", body = RegionDetail),
         (status = 404, description = "No such region", body = crate::error::Problem, content_type = "application/problem+json"),

@@ -22,15 +22,15 @@ pub struct RegionListParams {
     level: Option<RegionLevel>,
     /// 上级区划代码: only the direct children of this region
     #[param(example = "430482")]
-    parent: Option<String>,
-    /// 名称包含 (name contains)
+    parent: Option<crate::routes::params::RegionCodeText>,
+    /// 名称包含 (name contains; empty: no filter)
     #[param(example = "荫田")]
-    q: Option<String>,
+    q: Option<crate::routes::params::SearchText>,
     /// Page size, 1–1000 (default 50)
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
     /// Opaque cursor from the previous page's `next_cursor`
-    cursor: Option<String>,
+    cursor: Option<crate::routes::params::Cursor>,
 }
 
 /// A page of regions.
@@ -48,6 +48,7 @@ pub struct RegionPage {
     responses(
         (status = 200, description = "A page of regions", body = RegionPage),
         (status = 400, description = "Malformed or unknown parameter", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A well-formed cursor this list did not give out", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -75,7 +76,8 @@ pub async fn list_regions(req: HttpRequest, state: web::Data<AppState>) -> Resul
     let after = match query.one("cursor")? {
         None => None,
         Some(cursor) => Some(
-            decode_cursor(cursor).ok_or_else(|| ApiError::invalid_query("cursor", "not a cursor this list issued"))?,
+            decode_cursor(cursor)
+                .ok_or_else(|| crate::routes::bad_cursor("cursor", cursor, "not a cursor this list issued"))?,
         ),
     };
     let limit = query.limit(50, 1000)?;

@@ -12,7 +12,7 @@ const filter: ListFilter = {
     region: ["430482"],
     fiscal_year: "2022",
     kind: ["department_overall"],
-    sort: "-expenditure_total,region_code",
+    sort: ["-expenditure_total", "region_code"],
     limit: 10,
 };
 
@@ -32,8 +32,8 @@ const listed = sumYuan(spending);
 console.log(`listed ${spending.length} records in ${pages} pages; expenditure_total sum ${listed}`);
 
 const aggregate = await readAggregate(client, {
-    measures: "expenditure.total,score:avg",
-    group_by: "county,fiscal_year",
+    measures: ["expenditure.total", "score:avg"],
+    group_by: ["county", "fiscal_year"],
     region: filter.region,
     fiscal_year: filter.fiscal_year,
     kind: filter.kind,

@@ -39,6 +39,8 @@ export function connect(baseUrl: string, token?: string): PerfevalClient {
     return createClient<paths, `${string}/json`>({
         baseUrl,
         headers: token ? { Authorization: `Bearer ${token}` } : {},
+        // Lists go comma-separated, as the document states them (style form, explode false).
+        querySerializer: { array: { style: "form", explode: false } },
     });
 }
 
