@@ -44,7 +44,10 @@ pub async fn authenticate(
             header::CONTENT_SECURITY_POLICY,
             header::HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
         );
-        headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+        // A conditional read says what may be kept (`routes::conditional`); anything else, nothing.
+        if !headers.contains_key(header::CACHE_CONTROL) {
+            headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+        }
     }
     Ok(response)
 }

@@ -50,6 +50,8 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     /// `PERFEVAL_METRICS_LISTEN`: where `GET /metrics` is served; `None`: on the API's listener.
     pub metrics_listen: Option<String>,
+    /// `PERFEVAL_CACHE_MB`: the response cache's bound, in MiB (0 turns it off).
+    pub cache_mb: usize,
 }
 
 /// The documented request body limit: 32 MiB, enough for a batch of 10,000 records.
@@ -73,6 +75,9 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
 /// The documented statement timeout: 30 s, far above any single statement of a 10,000-record batch.
 pub const DEFAULT_STATEMENT_TIMEOUT_MS: u64 = 30_000;
+
+/// The documented response cache: 64 MiB.
+pub const DEFAULT_CACHE_MB: usize = 64;
 
 /// The documented request rate per token: 100 requests a second, bursts of 100.
 pub const DEFAULT_RATE_LIMIT: u32 = 100;
@@ -116,6 +121,7 @@ impl Settings {
                 DEFAULT_STATEMENT_TIMEOUT_MS,
             )?,
             rate_limit: parse_or(get("PERFEVAL_RATE_LIMIT"), "PERFEVAL_RATE_LIMIT", DEFAULT_RATE_LIMIT)?,
+            cache_mb: parse_or(get("PERFEVAL_CACHE_MB"), "PERFEVAL_CACHE_MB", DEFAULT_CACHE_MB)?,
             webhooks: WebhookSettings {
                 allow: get("PERFEVAL_WEBHOOK_ALLOW")
                     .map(|list| list.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect())

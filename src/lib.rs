@@ -1,6 +1,7 @@
 //! perfeval: budget performance evaluation records (预算绩效评价) of Chinese township
 //! governments, stored, checked and aggregated over a REST/JSON API.
 pub mod auth;
+pub mod cache;
 pub mod caller;
 pub mod config;
 pub mod db;

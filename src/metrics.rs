@@ -27,6 +27,7 @@ const UNAVAILABLE: &str = "perfeval_unavailable_total";
 const BATCH_RECORDS: &str = "perfeval_batch_records_total";
 const IMPORT_DRAFTS: &str = "perfeval_import_drafts_total";
 const WEBHOOK_ATTEMPTS: &str = "perfeval_webhook_attempts_total";
+const CACHE_LOOKUPS: &str = "perfeval_response_cache_lookups_total";
 const BUILD_INFO: &str = "perfeval_build_info";
 
 /// Request latency buckets, in seconds: a record read takes about a millisecond, a batch of
@@ -115,6 +116,10 @@ fn describe() {
         "Drafts of POST /api/v1/evaluations/import, by outcome (previewed when not committed)"
     );
     describe_counter!(WEBHOOK_ATTEMPTS, "Webhook delivery attempts, by outcome");
+    describe_counter!(
+        CACHE_LOOKUPS,
+        "Conditional reads by route and result: not_modified (304), hit (the kept answer), miss (computed)"
+    );
     describe_gauge!("perfeval_db_pool_max", "Most connections of a worker's pool");
     describe_gauge!("perfeval_db_pool_size", "Open connections of a worker's pool");
     describe_gauge!("perfeval_db_pool_idle", "Open connections of a worker's pool that no request holds");
@@ -193,6 +198,11 @@ pub fn import_drafts(outcome: &'static str, count: usize) {
     if count > 0 {
         ::metrics::counter!(IMPORT_DRAFTS, "outcome" => outcome).increment(count as u64);
     }
+}
+
+/// Counts one conditional read: `not_modified`, `hit` or `miss`, by its route template.
+pub fn cache_lookup(route: &'static str, result: &'static str) {
+    ::metrics::counter!(CACHE_LOOKUPS, "route" => route, "result" => result).increment(1);
 }
 
 /// Counts one webhook delivery attempt: `delivered` (a 2xx answer) or `failed`.

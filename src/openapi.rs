@@ -48,6 +48,7 @@ pub struct ApiDoc;
 pub fn complete(openapi: &mut utoipa::openapi::OpenApi) {
     MeasurePatterns.modify(openapi);
     BatchItems.modify(openapi);
+    ConditionalReads.modify(openapi);
     CommonResponses.modify(openapi);
     SecurityRequirements.modify(openapi);
     merge_closed_extensions(openapi);
@@ -82,6 +83,59 @@ impl Modify for MeasurePatterns {
             )
             .into(),
         );
+    }
+}
+
+/// The reads that `routes::conditional` labels: each answers `If-None-Match` with 304, and says
+/// so, with the `ETag` and `Cache-Control` of its 200.
+struct ConditionalReads;
+
+impl Modify for ConditionalReads {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{header::HeaderBuilder, schema::Type, ObjectBuilder, ResponseBuilder};
+        let header = |description: &str| {
+            HeaderBuilder::new()
+                .schema(ObjectBuilder::new().schema_type(Type::String))
+                .description(Some(description))
+                .build()
+        };
+        for path in [
+            "/api/v1/evaluations",
+            "/api/v1/evaluations/{id}",
+            "/api/v1/aggregates",
+            "/api/v1/coverage",
+            "/api/v1/model",
+            "/api/v1/regions",
+            "/api/v1/regions/{code}",
+        ] {
+            let operation = openapi
+                .paths
+                .paths
+                .get_mut(path)
+                .and_then(|item| item.get.as_mut())
+                .unwrap_or_else(|| panic!("GET {path} is documented"));
+            let record = path == "/api/v1/evaluations/{id}";
+            let etag = if record {
+                "The record's revision; send it back as If-None-Match to revalidate"
+            } else {
+                "Weak validator of this answer at the current data version; send it back as If-None-Match"
+            };
+            let not_modified = ResponseBuilder::new()
+                .description("Not modified: the If-None-Match validator is still the current answer's")
+                .header("ETag", header(etag))
+                .build();
+            operation.responses.responses.insert("304".to_owned(), not_modified.into());
+            if record {
+                continue;
+            }
+            if let Some(utoipa::openapi::RefOr::T(ok)) = operation.responses.responses.get_mut("200") {
+                ok.headers.insert("ETag".to_owned(), header(etag));
+                ok.headers.insert(
+                    "Cache-Control".to_owned(),
+                    header("`public, no-cache` for an anonymous caller, else `private, no-cache`"),
+                );
+            }
+        }
     }
 }
 

@@ -34,6 +34,7 @@ pub struct Shared {
     token_cache: Arc<auth::TokenCache>,
     rate_limiter: Arc<auth::RateLimiter>,
     webhook_wake: Arc<tokio::sync::Notify>,
+    response_cache: Arc<crate::cache::ResponseCache>,
     /// `/metrics`: every worker's pool, and whether this listener serves it.
     metrics: web::Data<crate::metrics::Endpoint>,
 }
@@ -65,6 +66,7 @@ impl Shared {
             token_cache: self.token_cache.clone(),
             rate_limiter: self.rate_limiter.clone(),
             webhook_wake: self.webhook_wake.clone(),
+            response_cache: self.response_cache.clone(),
         })
     }
 }
@@ -111,6 +113,7 @@ impl Application {
             token_cache: Arc::new(auth::TokenCache::new()),
             rate_limiter: Arc::new(auth::RateLimiter::new(settings.rate_limit)),
             webhook_wake: Arc::new(tokio::sync::Notify::new()),
+            response_cache: Arc::new(crate::cache::ResponseCache::new(settings.cache_mb.saturating_mul(1024 * 1024))),
             metrics: web::Data::new(crate::metrics::Endpoint::new(settings.metrics_listen.is_none())),
             settings: Arc::new(settings),
         };

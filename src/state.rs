@@ -25,4 +25,6 @@ pub struct AppState {
     pub rate_limiter: Arc<RateLimiter>,
     /// Wakes this instance's webhook deliverer (a new endpoint, a replay).
     pub webhook_wake: Arc<tokio::sync::Notify>,
+    /// Answers of reads, kept by their data-version validator (`routes::conditional`).
+    pub response_cache: Arc<crate::cache::ResponseCache>,
 }

@@ -817,6 +817,16 @@ pub async fn locate(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option
     evaluations::table.find(id).select((evaluations::region_code, evaluations::status)).first(conn).await.optional()
 }
 
+/// A record's region, status and revision: what a conditional GET needs to answer 304.
+pub async fn locate_revision(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<(String, String, i32)>> {
+    evaluations::table
+        .find(id)
+        .select((evaluations::region_code, evaluations::status, evaluations::revision))
+        .first(conn)
+        .await
+        .optional()
+}
+
 /// Child rows from their JSON column. Amounts are JSON numbers with PostgreSQL's exact digits,
 /// read exactly (`arbitrary_precision`).
 fn child<T: DeserializeOwned>(column: &str, json: &str) -> QueryResult<Vec<T>> {

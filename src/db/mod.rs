@@ -3,6 +3,7 @@ pub mod aggregates;
 pub mod batch;
 pub mod changes;
 pub mod coverage;
+pub mod data_version;
 pub mod evaluation_list;
 pub mod evaluations;
 pub mod idempotency;

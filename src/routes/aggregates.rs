@@ -322,6 +322,17 @@ pub async fn get_aggregates(
     let labels = export::labels(&query)?;
     let mut plan = plan(&query)?;
     plan.filter.visibility = actor.principal.visibility();
+    let compute = || aggregate(state.clone(), format, labels, plan);
+    crate::routes::conditional::answer(&req, &actor, &state, "/api/v1/aggregates", true, compute).await
+}
+
+/// The aggregate of a parsed query, in its format.
+async fn aggregate(
+    state: web::Data<AppState>,
+    format: Format,
+    labels: export::Labels,
+    mut plan: Plan,
+) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
     let indicators = library_measures(&mut conn, &mut plan.measures).await?;
     estimate_rows(&mut conn, &plan).await?;

@@ -195,12 +195,27 @@ pub async fn get_coverage(
     };
     let kind_text = kind.map(|k| serde_plain::to_string(&k).expect("a kind is plain text"));
 
-    let mut conn = state.pool.get().await?;
-    let found = regions::find(&mut conn, region.as_str())
+    let visibility = actor.principal.visibility();
+    let pool = state.pool.clone();
+    let compute = || async move {
+        let mut conn = pool.get().await?;
+        report(&mut conn, region, fiscal_year, kind, kind_text, visibility).await
+    };
+    crate::routes::conditional::answer(&req, &actor, &state, "/api/v1/coverage", true, compute).await
+}
+
+async fn report(
+    conn: &mut diesel_async::AsyncPgConnection,
+    region: RegionCode,
+    fiscal_year: i32,
+    kind: Option<EvaluationKind>,
+    kind_text: Option<String>,
+    visibility: crate::domain::access::Visibility,
+) -> Result<HttpResponse, ApiError> {
+    let found = regions::find(conn, region.as_str())
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no region `{region}`")))?;
-    let visibility = actor.principal.visibility();
-    let rows = coverage::by_child(&mut conn, &region, fiscal_year as i16, kind_text.as_deref(), &visibility).await?;
+    let rows = coverage::by_child(conn, &region, fiscal_year as i16, kind_text.as_deref(), &visibility).await?;
 
     let children: Vec<ChildCoverage> = rows.into_iter().map(ChildCoverage::from).collect();
     let mut totals = CoverageSummary {

@@ -1,6 +1,7 @@
 //! HTTP handlers by resource, and the one place that lists every route.
 pub mod aggregates;
 pub mod changes;
+pub mod conditional;
 pub mod coverage;
 pub mod evaluations;
 pub mod export;

@@ -75,7 +75,15 @@ pub struct ModelIndicator {
     )
 )]
 #[get("/model")]
-pub async fn get_model(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn get_model(
+    req: actix_web::HttpRequest,
+    actor: crate::auth::Actor,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    crate::routes::conditional::answer(&req, &actor, &state, "/api/v1/model", true, || model(state.clone())).await
+}
+
+async fn model(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
     let indicators = indicators::active(&mut conn)
         .await?

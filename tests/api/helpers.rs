@@ -258,8 +258,16 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let db = TestDatabase::new().await;
+    let address = start_instance(&db.url, adjust).await;
+    let mut conn = db.connect().await;
+    let (admin_token, _) = db::tokens::issue(&mut conn, "test-admin", "admin", None).await.expect("an admin token");
+    TestApp { address, client: reqwest::Client::new(), db, admin_token }
+}
+
+/// Builds and starts the application on `database_url`; its address.
+async fn start_instance(database_url: &str, adjust: impl FnOnce(&mut Settings)) -> String {
     let mut settings = Settings::from_lookup(|_| None).unwrap();
-    settings.database_url = Some(db.url.clone());
+    settings.database_url = Some(database_url.to_owned());
     settings.listen = "127.0.0.1:0".into();
     settings.db_pool_size = 8;
     settings.log_format = Some(LogFormat::Pretty);
@@ -269,12 +277,16 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let app = Application::build(settings).await.expect("building the application");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    let mut conn = db.connect().await;
-    let (admin_token, _) = db::tokens::issue(&mut conn, "test-admin", "admin", None).await.expect("an admin token");
-    TestApp { address, client: reqwest::Client::new(), db, admin_token }
+    address
 }
 
 impl TestApp {
+    /// A second instance of the service on this test's database, with pools, caches and token
+    /// cache of its own, as another process would have: its address, for `request_at`.
+    pub async fn second_instance(&self) -> String {
+        start_instance(&self.db.url, |_| {}).await
+    }
+
     /// Makes a token for `role` in `region` named `name`.
     pub async fn token(&self, role: &str, region: Option<&str>, name: &str) -> String {
         let mut conn = self.db.connect().await;
@@ -297,7 +309,20 @@ impl TestApp {
         body: Option<&Value>,
         headers: &[(&str, &str)],
     ) -> Reply {
-        let mut request = self.client.request(method, format!("{}{path}", self.address));
+        self.request_at(&self.address, token, method, path, body, headers).await
+    }
+
+    /// A request to the instance at `address` (this one's, or a `second_instance`).
+    pub async fn request_at(
+        &self,
+        address: &str,
+        token: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut request = self.client.request(method, format!("{address}{path}"));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }

@@ -4,6 +4,7 @@ mod aggregates;
 mod batch;
 mod changes;
 mod cli;
+mod conditional;
 mod coverage;
 mod evaluations_crud;
 mod evaluations_list;

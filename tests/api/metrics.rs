@@ -228,7 +228,7 @@ async fn rate_limited_answers_are_counted() {
 #[tokio::test]
 async fn unavailable_answers_are_counted_by_code_and_the_failed_statement_as_an_error() {
     let app = spawn_app_with(|settings| settings.statement_timeout_ms = 300).await;
-    app.get("/api/v1/evaluations").await; // the token is resolved and cached before the lock
+    app.get("/api/v1/evaluations?limit=1").await; // the token is resolved and cached before the lock
     let before = scrape(&app).await;
     let mut lock = app.db.connect().await;
     lock.batch_execute("BEGIN; LOCK TABLE evaluations IN ACCESS EXCLUSIVE MODE").await.unwrap();
@@ -339,6 +339,7 @@ async fn label_values_come_from_bounded_sets_whatever_is_requested() {
         ("dry_run", vec!["true".into(), "false".into()]),
         ("code", vec!["service_unavailable".into(), "query_timeout".into()]),
         ("version", vec![env!("CARGO_PKG_VERSION").into()]),
+        ("result", vec!["hit".into(), "miss".into(), "not_modified".into()]),
     ]
     .into_iter()
     .collect();

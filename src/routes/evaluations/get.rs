@@ -62,6 +62,16 @@ pub async fn get_evaluation(
     let id = parse_id(&path)?;
     let xlsx = wants_xlsx(&req)?;
     let mut conn = state.pool.get().await?;
+    // Revalidation: the revision alone (one indexed row, no child groups) answers 304.
+    if let (false, Some(tags)) = (xlsx, req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok())) {
+        let (region_code, status, revision) =
+            evaluations::locate_revision(&mut conn, id).await?.ok_or_else(|| not_found(id))?;
+        actor.check(actor.principal.may_read(&region_code, &status), Some(id))?;
+        let current = etag(revision);
+        if tags.split(',').any(|tag| tag.trim() == "*" || tag.trim().trim_start_matches("W/") == current) {
+            return Ok(HttpResponse::NotModified().insert_header((header::ETAG, current)).finish());
+        }
+    }
     let stored = evaluations::fetch(&mut conn, id).await?.ok_or_else(|| not_found(id))?;
     actor.check(actor.principal.may_read(&stored.record.region_code, &stored.meta.status), Some(id))?;
     if xlsx {

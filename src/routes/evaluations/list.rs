@@ -300,7 +300,9 @@ pub async fn list_evaluations(
     let sort_text = query.one("sort")?.unwrap_or("id").to_owned();
     let sort = parse_sort(&sort_text)?;
     if format.is_export() {
-        return export_evaluations(state, &query, format, labels, filter, sort).await;
+        // Streamed, so not kept; still answered 304 when nothing changed.
+        let compute = || export_evaluations(state.clone(), &query, format, labels, filter, sort);
+        return crate::routes::conditional::answer(&req, &actor, &state, "/api/v1/evaluations", false, compute).await;
     }
     let order = evaluation_list::total_order(&sort);
     let after = match query.one("cursor")? {
@@ -323,15 +325,20 @@ pub async fn list_evaluations(
         Some("exact") => true,
         Some(_) => return Err(ApiError::invalid_query("count", "the only value is `exact`")),
     };
-    let mut conn = state.pool.get().await?;
-    let (rows, next) = evaluation_list::page(&mut conn, &filter, &sort, after, limit).await?;
-    let total = if count { Some(evaluation_list::count(&mut conn, &filter).await?) } else { None };
-    let next_cursor = next.map(|after| encode_cursor(&Cursor { sort: sort_text, after }));
-    let page = EvaluationPage { items: rows.into_iter().map(EvaluationSummary::from).collect(), next_cursor, total };
-    // Sized for the page up front (a summary is about 400 bytes), not grown by doubling.
-    let mut body = Vec::with_capacity(128 + 512 * page.items.len());
-    serde_json::to_writer(&mut body, &page).map_err(|e| ApiError::Internal(e.into()))?;
-    Ok(HttpResponse::Ok().content_type(actix_web::http::header::ContentType::json()).body(body))
+    let pool = state.pool.clone();
+    let compute = || async move {
+        let mut conn = pool.get().await?;
+        let (rows, next) = evaluation_list::page(&mut conn, &filter, &sort, after, limit).await?;
+        let total = if count { Some(evaluation_list::count(&mut conn, &filter).await?) } else { None };
+        let next_cursor = next.map(|after| encode_cursor(&Cursor { sort: sort_text, after }));
+        let page =
+            EvaluationPage { items: rows.into_iter().map(EvaluationSummary::from).collect(), next_cursor, total };
+        // Sized for the page up front (a summary is about 400 bytes), not grown by doubling.
+        let mut body = Vec::with_capacity(128 + 512 * page.items.len());
+        serde_json::to_writer(&mut body, &page).map_err(|e| ApiError::Internal(e.into()))?;
+        Ok(HttpResponse::Ok().content_type(actix_web::http::header::ContentType::json()).body(body))
+    };
+    crate::routes::conditional::answer(&req, &actor, &state, "/api/v1/evaluations", true, compute).await
 }
 
 /// Every matching record in an export format, fetched a page at a time.

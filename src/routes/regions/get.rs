@@ -48,7 +48,17 @@ pub struct RegionDetail {
     )
 )]
 #[get("/regions/{code}")]
-pub async fn get_region(path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn get_region(
+    req: actix_web::HttpRequest,
+    actor: crate::auth::Actor,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let compute = || region(path.into_inner(), state.clone());
+    crate::routes::conditional::answer(&req, &actor, &state, "/api/v1/regions/{code}", true, compute).await
+}
+
+async fn region(path: String, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let code = RegionCode::parse(&path).map_err(|_| ApiError::not_found(format!("no region `{path}`")))?;
     let mut conn = state.pool.get().await?;
     let region = regions::find(&mut conn, code.as_str())

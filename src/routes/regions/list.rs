@@ -53,7 +53,16 @@ pub struct RegionPage {
     )
 )]
 #[get("/regions")]
-pub async fn list_regions(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list_regions(
+    req: HttpRequest,
+    actor: crate::auth::Actor,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let compute = || regions_page(&req, state.clone());
+    crate::routes::conditional::answer(&req, &actor, &state, "/api/v1/regions", true, compute).await
+}
+
+async fn regions_page(req: &HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let query = QueryPairs::from_request(&req);
     query.only(&["level", "parent", "q", "limit", "cursor"])?;
     let level = match query.one("level")? {
