@@ -1,5 +1,6 @@
 //! Black-box tests over HTTP against a real PostgreSQL, one database per test.
 mod access;
+mod aggregate_bodies;
 mod aggregates;
 mod batch;
 mod changes;
