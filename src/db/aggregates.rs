@@ -5,28 +5,8 @@ use rust_decimal::Decimal;
 use serde_json::value::RawValue as RawJson;
 
 use super::evaluation_list::{Builder, ListFilter};
+pub use crate::domain::aggregate::{GroupRow, RawValue};
 use crate::domain::measures::{Aggregation, Dimension, MeasureSpec, Source};
-
-/// A measure's raw result in one group, before ratios and percentiles are finished in Rust.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RawValue {
-    Value(Option<Decimal>),
-    /// The group's values in ascending order, for a percentile.
-    Sorted(Vec<Decimal>),
-    /// The two sums of a ratio.
-    Ratio(Option<Decimal>, Option<Decimal>),
-}
-
-/// One group: its dimension values (with region names), record count and raw measures.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GroupRow {
-    /// Per dimension: a region code, a year or a text (null for a missing grade).
-    pub keys: Vec<serde_json::Value>,
-    /// Per dimension: the region's name for region dimensions.
-    pub names: Vec<Option<String>>,
-    pub records: i64,
-    pub values: Vec<RawValue>,
-}
 
 /// What to compute at one grouping level.
 pub struct GroupQuery<'a> {

@@ -1,5 +1,6 @@
 //! Pure domain code: the record model, money, region codes and validation. No I/O.
 pub mod access;
+pub mod aggregate;
 pub mod batch;
 pub mod demo;
 pub mod indicators;

@@ -1,23 +1,20 @@
 //! `GET /api/v1/aggregates`: grouped measures across townships and years, with year-on-year
 //! comparison, subtotals, shares and ranks.
-use std::{
-    collections::{BTreeMap, HashMap},
-    sync::Arc,
-};
+use std::collections::BTreeMap;
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-use rust_decimal::{Decimal, RoundingStrategy};
-use serde::{ser::SerializeMap, Serialize, Serializer};
+use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     db::{
-        aggregates::{self, GroupQuery, GroupRow, RawValue},
+        aggregates::{self, GroupQuery},
         evaluation_list::{self, ListFilter},
     },
     domain::{
-        measures::{parse_measure, percentile, Dimension, MeasureSpec},
+        aggregate::{AggregateRow, Level, Line, MeasureKeys, Row, Shape},
+        measures::{parse_measure, Dimension, MeasureSpec},
         record::{EvaluationKind, Grade, Status},
     },
     error::ApiError,
@@ -114,97 +111,6 @@ pub enum ShareOf {
     Total,
 }
 
-/// A region in a row.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct RegionRef {
-    pub code: String,
-    pub name: Option<String>,
-}
-
-/// One aggregate row.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AggregateRow {
-    /// `detail` for grouped rows; for rollup rows the region level summed over (`prefecture`, `province`) or `total`
-    pub level: String,
-    /// The row's dimension values: regions as `{code, name}`, the others as values
-    #[schema(value_type = Object)]
-    pub group: BTreeMap<String, serde_json::Value>,
-    /// 记录数: records behind this row
-    pub records: i64,
-    /// Values by measure key (`expenditure.total:sum`), decimal strings
-    #[schema(value_type = HashMap<String, Option<String>>)]
-    pub values: Values,
-    /// The previous year's values (with `compare=previous_year`); null when that year has no records
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<HashMap<String, Option<String>>>)]
-    pub previous: Option<Option<Values>>,
-    /// value − previous
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<HashMap<String, Option<String>>>)]
-    pub change: Option<Values>,
-    /// (value − previous) / previous, 4 decimals
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<HashMap<String, Option<String>>>)]
-    pub change_pct: Option<Values>,
-    /// Share of the parent region or of the grand total, 4 decimals (additive measures only); a
-    /// subtotal row's parent is the level above it (prefecture → province → total), and the grand
-    /// total's share is 1.0000
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<HashMap<String, Option<String>>>)]
-    pub share: Option<Values>,
-    /// Rank within the parent region (1 = largest)
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rank: Option<i64>,
-}
-
-/// The measure keys of a query (`expenditure.total:sum`), shared by every row's [`Values`].
-#[derive(Debug)]
-struct MeasureKeys {
-    /// In the order of the plan's measures.
-    names: Vec<String>,
-    /// Positions in `names`, in sorted key order: the order a row's object lists them in.
-    sorted: Vec<usize>,
-}
-
-impl MeasureKeys {
-    fn new(measures: &[MeasureSpec]) -> Arc<Self> {
-        let names: Vec<String> = measures.iter().map(MeasureSpec::key).collect();
-        let mut sorted: Vec<usize> = (0..names.len()).collect();
-        sorted.sort_by(|&a, &b| names[a].cmp(&names[b]));
-        Arc::new(Self { names, sorted })
-    }
-}
-
-/// A row's values by measure key: one per measure, in the plan's order, with the keys shared
-/// instead of copied into every row. Written as a JSON object with its keys in sorted order.
-#[derive(Debug, Clone)]
-pub struct Values {
-    keys: Arc<MeasureKeys>,
-    values: Vec<Option<Decimal>>,
-}
-
-impl Values {
-    /// The value of measure `key`, if the row has one.
-    fn get(&self, key: &str) -> Option<Decimal> {
-        self.keys.names.iter().position(|name| name == key).and_then(|i| self.values[i])
-    }
-
-    /// Values on the same keys, each computed from the measure's position and this value.
-    fn map(&self, mut f: impl FnMut(usize, Option<Decimal>) -> Option<Decimal>) -> Self {
-        Self { keys: self.keys.clone(), values: self.values.iter().enumerate().map(|(i, v)| f(i, *v)).collect() }
-    }
-}
-
-impl Serialize for Values {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.values.len()))?;
-        for &i in &self.keys.sorted {
-            map.serialize_entry(&self.keys.names[i], &self.values[i])?;
-        }
-        map.end()
-    }
-}
-
 /// The answer: the normalised query, the records behind it and the rows.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AggregateResponse {
@@ -293,6 +199,21 @@ struct Plan {
     normalised: serde_json::Value,
 }
 
+impl Plan {
+    fn shape(&self) -> Shape<'_> {
+        Shape {
+            measures: &self.measures,
+            dimensions: &self.dimensions,
+            fiscal_years: self.filter.fiscal_years,
+            compare: self.compare,
+            rollup: self.rollup,
+            share: self.share.as_deref(),
+            rank: self.rank,
+            order: &self.order,
+        }
+    }
+}
+
 /// Grouped aggregates: measures by region level, year, kind, status or grade.
 ///
 /// Over the records the filters select. Money sums are exact; ratio measures are ratios of sums.
@@ -344,20 +265,8 @@ async fn aggregate(
             fetch_filter.fiscal_years = Some((from - 1, to));
         }
     }
-    let region = plan.dimensions.iter().copied().find(|d| d.code_len().is_some());
-    let mut levels: Vec<(String, Vec<Dimension>)> = vec![("detail".to_owned(), plan.dimensions.clone())];
-    if let Some(region) = region {
-        let mut ancestor = region.parent();
-        while let Some(level) = ancestor {
-            levels.push((level.as_str().to_owned(), replace(&plan.dimensions, region, Some(level))));
-            ancestor = level.parent();
-        }
-    }
-    let others = replace(&plan.dimensions, region.unwrap_or(Dimension::Province), None);
-    if region.is_some() {
-        levels.push(("total".to_owned(), others.clone()));
-    }
-
+    let shape = plan.shape();
+    let others = shape.others();
     let measure_keys = MeasureKeys::new(&plan.measures);
     // The groups on this connection; the record count, when a second connection is free at
     // once, on that one meanwhile: PostgreSQL runs both scans on two cores.
@@ -365,11 +274,7 @@ async fn aggregate(
         let conn: &mut diesel_async::AsyncPgConnection = &mut conn;
         let mut total_rows: Option<Vec<Row>> = None;
         let mut per_level: Vec<(String, Vec<Dimension>, Vec<Row>)> = Vec::new();
-        for (index, (level, dimensions)) in levels.into_iter().enumerate() {
-            let needed = index == 0
-                || plan.rollup
-                || (index == 1 && plan.share.as_deref() == Some("parent"))
-                || (level == "total" && plan.share.as_deref() == Some("total"));
+        for Level { name: level, dimensions, needed } in shape.levels() {
             if !needed {
                 continue;
             }
@@ -389,7 +294,7 @@ async fn aggregate(
             }
             per_level.push((level, dimensions, rows));
         }
-        if region.is_none() && plan.share.as_deref() == Some("total") {
+        if shape.needs_separate_total() {
             let rows = aggregates::group(
                 conn,
                 &GroupQuery { dimensions: &others, measures: &plan.measures, filter: &fetch_filter, min_count: 1 },
@@ -413,50 +318,7 @@ async fn aggregate(
     drop(spare);
 
     // Every group becomes a line, ranked and sorted; only the lines on the page are written out.
-    let mut lines: Vec<Line> = Vec::new();
-    for (position, (level, dimensions, rows)) in per_level.iter().enumerate() {
-        if position > 0 && !plan.rollup {
-            continue;
-        }
-        let same_level = if plan.compare { rows_by_key(rows, dimensions) } else { HashMap::new() };
-        // With share: the rows the shares are of, by key. `parent`: the next level up, as each
-        // level is computed (county → prefecture → province → total); the grand total has no
-        // parent and is its own base (1.0000), as it is under `total`.
-        let share_base = plan.share.as_deref().map(|mode| {
-            let base = if mode == "parent" {
-                let (_, base_dimensions, base_rows) = per_level.get(position + 1).unwrap_or(&per_level[position]);
-                Some((base_rows.as_slice(), base_dimensions.as_slice()))
-            } else {
-                total_rows.as_deref().map(|rows| (rows, others.as_slice()))
-            };
-            base.map(|(base_rows, base_dimensions)| (rows_by_key(base_rows, base_dimensions), base_dimensions))
-        });
-        let mut level_lines: Vec<Line> = Vec::new();
-        for row in rows {
-            if plan.compare && !row.in_requested_years(dimensions, &plan.filter) {
-                continue;
-            }
-            let share = share_base.as_ref().map(|base| {
-                let base_row = base
-                    .as_ref()
-                    .and_then(|(index, base_dimensions)| index.get(&row.key_on(dimensions, base_dimensions)).copied());
-                share(row, base_row, &plan.measures)
-            });
-            level_lines.push(Line {
-                level,
-                dimensions,
-                row,
-                previous: plan.compare.then(|| same_level.get(&row.full_key(dimensions, -1)).copied()),
-                share,
-                rank: None,
-            });
-        }
-        if plan.rank && position == 0 {
-            rank_rows(&mut level_lines, region, &plan);
-        }
-        sort_rows(&mut level_lines, &plan);
-        lines.extend(level_lines);
-    }
+    let lines = shape.lines(&per_level, total_rows.as_deref(), &others);
 
     if format.is_export() {
         return export_rows(format, labels, &plan, lines.into_iter().map(Line::into_output).collect()).await;
@@ -582,275 +444,6 @@ fn level_zh(level: &str) -> Option<&'static str> {
         "total" => "总计",
         _ => return None,
     })
-}
-
-/// A finished group: exact values rounded to each measure's scale.
-#[derive(Debug, Clone)]
-struct Row {
-    keys: Vec<serde_json::Value>,
-    names: Vec<Option<String>>,
-    records: i64,
-    values: Values,
-}
-
-fn round(value: Decimal, scale: u32) -> Decimal {
-    let mut rounded = value.round_dp_with_strategy(scale, RoundingStrategy::MidpointAwayFromZero);
-    rounded.rescale(scale);
-    rounded
-}
-
-impl Row {
-    fn finish(row: GroupRow, measures: &[MeasureSpec], keys: &Arc<MeasureKeys>) -> Self {
-        let values = measures
-            .iter()
-            .zip(row.values)
-            .map(|(spec, raw)| {
-                let scale = spec.scale();
-                let value = match raw {
-                    RawValue::Value(v) => v,
-                    RawValue::Sorted(sorted) => spec.aggregation.percentile().and_then(|p| percentile(&sorted, p)),
-                    RawValue::Ratio(Some(numerator), Some(denominator)) if !denominator.is_zero() => {
-                        Some(numerator / denominator)
-                    }
-                    RawValue::Ratio(..) => None,
-                };
-                value.map(|v| round(v, scale))
-            })
-            .collect();
-        Self { keys: row.keys, names: row.names, records: row.records, values: Values { keys: keys.clone(), values } }
-    }
-
-    /// A key of the row's dimension values, with the fiscal year shifted by `year_offset`.
-    fn full_key(&self, dimensions: &[Dimension], year_offset: i64) -> String {
-        dimensions
-            .iter()
-            .zip(&self.keys)
-            .map(|(d, v)| match (d, v.as_i64()) {
-                (Dimension::FiscalYear, Some(year)) => (year + year_offset).to_string(),
-                _ => v.to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join("|")
-    }
-
-    /// The row's value of `dimension`, when `dimensions` (the row's grouping) has it.
-    fn key(&self, dimensions: &[Dimension], dimension: Dimension) -> Option<&serde_json::Value> {
-        dimensions.iter().position(|d| *d == dimension).map(|i| &self.keys[i])
-    }
-
-    /// A key of the row's values on `base` dimensions, its region truncated to the base level.
-    fn key_on(&self, dimensions: &[Dimension], base: &[Dimension]) -> String {
-        base.iter()
-            .map(|b| {
-                if let Some(len) = b.code_len() {
-                    let region = dimensions.iter().zip(&self.keys).find(|(d, _)| d.code_len().is_some());
-                    region
-                        .and_then(|(_, v)| v.as_str())
-                        .map(|code| format!("\"{}\"", &code[..len.min(code.len())]))
-                        .unwrap_or_default()
-                } else {
-                    self.key(dimensions, *b).map(|v| v.to_string()).unwrap_or_default()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("|")
-    }
-
-    fn in_requested_years(&self, dimensions: &[Dimension], filter: &ListFilter) -> bool {
-        let year = self.key(dimensions, Dimension::FiscalYear).and_then(|v| v.as_i64());
-        match (year, filter.fiscal_years) {
-            (Some(year), Some((from, to))) => (i64::from(from)..=i64::from(to)).contains(&year),
-            _ => true,
-        }
-    }
-
-    fn to_output(&self, level: &str, dimensions: &[Dimension]) -> AggregateRow {
-        let group = dimensions
-            .iter()
-            .zip(self.keys.iter().zip(&self.names))
-            .map(|(d, (key, name))| {
-                let value =
-                    if d.code_len().is_some() { serde_json::json!({"code": key, "name": name}) } else { key.clone() };
-                (d.as_str().to_owned(), value)
-            })
-            .collect();
-        AggregateRow {
-            level: level.to_owned(),
-            group,
-            records: self.records,
-            values: self.values.clone(),
-            previous: None,
-            change: None,
-            change_pct: None,
-            share: None,
-            rank: None,
-        }
-    }
-}
-
-/// Rows by [`Row::full_key`].
-fn rows_by_key<'a>(rows: &'a [Row], dimensions: &[Dimension]) -> HashMap<String, &'a Row> {
-    rows.iter().map(|r| (r.full_key(dimensions, 0), r)).collect()
-}
-
-/// The dimensions with the region dimension replaced by `with` (or removed).
-fn replace(dimensions: &[Dimension], region: Dimension, with: Option<Dimension>) -> Vec<Dimension> {
-    dimensions.iter().filter_map(|&d| if d == region { with } else { Some(d) }).collect()
-}
-
-/// Per measure: value − previous, or with `percent` (value − previous) / previous to 4 decimals.
-fn change(values: &Values, previous: Option<&Values>, percent: bool) -> Values {
-    values.map(|i, value| {
-        let before = previous.and_then(|p| p.values[i]);
-        match (value, before) {
-            (Some(now), Some(before)) if percent => (!before.is_zero()).then(|| round((now - before) / before, 4)),
-            (Some(now), Some(before)) => Some(now - before),
-            _ => None,
-        }
-    })
-}
-
-/// Per additive measure: the row's value as a share of `base`'s, to 4 decimals.
-fn share(row: &Row, base: Option<&Row>, measures: &[MeasureSpec]) -> Values {
-    row.values.map(|i, part| match (part, base.and_then(|b| b.values.values[i])) {
-        (Some(part), Some(whole)) if measures[i].is_additive() && !whole.is_zero() => Some(round(part / whole, 4)),
-        _ => None,
-    })
-}
-
-/// A row of the answer before it is written out: one for every group, so all can be ranked
-/// and sorted, and written (change, share, group object) only when it is on the page.
-struct Line<'a> {
-    level: &'a str,
-    dimensions: &'a [Dimension],
-    row: &'a Row,
-    /// With compare: the previous year's row, if that year has one.
-    previous: Option<Option<&'a Row>>,
-    share: Option<Values>,
-    rank: Option<i64>,
-}
-
-impl Line<'_> {
-    /// The line's value of `dimension`, if it is grouped by it.
-    fn key(&self, dimension: Dimension) -> Option<&serde_json::Value> {
-        self.row.key(self.dimensions, dimension)
-    }
-
-    fn into_output(self) -> AggregateRow {
-        let mut out = self.row.to_output(self.level, self.dimensions);
-        if let Some(previous) = self.previous {
-            let previous = previous.map(|p| &p.values);
-            out.change = Some(change(&self.row.values, previous, false));
-            out.change_pct = Some(change(&self.row.values, previous, true));
-            out.previous = Some(previous.cloned());
-        }
-        out.share = self.share;
-        out.rank = self.rank;
-        out
-    }
-}
-
-/// The measure key rows are ranked and primarily ordered by.
-fn rank_key(plan: &Plan) -> String {
-    plan.order
-        .iter()
-        .find(|(key, _)| plan.measures.iter().any(|m| &m.key() == key))
-        .map(|(key, _)| key.clone())
-        .unwrap_or_else(|| plan.measures[0].key())
-}
-
-fn rank_rows(lines: &mut [Line], region: Option<Dimension>, plan: &Plan) {
-    let key = rank_key(plan);
-    // The line's dimension values with its region cut to the parent's code.
-    let parent_of = |line: &Line| -> String {
-        let mut parts: Vec<String> = Vec::new();
-        for (dimension, value) in line.dimensions.iter().zip(&line.row.keys) {
-            match region {
-                Some(r) if *dimension == r => {
-                    let code = value.as_str().unwrap_or("");
-                    let len = r.parent().and_then(|p| p.code_len()).unwrap_or(0);
-                    parts.push(code[..len.min(code.len())].to_owned());
-                }
-                _ => parts.push(value.to_string()),
-            }
-        }
-        parts.join("|")
-    };
-    let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
-    for (i, line) in lines.iter().enumerate() {
-        groups.entry(parent_of(line)).or_default().push(i);
-    }
-    for members in groups.values() {
-        let mut ordered = members.clone();
-        ordered.sort_by(|&a, &b| {
-            let va = lines[a].row.values.get(&key);
-            let vb = lines[b].row.values.get(&key);
-            vb.cmp(&va)
-        });
-        for (position, &i) in ordered.iter().enumerate() {
-            lines[i].rank = Some(position as i64 + 1);
-        }
-    }
-}
-
-fn sort_rows(lines: &mut [Line], plan: &Plan) {
-    let order: Vec<(String, bool)> = if plan.order.is_empty() {
-        plan.dimensions.iter().map(|d| (d.as_str().to_owned(), false)).collect()
-    } else {
-        plan.order.clone()
-    };
-    // Each line's key is computed once (not on every comparison): regions by code, numbers as numbers.
-    lines.sort_by_cached_key(|line| {
-        order
-            .iter()
-            .map(|(key, descending)| {
-                let part = match Dimension::parse(key) {
-                    Some(d) => match line.key(d) {
-                        Some(value) if d.code_len().is_some() => SortKey::Text(value.as_str().unwrap_or("").to_owned()),
-                        Some(value) => match value.as_i64() {
-                            Some(n) => SortKey::Number(n),
-                            None => SortKey::Text(value.as_str().map_or_else(|| value.to_string(), str::to_owned)),
-                        },
-                        None => SortKey::Missing,
-                    },
-                    None => SortKey::Amount(line.row.values.get(key)),
-                };
-                if *descending {
-                    std::cmp::Reverse(part).into()
-                } else {
-                    part.into()
-                }
-            })
-            .collect::<Vec<Directed>>()
-    });
-}
-
-/// One part of a row's sort key.
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
-enum SortKey {
-    Missing,
-    Number(i64),
-    Amount(Option<Decimal>),
-    Text(String),
-}
-
-/// A key part in its direction.
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
-enum Directed {
-    Ascending(SortKey),
-    Descending(std::cmp::Reverse<SortKey>),
-}
-
-impl From<SortKey> for Directed {
-    fn from(key: SortKey) -> Self {
-        Self::Ascending(key)
-    }
-}
-
-impl From<std::cmp::Reverse<SortKey>> for Directed {
-    fn from(key: std::cmp::Reverse<SortKey>) -> Self {
-        Self::Descending(key)
-    }
 }
 
 fn plan(query: &QueryPairs) -> Result<Plan, ApiError> {
