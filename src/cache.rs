@@ -34,6 +34,18 @@ impl Entry {
         Self { status, content_type, content_disposition, body, last_used: 0 }
     }
 
+    /// The answer again, as it was sent.
+    pub fn response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        if let Some(value) = &self.content_type {
+            response.insert_header((header::CONTENT_TYPE, value.clone()));
+        }
+        if let Some(value) = &self.content_disposition {
+            response.insert_header((header::CONTENT_DISPOSITION, value.clone()));
+        }
+        response.body(self.body.clone())
+    }
+
     fn size(&self, key: &str) -> usize {
         key.len() + self.body.len() + 128
     }
@@ -66,14 +78,7 @@ impl ResponseCache {
         let mut inner = self.inner.lock().expect("the cache lock is never poisoned");
         let entry = inner.entries.get_mut(key)?;
         entry.last_used = now;
-        let mut response = HttpResponse::build(entry.status);
-        if let Some(value) = &entry.content_type {
-            response.insert_header((header::CONTENT_TYPE, value.clone()));
-        }
-        if let Some(value) = &entry.content_disposition {
-            response.insert_header((header::CONTENT_DISPOSITION, value.clone()));
-        }
-        Some(response.body(entry.body.clone()))
+        Some(entry.response())
     }
 
     pub fn put(&self, key: String, mut entry: Entry) {

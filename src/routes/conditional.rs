@@ -145,16 +145,9 @@ where
     let body = actix_web::body::to_bytes(response.into_body())
         .await
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("reading an answer to keep it: {e}")))?;
-    let mut again = HttpResponse::build(status);
-    if let Some(value) = &content_type {
-        again.insert_header((header::CONTENT_TYPE, value.clone()));
-    }
-    if let Some(value) = &content_disposition {
-        again.insert_header((header::CONTENT_DISPOSITION, value.clone()));
-    }
-    let mut sent = again.body(body.clone());
-    validator.label(&mut sent);
     let entry = Entry::new(status, content_type, content_disposition, body);
+    let mut sent = entry.response();
+    validator.label(&mut sent);
     state.response_cache.put(validator.etag.clone(), entry);
     Ok(sent)
 }

@@ -63,7 +63,7 @@ pub async fn list_regions(
 }
 
 async fn regions_page(req: &HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let query = QueryPairs::from_request(&req);
+    let query = QueryPairs::from_request(req);
     query.only(&["level", "parent", "q", "limit", "cursor"])?;
     let level = match query.one("level")? {
         None => None,
