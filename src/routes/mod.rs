@@ -168,44 +168,54 @@ async fn read_within(
 ///
 /// A whole number written with a fraction (`2022.0`, as Python's `json` writes a float) is the
 /// integer it equals, as JSON Schema counts it: when the direct parse stumbles on one, the body
-/// is read again with such numbers made integers. Every other body takes the direct parse alone.
+/// is written again with such numbers as integers and parsed once more, and that parse's error
+/// (if any) is the answer. Every other body takes the direct parse alone.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    match parse_json_as_is(body) {
+        Err(ApiError::BadRequest { errors, .. })
+            if errors.first().is_some_and(|e| e.message.starts_with("invalid type: floating point")) =>
+        {
+            let first = || parse_json_as_is(body);
+            let Ok(mut tree) = serde_json::from_slice::<serde_json::Value>(body) else { return first() };
+            if !integral_floats_to_integers(&mut tree) {
+                return first();
+            }
+            match serde_json::to_vec(&tree) {
+                Ok(rewritten) => parse_json_as_is(&rewritten),
+                Err(_) => first(),
+            }
+        }
+        parsed => parsed,
+    }
+}
+
+fn parse_json_as_is<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let parsed = serde_path_to_error::deserialize(&mut deserializer);
-    let value = match parsed {
-        Ok(value) => value,
-        Err(error) if error.inner().to_string().starts_with("invalid type: floating point") => {
-            let retried = serde_json::from_slice::<serde_json::Value>(body).ok().and_then(|mut tree| {
-                integral_floats_to_integers(&mut tree);
-                serde_json::from_value(tree).ok()
-            });
-            // When that does not help, the first error says what is wrong, where.
-            return retried.ok_or_else(|| {
-                let path = error.path().to_string();
-                json_error(if path == "." { "$".to_owned() } else { path }, error.into_inner())
-            });
-        }
-        Err(error) => {
-            let path = error.path().to_string();
-            return Err(json_error(if path == "." { "$".to_owned() } else { path }, error.into_inner()));
-        }
-    };
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        json_error(if path == "." { "$".to_owned() } else { path }, error.into_inner())
+    })?;
     deserializer.end().map_err(|error| json_error("$".to_owned(), error))?;
     Ok(value)
 }
 
-fn integral_floats_to_integers(value: &mut serde_json::Value) {
+/// Makes every whole number written with a fraction an integer; whether there was one.
+fn integral_floats_to_integers(value: &mut serde_json::Value) -> bool {
     match value {
         serde_json::Value::Number(number) if number.is_f64() => {
             let float = number.as_f64().unwrap_or(f64::NAN);
             // Within ±2^53 every whole f64 is exactly the integer it prints as.
-            if float.fract() == 0.0 && float.abs() <= 9_007_199_254_740_992.0 {
+            let whole = float.fract() == 0.0 && float.abs() <= 9_007_199_254_740_992.0;
+            if whole {
                 *value = serde_json::Value::from(float as i64);
             }
+            whole
         }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_floats_to_integers),
-        serde_json::Value::Object(members) => members.values_mut().for_each(integral_floats_to_integers),
-        _ => {}
+        serde_json::Value::Array(items) => items.iter_mut().fold(false, |any, v| integral_floats_to_integers(v) | any),
+        serde_json::Value::Object(members) => {
+            members.values_mut().fold(false, |any, v| integral_floats_to_integers(v) | any)
+        }
+        _ => false,
     }
 }
 

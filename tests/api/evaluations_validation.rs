@@ -62,6 +62,14 @@ async fn a_whole_number_written_with_a_fraction_is_that_integer() {
     assert_eq!(reply.status, 201, "{}", reply.text);
     assert_eq!(reply.json()["fiscal_year"], 2022);
     assert_eq!(reply.json()["profile"]["staff_at_year_end"], 78);
+    // With another fault further on, that fault is the answer (the fuzz run's case: a whole
+    // float, then an amount that is not a number).
+    let mut record = yintian();
+    record["fiscal_year"] = json!(2022.0);
+    record["expenditure"]["total"] = json!("lots");
+    let reply = app.post("/api/v1/evaluations", &record).await;
+    assert_eq!(reply.status, 422, "{}", reply.text);
+    assert_eq!(reply.error_fields(), ["expenditure.total"]);
     let mut record = yintian();
     record["fiscal_year"] = json!(2022.5);
     let reply = app.post("/api/v1/evaluations", &record).await;
