@@ -171,22 +171,24 @@ async fn read_within(
 /// is written again with such numbers as integers and parsed once more, and that parse's error
 /// (if any) is the answer. Every other body takes the direct parse alone.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    match parse_json_as_is(body) {
-        Err(ApiError::BadRequest { errors, .. })
-            if errors.first().is_some_and(|e| e.message.starts_with("invalid type: floating point")) =>
-        {
-            let first = || parse_json_as_is(body);
-            let Ok(mut tree) = serde_json::from_slice::<serde_json::Value>(body) else { return first() };
-            if !integral_floats_to_integers(&mut tree) {
-                return first();
-            }
-            match serde_json::to_vec(&tree) {
-                Ok(rewritten) => parse_json_as_is(&rewritten),
-                Err(_) => first(),
-            }
-        }
-        parsed => parsed,
+    let first = match parse_json_as_is(body) {
+        Err(error @ ApiError::BadRequest { .. }) if is_float_for_integer(&error) => error,
+        parsed => return parsed,
+    };
+    let Ok(mut tree) = serde_json::from_slice::<serde_json::Value>(body) else { return Err(first) };
+    if !integral_floats_to_integers(&mut tree) {
+        return Err(first);
     }
+    match serde_json::to_vec(&tree) {
+        Ok(rewritten) => parse_json_as_is(&rewritten),
+        Err(_) => Err(first),
+    }
+}
+
+/// Whether the parse stopped at a float where an integer belongs.
+fn is_float_for_integer(error: &ApiError) -> bool {
+    matches!(error, ApiError::BadRequest { errors, .. }
+        if errors.first().is_some_and(|e| e.message.starts_with("invalid type: floating point")))
 }
 
 fn parse_json_as_is<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
