@@ -6,7 +6,7 @@ use std::{
     collections::HashMap,
     sync::{
         atomic::{AtomicU64, Ordering},
-        Mutex,
+        Arc, Mutex,
     },
 };
 
@@ -56,6 +56,28 @@ pub struct ResponseCache {
     capacity: usize,
     clock: AtomicU64,
     inner: Mutex<Inner>,
+    /// The keys being computed now, each with the lock its computer holds (see `flight`).
+    flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// The right to compute the answer of one key: while it is held, other requests for the key wait
+/// in `ResponseCache::flight` instead of computing the same answer again.
+pub struct Flight<'a> {
+    cache: &'a ResponseCache,
+    key: String,
+    lock: Arc<tokio::sync::Mutex<()>>,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Drop for Flight<'_> {
+    fn drop(&mut self) {
+        let mut flights = self.cache.flights.lock().expect("the flight lock is never poisoned");
+        self.guard.take();
+        // The table's handle and this one: nobody else waits, so the key leaves the table.
+        if Arc::strong_count(&self.lock) == 2 {
+            flights.remove(&self.key);
+        }
+    }
 }
 
 #[derive(Default)]
@@ -67,7 +89,22 @@ struct Inner {
 impl ResponseCache {
     /// A cache of `capacity` bytes; 0 keeps nothing.
     pub fn new(capacity: usize) -> Self {
-        Self { capacity, clock: AtomicU64::new(0), inner: Mutex::new(Inner::default()) }
+        Self { capacity, clock: AtomicU64::new(0), inner: Mutex::new(Inner::default()), flights: Mutex::default() }
+    }
+
+    /// Waits until no other request computes `key`'s answer, then holds that right until the
+    /// returned flight is dropped: concurrent misses of one key compute it once, and the others
+    /// find it kept (a cache stampede becomes one query). `None` when the cache keeps nothing.
+    pub async fn flight(&self, key: &str) -> Option<Flight<'_>> {
+        if self.capacity == 0 {
+            return None;
+        }
+        let lock = {
+            let mut flights = self.flights.lock().expect("the flight lock is never poisoned");
+            flights.entry(key.to_owned()).or_default().clone()
+        };
+        let guard = lock.clone().lock_owned().await;
+        Some(Flight { cache: self, key: key.to_owned(), lock, guard: Some(guard) })
     }
 
     pub fn get(&self, key: &str) -> Option<HttpResponse> {
@@ -112,6 +149,33 @@ impl ResponseCache {
     }
 }
 
+/// Small counts derived from the stored data (how many years have records, how many divisions a
+/// level has under some prefixes), kept for one data version: the first look-up at another
+/// version forgets them all. Every write moves the version, so a count is never older than the
+/// data it is read with.
+#[derive(Default)]
+pub struct VersionMemo {
+    inner: Mutex<(i64, HashMap<String, u64>)>,
+}
+
+/// Counts kept for one version at most; past that, the oldest version's are forgotten anyway.
+const MEMO_ENTRIES: usize = 1024;
+
+impl VersionMemo {
+    pub fn get(&self, version: i64, key: &str) -> Option<u64> {
+        let inner = self.inner.lock().expect("the memo lock is never poisoned");
+        (inner.0 == version).then(|| inner.1.get(key).copied()).flatten()
+    }
+
+    pub fn put(&self, version: i64, key: String, value: u64) {
+        let mut inner = self.inner.lock().expect("the memo lock is never poisoned");
+        if inner.0 != version || inner.1.len() >= MEMO_ENTRIES {
+            *inner = (version, HashMap::new());
+        }
+        inner.1.insert(key, value);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,5 +207,46 @@ mod tests {
         cache.put("huge".to_owned(), entry(2001));
         assert!(cache.get("huge").is_none());
         assert!(ResponseCache::new(0).get("a").is_none());
+    }
+
+    #[tokio::test]
+    async fn one_request_computes_a_key_while_the_others_wait_for_it() {
+        let cache = Arc::new(ResponseCache::new(16_000));
+        let computed = Arc::new(AtomicU64::new(0));
+        let first = cache.flight("k").await.expect("a flight");
+        let waiters: Vec<_> = (0..4)
+            .map(|_| {
+                let (cache, computed) = (cache.clone(), computed.clone());
+                tokio::spawn(async move {
+                    let _flight = cache.flight("k").await;
+                    if cache.get("k").is_none() {
+                        computed.fetch_add(1, Ordering::SeqCst);
+                        cache.put("k".to_owned(), entry(10));
+                    }
+                })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        // Another key does not wait for this one.
+        drop(cache.flight("other").await.expect("a flight"));
+        cache.put("k".to_owned(), entry(10));
+        drop(first);
+        for waiter in waiters {
+            waiter.await.unwrap();
+        }
+        assert_eq!(computed.load(Ordering::SeqCst), 0, "every waiter found the first one's answer");
+        assert!(cache.flights.lock().unwrap().is_empty(), "no key stays in the table");
+        assert!(ResponseCache::new(0).flight("k").await.is_none());
+    }
+
+    #[test]
+    fn a_memo_holds_its_counts_for_one_version() {
+        let memo = VersionMemo::default();
+        memo.put(7, "years".to_owned(), 3);
+        assert_eq!(memo.get(7, "years"), Some(3));
+        assert_eq!(memo.get(8, "years"), None);
+        memo.put(8, "county".to_owned(), 122);
+        assert_eq!(memo.get(7, "years"), None, "a newer version forgets the older counts");
+        assert_eq!(memo.get(8, "county"), Some(122));
     }
 }

@@ -35,6 +35,7 @@ pub struct Shared {
     rate_limiter: Arc<auth::RateLimiter>,
     webhook_wake: Arc<tokio::sync::Notify>,
     response_cache: Arc<crate::cache::ResponseCache>,
+    version_memo: Arc<crate::cache::VersionMemo>,
     /// `/metrics`: every worker's pool, and whether this listener serves it.
     metrics: web::Data<crate::metrics::Endpoint>,
 }
@@ -67,6 +68,7 @@ impl Shared {
             rate_limiter: self.rate_limiter.clone(),
             webhook_wake: self.webhook_wake.clone(),
             response_cache: self.response_cache.clone(),
+            version_memo: self.version_memo.clone(),
         })
     }
 }
@@ -114,6 +116,7 @@ impl Application {
             rate_limiter: Arc::new(auth::RateLimiter::new(settings.rate_limit)),
             webhook_wake: Arc::new(tokio::sync::Notify::new()),
             response_cache: Arc::new(crate::cache::ResponseCache::new(settings.cache_mb.saturating_mul(1024 * 1024))),
+            version_memo: Arc::default(),
             metrics: web::Data::new(crate::metrics::Endpoint::new(settings.metrics_listen.is_none())),
             settings: Arc::new(settings),
         };

@@ -27,4 +27,6 @@ pub struct AppState {
     pub webhook_wake: Arc<tokio::sync::Notify>,
     /// Answers of reads, kept by their data-version validator (`routes::conditional`).
     pub response_cache: Arc<crate::cache::ResponseCache>,
+    /// Counts derived from the data, kept for one data version (the aggregate row cap's).
+    pub version_memo: Arc<crate::cache::VersionMemo>,
 }

@@ -161,6 +161,21 @@ pub struct GroupRow {
     pub values: Vec<RawValue>,
 }
 
+/// The records behind an answer, counted from one level's groups where no group was left out
+/// by `min_count`: every level's groups partition the filtered records. Groups of the years
+/// before `first_year` (fetched only for `compare`) are not counted.
+pub fn records_in(groups: &[GroupRow], dimensions: &[Dimension], first_year: Option<i16>) -> i64 {
+    let year = dimensions.iter().position(|d| *d == Dimension::FiscalYear);
+    groups
+        .iter()
+        .filter(|group| match (year, first_year) {
+            (Some(index), Some(first)) => group.keys[index].as_i64().is_none_or(|y| y >= i64::from(first)),
+            _ => true,
+        })
+        .map(|group| group.records)
+        .sum()
+}
+
 /// A region in a row.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RegionRef {
@@ -544,6 +559,26 @@ mod tests {
             rank: false,
             order: &[],
         }
+    }
+
+    #[test]
+    fn the_records_are_the_groups_counts_without_the_year_fetched_to_compare_with() {
+        let group = |keys: Vec<serde_json::Value>, records: i64| GroupRow {
+            names: keys.iter().map(|_| None).collect(),
+            keys,
+            records,
+            values: Vec::new(),
+        };
+        let groups = [
+            group(vec![json!("430482"), json!(2021)], 5),
+            group(vec![json!("430482"), json!(2022)], 7),
+            group(vec![json!("430481"), json!(2022)], 2),
+        ];
+        let dimensions = [Dimension::County, Dimension::FiscalYear];
+        assert_eq!(records_in(&groups, &dimensions, None), 14);
+        assert_eq!(records_in(&groups, &dimensions, Some(2022)), 9);
+        assert_eq!(records_in(&groups[..1], &dimensions[..1], Some(2022)), 5, "no year grouped: every group counts");
+        assert_eq!(records_in(&[], &dimensions, None), 0);
     }
 
     fn row(keys: &[serde_json::Value], records: i64, amount: Decimal, measures: &[MeasureSpec]) -> Row {

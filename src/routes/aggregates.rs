@@ -8,12 +8,13 @@ use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::{
+    cache::VersionMemo,
     db::{
         aggregates::{self, GroupQuery},
         evaluation_list::{self, ListFilter},
     },
     domain::{
-        aggregate::{AggregateRow, Level, Line, MeasureKeys, Row, Shape},
+        aggregate::{records_in, AggregateRow, Level, Line, MeasureKeys, Row, Shape},
         measures::{parse_measure, Dimension, MeasureSpec},
         record::{EvaluationKind, Grade, Status},
     },
@@ -243,20 +244,21 @@ pub async fn get_aggregates(
     let labels = export::labels(&query)?;
     let mut plan = plan(&query)?;
     plan.filter.visibility = actor.principal.visibility();
-    let compute = || aggregate(state.clone(), format, labels, plan);
+    let compute = |version| aggregate(state.clone(), version, format, labels, plan);
     crate::routes::conditional::answer(&req, &actor, &state, "/api/v1/aggregates", true, compute).await
 }
 
-/// The aggregate of a parsed query, in its format.
+/// The aggregate of a parsed query at data version `version`, in its format.
 async fn aggregate(
     state: web::Data<AppState>,
+    version: i64,
     format: Format,
     labels: export::Labels,
     mut plan: Plan,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
     let indicators = library_measures(&mut conn, &mut plan.measures).await?;
-    estimate_rows(&mut conn, &plan).await?;
+    estimate_rows(&mut conn, &plan, &state.version_memo, version).await?;
 
     // With compare, also aggregate the year before the first requested one.
     let mut fetch_filter = plan.filter.clone();
@@ -268,12 +270,13 @@ async fn aggregate(
     let shape = plan.shape();
     let others = shape.others();
     let measure_keys = MeasureKeys::new(&plan.measures);
-    // The groups on this connection; the record count, when a second connection is free at
-    // once, on that one meanwhile: PostgreSQL runs both scans on two cores.
+    // When no group is left out by `min_count`, the grouped rows hold the record count too.
+    let counted_by_groups = plan.min_count <= 1;
     let grouping = async {
         let conn: &mut diesel_async::AsyncPgConnection = &mut conn;
         let mut total_rows: Option<Vec<Row>> = None;
         let mut per_level: Vec<(String, Vec<Dimension>, Vec<Row>)> = Vec::new();
+        let mut records = None;
         for Level { name: level, dimensions, needed } in shape.levels() {
             if !needed {
                 continue;
@@ -288,6 +291,10 @@ async fn aggregate(
                 },
             )
             .await?;
+            if counted_by_groups && records.is_none() {
+                let first_year = plan.filter.fiscal_years.filter(|_| plan.compare).map(|(from, _)| from);
+                records = Some(records_in(&rows, &dimensions, first_year));
+            }
             let rows: Vec<Row> = rows.into_iter().map(|r| Row::finish(r, &plan.measures, &measure_keys)).collect();
             if level == "total" {
                 total_rows = Some(rows.clone());
@@ -302,17 +309,26 @@ async fn aggregate(
             .await?;
             total_rows = Some(rows.into_iter().map(|r| Row::finish(r, &plan.measures, &measure_keys)).collect());
         }
-        Ok::<_, ApiError>((per_level, total_rows))
+        Ok::<_, ApiError>((records, per_level, total_rows))
     };
-    let mut spare = crate::db::spare(&state.pool).await;
-    let (records, (per_level, total_rows)) = match spare.as_deref_mut() {
-        Some(other) => futures_util::try_join!(
-            async { evaluation_list::count(other, &plan.filter).await.map_err(ApiError::from) },
-            grouping
-        )?,
+    // Otherwise the records are counted on their own: when a second connection is free at once,
+    // on that one meanwhile, so PostgreSQL runs both scans on two cores.
+    let mut spare = if counted_by_groups { None } else { crate::db::spare(&state.pool).await };
+    let (records, per_level, total_rows) = match spare.as_deref_mut() {
+        Some(other) => {
+            let (records, (_, per_level, total_rows)) = futures_util::try_join!(
+                async { evaluation_list::count(other, &plan.filter).await.map_err(ApiError::from) },
+                grouping
+            )?;
+            (records, per_level, total_rows)
+        }
         None => {
-            let grouped = grouping.await?;
-            (evaluation_list::count(&mut conn, &plan.filter).await?, grouped)
+            let (records, per_level, total_rows) = grouping.await?;
+            let records = match records {
+                Some(records) => records,
+                None => evaluation_list::count(&mut conn, &plan.filter).await?,
+            };
+            (records, per_level, total_rows)
         }
     };
     drop(spare);
@@ -593,20 +609,44 @@ fn plan(query: &QueryPairs) -> Result<Plan, ApiError> {
     Ok(Plan { measures, dimensions, filter, compare, rollup, share, rank, min_count, order, limit, offset, normalised })
 }
 
-/// Refuses a grouping whose possible rows exceed the cap, before running it.
-async fn estimate_rows(conn: &mut diesel_async::AsyncPgConnection, plan: &Plan) -> Result<(), ApiError> {
+/// Refuses a grouping whose possible rows exceed the cap, before running it. The counts it needs
+/// from the database (years with records, divisions at a level) are kept for the data version,
+/// so a repeated dashboard query sends no statement for them.
+async fn estimate_rows(
+    conn: &mut diesel_async::AsyncPgConnection,
+    plan: &Plan,
+    memo: &VersionMemo,
+    version: i64,
+) -> Result<(), ApiError> {
     let mut estimate: u64 = 1;
     for dimension in &plan.dimensions {
         let cardinality = match dimension {
             Dimension::FiscalYear => match plan.filter.fiscal_years {
                 Some((from, to)) => (to - from + 1) as u64,
-                None => crate::db::evaluation_list::distinct_years(conn).await? as u64,
+                None => match memo.get(version, "years") {
+                    Some(years) => years,
+                    None => {
+                        let years = crate::db::evaluation_list::distinct_years(conn).await? as u64;
+                        memo.put(version, "years".to_owned(), years);
+                        years
+                    }
+                },
             },
             Dimension::Kind => 4,
             Dimension::Status => 5,
             Dimension::Grade => 5,
             region => {
-                crate::db::regions::count_at_level(conn, region.as_str(), &plan.filter.region_prefixes).await? as u64
+                let key = format!("{}:{}", region.as_str(), plan.filter.region_prefixes.join(","));
+                match memo.get(version, &key) {
+                    Some(count) => count,
+                    None => {
+                        let count =
+                            crate::db::regions::count_at_level(conn, region.as_str(), &plan.filter.region_prefixes)
+                                .await? as u64;
+                        memo.put(version, key, count);
+                        count
+                    }
+                }
             }
         };
         estimate = estimate.saturating_mul(cardinality.max(1));

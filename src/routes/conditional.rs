@@ -40,6 +40,7 @@ const VARY: &str = "Authorization, Accept, Accept-Encoding";
 pub struct Validator {
     etag: String,
     anonymous: bool,
+    version: i64,
 }
 
 impl Validator {
@@ -70,7 +71,7 @@ impl Validator {
         }
         let digest = hash.finalize();
         let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-        Self { etag: format!("W/\"{version}-{hex}\""), anonymous: visibility == Visibility::Published }
+        Self { etag: format!("W/\"{version}-{hex}\""), anonymous: visibility == Visibility::Published, version }
     }
 
     /// Whether the request's `If-None-Match` names this answer (weak comparison, `*` too).
@@ -104,7 +105,9 @@ impl Validator {
 
 /// Answers a read through its validator: 304 when `If-None-Match` names the current answer, the
 /// kept answer when there is one (`cached` is false for reads not worth keeping, such as streamed
-/// exports), else `compute`'s, labelled and, when it succeeded, kept.
+/// exports), else `compute`'s (given the data version read), labelled and, when it succeeded,
+/// kept. Concurrent misses of one answer compute it once: the others wait and take it from the
+/// cache.
 pub async fn answer<F, Fut>(
     req: &HttpRequest,
     actor: &Actor,
@@ -114,7 +117,7 @@ pub async fn answer<F, Fut>(
     compute: F,
 ) -> Result<HttpResponse, ApiError>
 where
-    F: FnOnce() -> Fut,
+    F: FnOnce(i64) -> Fut,
     Fut: std::future::Future<Output = Result<HttpResponse, ApiError>>,
 {
     let validator = {
@@ -125,15 +128,24 @@ where
         crate::metrics::cache_lookup(route, "not_modified");
         return Ok(validator.not_modified());
     }
+    let kept = |result: &'static str| {
+        let mut response = state.response_cache.get(&validator.etag)?;
+        crate::metrics::cache_lookup(route, result);
+        validator.label(&mut response);
+        Some(response)
+    };
+    let mut flight = None;
     if cached {
-        if let Some(mut response) = state.response_cache.get(&validator.etag) {
-            crate::metrics::cache_lookup(route, "hit");
-            validator.label(&mut response);
+        if let Some(response) = kept("hit") {
+            return Ok(response);
+        }
+        flight = state.response_cache.flight(&validator.etag).await;
+        if let Some(response) = kept("coalesced") {
             return Ok(response);
         }
         crate::metrics::cache_lookup(route, "miss");
     }
-    let response = compute().await?;
+    let response = compute(validator.version).await?;
     if !cached || response.status() != StatusCode::OK {
         let mut response = response;
         validator.label(&mut response);
@@ -149,5 +161,6 @@ where
     let mut sent = entry.response();
     validator.label(&mut sent);
     state.response_cache.put(validator.etag.clone(), entry);
+    drop(flight);
     Ok(sent)
 }

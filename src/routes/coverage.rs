@@ -197,7 +197,7 @@ pub async fn get_coverage(
 
     let visibility = actor.principal.visibility();
     let pool = state.pool.clone();
-    let compute = || async move {
+    let compute = |_| async move {
         let mut conn = pool.get().await?;
         report(&mut conn, region, fiscal_year, kind, kind_text, visibility).await
     };

@@ -80,7 +80,7 @@ pub async fn get_model(
     actor: crate::auth::Actor,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    crate::routes::conditional::answer(&req, &actor, &state, "/api/v1/model", true, || model(state.clone())).await
+    crate::routes::conditional::answer(&req, &actor, &state, "/api/v1/model", true, |_| model(state.clone())).await
 }
 
 async fn model(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

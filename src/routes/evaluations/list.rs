@@ -301,7 +301,7 @@ pub async fn list_evaluations(
     let sort = parse_sort(&sort_text)?;
     if format.is_export() {
         // Streamed, so not kept; still answered 304 when nothing changed.
-        let compute = || export_evaluations(state.clone(), &query, format, labels, filter, sort);
+        let compute = |_| export_evaluations(state.clone(), &query, format, labels, filter, sort);
         return crate::routes::conditional::answer(&req, &actor, &state, "/api/v1/evaluations", false, compute).await;
     }
     let order = evaluation_list::total_order(&sort);
@@ -326,7 +326,7 @@ pub async fn list_evaluations(
         Some(_) => return Err(ApiError::invalid_query("count", "the only value is `exact`")),
     };
     let pool = state.pool.clone();
-    let compute = || async move {
+    let compute = |_| async move {
         let mut conn = pool.get().await?;
         let (rows, next) = evaluation_list::page(&mut conn, &filter, &sort, after, limit).await?;
         let total = if count { Some(evaluation_list::count(&mut conn, &filter).await?) } else { None };

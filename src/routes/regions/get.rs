@@ -54,7 +54,7 @@ pub async fn get_region(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let compute = || region(path.into_inner(), state.clone());
+    let compute = |_| region(path.into_inner(), state.clone());
     crate::routes::conditional::answer(&req, &actor, &state, "/api/v1/regions/{code}", true, compute).await
 }
 

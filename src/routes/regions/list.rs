@@ -58,7 +58,7 @@ pub async fn list_regions(
     actor: crate::auth::Actor,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let compute = || regions_page(&req, state.clone());
+    let compute = |_| regions_page(&req, state.clone());
     crate::routes::conditional::answer(&req, &actor, &state, "/api/v1/regions", true, compute).await
 }
 
