@@ -36,6 +36,7 @@ pub struct Shared {
     webhook_wake: Arc<tokio::sync::Notify>,
     response_cache: Arc<crate::cache::ResponseCache>,
     version_memo: Arc<crate::cache::VersionMemo>,
+    region_names: Arc<crate::db::regions::Names>,
     /// `/metrics`: every worker's pool, and whether this listener serves it.
     metrics: web::Data<crate::metrics::Endpoint>,
 }
@@ -69,6 +70,7 @@ impl Shared {
             webhook_wake: self.webhook_wake.clone(),
             response_cache: self.response_cache.clone(),
             version_memo: self.version_memo.clone(),
+            region_names: self.region_names.clone(),
         })
     }
 }
@@ -117,6 +119,7 @@ impl Application {
             webhook_wake: Arc::new(tokio::sync::Notify::new()),
             response_cache: Arc::new(crate::cache::ResponseCache::new(settings.cache_mb.saturating_mul(1024 * 1024))),
             version_memo: Arc::default(),
+            region_names: Arc::default(),
             metrics: web::Data::new(crate::metrics::Endpoint::new(settings.metrics_listen.is_none())),
             settings: Arc::new(settings),
         };

@@ -29,4 +29,6 @@ pub struct AppState {
     pub response_cache: Arc<crate::cache::ResponseCache>,
     /// Counts derived from the data, kept for one data version (the aggregate row cap's).
     pub version_memo: Arc<crate::cache::VersionMemo>,
+    /// The division names, held for one regions version (aggregates name their groups from it).
+    pub region_names: Arc<crate::db::regions::Names>,
 }

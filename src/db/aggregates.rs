@@ -4,7 +4,10 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rust_decimal::Decimal;
 use serde_json::value::RawValue as RawJson;
 
-use super::evaluation_list::{Builder, ListFilter};
+use super::{
+    evaluation_list::{Builder, ListFilter},
+    regions::RegionNames,
+};
 pub use crate::domain::aggregate::{GroupRow, RawValue};
 use crate::domain::measures::{Aggregation, Dimension, MeasureSpec, Source};
 
@@ -14,6 +17,8 @@ pub struct GroupQuery<'a> {
     pub measures: &'a [MeasureSpec],
     pub filter: &'a ListFilter,
     pub min_count: i64,
+    /// The division names, by code, that name the region groups.
+    pub names: &'a RegionNames,
 }
 
 fn dimension_sql(dimension: Dimension) -> &'static str {
@@ -95,17 +100,10 @@ pub async fn group(conn: &mut AsyncPgConnection, query: &GroupQuery<'_>) -> Quer
         }
         measure_columns.push(names);
     }
-    let mut outer: Vec<String> = Vec::new();
-    for (i, dimension) in query.dimensions.iter().enumerate() {
-        outer.push(format!("g.d{i}"));
-        if dimension.code_len().is_some() {
-            // Named by a primary-key probe per grouped row: a join let the planner hash the
-            // whole division table (44,703 rows) to name a few hundred groups.
-            outer.push(format!("(SELECT r.name FROM regions r WHERE r.code = g.d{i})"));
-        } else {
-            outer.push("NULL".to_owned());
-        }
-    }
+    // Region groups are named from the names held in memory, not in the statement: a join let the
+    // planner hash the whole division table (44,703 rows) to name a few hundred groups, and a
+    // primary-key probe per grouped row cost as much as the grouping itself.
+    let mut outer: Vec<String> = (0..query.dimensions.len()).map(|i| format!("g.d{i}")).collect();
     outer.push("g.n".to_owned());
     outer.extend(measure_columns.iter().flatten().map(|name| format!("g.{name}")));
     b.sql(&format!(
@@ -136,9 +134,13 @@ fn decode(text: &str, query: &GroupQuery<'_>) -> Result<GroupRow, String> {
     let mut next = || it.next().ok_or("short row");
     let mut keys = Vec::with_capacity(query.dimensions.len());
     let mut names = Vec::with_capacity(query.dimensions.len());
-    for _ in query.dimensions {
-        keys.push(serde_json::from_str(next()?.get()).map_err(|e| e.to_string())?);
-        names.push(serde_json::from_str::<Option<String>>(next()?.get()).map_err(|e| e.to_string())?);
+    for dimension in query.dimensions {
+        let key: serde_json::Value = serde_json::from_str(next()?.get()).map_err(|e| e.to_string())?;
+        names.push(match (dimension.code_len(), key.as_str()) {
+            (Some(_), Some(code)) => query.names.get(code).map(|name| name.to_string()),
+            _ => None,
+        });
+        keys.push(key);
     }
     let records = next()?.get().parse::<i64>().map_err(|_| "no count")?;
     let mut raw = Vec::with_capacity(query.measures.len());

@@ -1,4 +1,6 @@
 //! The division table: loading it, and the region look-ups the API needs.
+use std::{collections::HashMap, sync::Arc};
+
 use anyhow::{bail, Context};
 use diesel::{prelude::*, sql_types::Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -169,6 +171,32 @@ pub async fn count_at_level(conn: &mut AsyncPgConnection, level: &str, prefixes:
         query = query.filter(any);
     }
     query.count().get_result(conn).await
+}
+
+/// The division names by code, held in memory for one regions version (`data_version`): aggregate
+/// groups are named from here. The first use at a newer version reloads them, one statement for
+/// the whole table, while other users wait for that load instead of each running it.
+#[derive(Default)]
+pub struct Names {
+    held: tokio::sync::Mutex<Option<(i64, Arc<RegionNames>)>>,
+}
+
+/// Division names by code.
+pub type RegionNames = HashMap<Box<str>, Box<str>>;
+
+impl Names {
+    pub async fn at(&self, version: i64, conn: &mut AsyncPgConnection) -> QueryResult<Arc<RegionNames>> {
+        let mut held = self.held.lock().await;
+        if let Some((at, names)) = held.as_ref() {
+            if *at == version {
+                return Ok(names.clone());
+            }
+        }
+        let rows: Vec<(String, String)> = regions::table.select((regions::code, regions::name)).load(conn).await?;
+        let names: Arc<RegionNames> = Arc::new(rows.into_iter().map(|(c, n)| (c.into(), n.into())).collect());
+        *held = Some((version, names.clone()));
+        Ok(names)
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use crate::{
     cache::VersionMemo,
     db::{
         aggregates::{self, GroupQuery},
+        data_version::Versions,
         evaluation_list::{self, ListFilter},
     },
     domain::{
@@ -244,21 +245,22 @@ pub async fn get_aggregates(
     let labels = export::labels(&query)?;
     let mut plan = plan(&query)?;
     plan.filter.visibility = actor.principal.visibility();
-    let compute = |version| aggregate(state.clone(), version, format, labels, plan);
+    let compute = |versions| aggregate(state.clone(), versions, format, labels, plan);
     crate::routes::conditional::answer(&req, &actor, &state, "/api/v1/aggregates", true, compute).await
 }
 
-/// The aggregate of a parsed query at data version `version`, in its format.
+/// The aggregate of a parsed query at the versions read, in its format.
 async fn aggregate(
     state: web::Data<AppState>,
-    version: i64,
+    versions: Versions,
     format: Format,
     labels: export::Labels,
     mut plan: Plan,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
     let indicators = library_measures(&mut conn, &mut plan.measures).await?;
-    estimate_rows(&mut conn, &plan, &state.version_memo, version).await?;
+    estimate_rows(&mut conn, &plan, &state.version_memo, versions.data).await?;
+    let names = state.region_names.at(versions.regions, &mut conn).await?;
 
     // With compare, also aggregate the year before the first requested one.
     let mut fetch_filter = plan.filter.clone();
@@ -288,6 +290,7 @@ async fn aggregate(
                     measures: &plan.measures,
                     filter: &fetch_filter,
                     min_count: plan.min_count,
+                    names: &names,
                 },
             )
             .await?;
@@ -304,7 +307,13 @@ async fn aggregate(
         if shape.needs_separate_total() {
             let rows = aggregates::group(
                 conn,
-                &GroupQuery { dimensions: &others, measures: &plan.measures, filter: &fetch_filter, min_count: 1 },
+                &GroupQuery {
+                    dimensions: &others,
+                    measures: &plan.measures,
+                    filter: &fetch_filter,
+                    min_count: 1,
+                    names: &names,
+                },
             )
             .await?;
             total_rows = Some(rows.into_iter().map(|r| Row::finish(r, &plan.measures, &measure_keys)).collect());

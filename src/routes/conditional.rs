@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 use crate::{
     auth::Actor,
     cache::Entry,
-    db::{self, Connection},
+    db::{self, data_version::Versions, Connection},
     domain::access::Visibility,
     error::ApiError,
 };
@@ -40,17 +40,17 @@ const VARY: &str = "Authorization, Accept, Accept-Encoding";
 pub struct Validator {
     etag: String,
     anonymous: bool,
-    version: i64,
+    versions: Versions,
 }
 
 impl Validator {
     /// Reads the data version and labels the request with it.
     pub async fn read(req: &HttpRequest, actor: &Actor, conn: &mut Connection) -> Result<Self, ApiError> {
-        let version = db::data_version::current(conn).await?;
-        Ok(Self::at(version, req, actor))
+        let versions = db::data_version::current(conn).await?;
+        Ok(Self::at(versions, req, actor))
     }
 
-    fn at(version: i64, req: &HttpRequest, actor: &Actor) -> Self {
+    fn at(versions: Versions, req: &HttpRequest, actor: &Actor) -> Self {
         let visibility = actor.principal.visibility();
         let mut hash = Sha256::new();
         for part in [
@@ -71,7 +71,11 @@ impl Validator {
         }
         let digest = hash.finalize();
         let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-        Self { etag: format!("W/\"{version}-{hex}\""), anonymous: visibility == Visibility::Published, version }
+        Self {
+            etag: format!("W/\"{}-{hex}\"", versions.data),
+            anonymous: visibility == Visibility::Published,
+            versions,
+        }
     }
 
     /// Whether the request's `If-None-Match` names this answer (weak comparison, `*` too).
@@ -105,7 +109,7 @@ impl Validator {
 
 /// Answers a read through its validator: 304 when `If-None-Match` names the current answer, the
 /// kept answer when there is one (`cached` is false for reads not worth keeping, such as streamed
-/// exports), else `compute`'s (given the data version read), labelled and, when it succeeded,
+/// exports), else `compute`'s (given the versions read), labelled and, when it succeeded,
 /// kept. Concurrent misses of one answer compute it once: the others wait and take it from the
 /// cache.
 pub async fn answer<F, Fut>(
@@ -117,7 +121,7 @@ pub async fn answer<F, Fut>(
     compute: F,
 ) -> Result<HttpResponse, ApiError>
 where
-    F: FnOnce(i64) -> Fut,
+    F: FnOnce(Versions) -> Fut,
     Fut: std::future::Future<Output = Result<HttpResponse, ApiError>>,
 {
     let validator = {
@@ -145,7 +149,7 @@ where
         }
         crate::metrics::cache_lookup(route, "miss");
     }
-    let response = compute(validator.version).await?;
+    let response = compute(validator.versions).await?;
     if !cached || response.status() != StatusCode::OK {
         let mut response = response;
         validator.label(&mut response);

@@ -157,3 +157,33 @@ async fn a_record_revalidates_with_its_etag() {
     let hidden = get_as(&app, Some(&outsider), &path, &[("if-none-match", "*")]).await;
     assert_eq!(hidden.status, 404);
 }
+
+/// Aggregates name their groups from division names held in memory. A change of the division
+/// table made by another process (here straight in SQL, as `perfeval regions load` would) is seen
+/// by every instance on its next aggregate, with no restart.
+#[tokio::test]
+async fn a_renamed_division_names_the_next_aggregate_on_every_instance() {
+    let app = spawn_app().await;
+    let other = app.second_instance().await;
+    app.create(&minimal("430482104", 2022, "荫田镇人民政府")).await;
+    let path = "/api/v1/aggregates?measures=records&group_by=county";
+    let county_name = |reply: &crate::helpers::Reply| {
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        reply.json()["rows"][0]["group"]["county"]["name"].as_str().map(str::to_owned)
+    };
+    assert_eq!(county_name(&app.get(path).await).as_deref(), Some("常宁市"));
+    assert_eq!(county_name(&app.request_at(&other, Some(&app.admin_token), Method::GET, path, None, &[]).await).as_deref(), Some("常宁市"));
+
+    let mut conn = app.db.connect().await;
+    diesel_async::RunQueryDsl::execute(
+        diesel::sql_query("UPDATE regions SET name = '常宁市（改）' WHERE code = '430482'"),
+        &mut conn,
+    )
+    .await
+    .unwrap();
+    assert_eq!(county_name(&app.get(path).await).as_deref(), Some("常宁市（改）"));
+    assert_eq!(
+        county_name(&app.request_at(&other, Some(&app.admin_token), Method::GET, path, None, &[]).await).as_deref(),
+        Some("常宁市（改）")
+    );
+}
