@@ -11,9 +11,10 @@ use super::{
 pub use crate::domain::aggregate::{GroupRow, RawValue};
 use crate::domain::measures::{Aggregation, Dimension, MeasureSpec, Source};
 
-/// What to compute at one grouping level.
+/// What to compute: the groups of one or more levels over the same records.
 pub struct GroupQuery<'a> {
-    pub dimensions: &'a [Dimension],
+    /// The dimensions of each level (none: one grand-total group).
+    pub levels: &'a [&'a [Dimension]],
     pub measures: &'a [MeasureSpec],
     pub filter: &'a ListFilter,
     pub min_count: i64,
@@ -83,12 +84,39 @@ fn measure_sql(b: &mut Builder, spec: &MeasureSpec) -> Vec<String> {
     }
 }
 
-/// Aggregates the filtered records grouped by `dimensions` (none: one grand-total group).
-pub async fn group(conn: &mut AsyncPgConnection, query: &GroupQuery<'_>) -> QueryResult<Vec<GroupRow>> {
+/// The dimensions of every level, each once, in order of first use: the grouped columns of the
+/// statement.
+fn columns_of(levels: &[&[Dimension]]) -> Vec<Dimension> {
+    let mut columns: Vec<Dimension> = Vec::new();
+    for dimension in levels.iter().flat_map(|level| level.iter()) {
+        if !columns.contains(dimension) {
+            columns.push(*dimension);
+        }
+    }
+    columns
+}
+
+/// The value of `GROUPING(all columns)` on a level's rows: a bit set for every column the level
+/// does not group by, the first column the highest bit.
+fn grouping_mask(columns: &[Dimension], level: &[Dimension]) -> i64 {
+    columns.iter().fold(0, |mask, column| (mask << 1) | i64::from(!level.contains(column)))
+}
+
+/// Aggregates the filtered records at every level of the query, in one statement and so one scan
+/// of the records: a level is a `GROUP BY`, several are `GROUPING SETS` (a rollup's county,
+/// prefecture, province and total levels, or a share's base). Returns each level's groups, in
+/// the order of `levels`.
+pub async fn group(conn: &mut AsyncPgConnection, query: &GroupQuery<'_>) -> QueryResult<Vec<Vec<GroupRow>>> {
     let mut b = Builder::new("");
+    let sets = query.levels.len() > 1;
+    let columns = if sets { columns_of(query.levels) } else { query.levels.first().map_or(Vec::new(), |l| l.to_vec()) };
+    let grouped: Vec<&str> = columns.iter().map(|d| dimension_sql(*d)).collect();
     let mut inner_columns: Vec<String> = Vec::new();
-    for (i, dimension) in query.dimensions.iter().enumerate() {
-        inner_columns.push(format!("{} AS d{i}", dimension_sql(*dimension)));
+    if sets {
+        inner_columns.push(format!("GROUPING({}) AS s", grouped.join(", ")));
+    }
+    for (i, sql) in grouped.iter().enumerate() {
+        inner_columns.push(format!("{sql} AS d{i}"));
     }
     inner_columns.push("count(*) AS n".to_owned());
     let mut measure_columns = Vec::new();
@@ -103,7 +131,8 @@ pub async fn group(conn: &mut AsyncPgConnection, query: &GroupQuery<'_>) -> Quer
     // Region groups are named from the names held in memory, not in the statement: a join let the
     // planner hash the whole division table (44,703 rows) to name a few hundred groups, and a
     // primary-key probe per grouped row cost as much as the grouping itself.
-    let mut outer: Vec<String> = (0..query.dimensions.len()).map(|i| format!("g.d{i}")).collect();
+    let mut outer: Vec<String> = if sets { vec!["g.s".to_owned()] } else { Vec::new() };
+    outer.extend((0..columns.len()).map(|i| format!("g.d{i}")));
     outer.push("g.n".to_owned());
     outer.extend(measure_columns.iter().flatten().map(|name| format!("g.{name}")));
     b.sql(&format!(
@@ -112,30 +141,59 @@ pub async fn group(conn: &mut AsyncPgConnection, query: &GroupQuery<'_>) -> Quer
         inner_columns.join(", ")
     ));
     b.filters(query.filter);
-    if !query.dimensions.is_empty() {
-        let positions: Vec<String> = (1..=query.dimensions.len()).map(|p| p.to_string()).collect();
+    if sets {
+        let sets: Vec<String> = query
+            .levels
+            .iter()
+            .map(|level| format!("({})", level.iter().map(|d| dimension_sql(*d)).collect::<Vec<_>>().join(", ")))
+            .collect();
+        b.sql(&format!(" GROUP BY GROUPING SETS ({})", sets.join(", ")));
+    } else if !columns.is_empty() {
+        let positions: Vec<String> = (1..=columns.len()).map(|p| p.to_string()).collect();
         b.sql(&format!(" GROUP BY {}", positions.join(", ")));
     }
     let min = b.bind_value(super::evaluation_list::SortValue::Int(query.min_count));
     b.sql(&format!(" HAVING count(*) >= {min}) g"));
     // One text column, read by position.
     let rows: Vec<String> = b.prepared().by_position::<Text>().load(conn).await?;
-    rows.iter()
-        .map(|row| decode(row, query))
-        .collect::<Result<_, _>>()
-        .map_err(|e| diesel::result::Error::DeserializationError(e.into()))
+    let masks: Vec<i64> = query.levels.iter().map(|level| grouping_mask(&columns, level)).collect();
+    let mut per_level: Vec<Vec<GroupRow>> = query.levels.iter().map(|_| Vec::new()).collect();
+    for row in &rows {
+        let (level, group) =
+            decode(row, query, &columns, &masks).map_err(|e| diesel::result::Error::DeserializationError(e.into()))?;
+        per_level[level].push(group);
+    }
+    Ok(per_level)
 }
 
 /// One row's JSON array, read without building a `serde_json::Value` per cell: the cells are
-/// borrowed as raw JSON text and amounts parsed from it straight into decimals.
-fn decode(text: &str, query: &GroupQuery<'_>) -> Result<GroupRow, String> {
+/// borrowed as raw JSON text and amounts parsed from it straight into decimals. Returns the
+/// row's level (by its grouping mask when the statement has grouping sets) and its group.
+fn decode(
+    text: &str,
+    query: &GroupQuery<'_>,
+    columns: &[Dimension],
+    masks: &[i64],
+) -> Result<(usize, GroupRow), String> {
     let cells: Vec<&RawJson> = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let mut it = cells.into_iter();
     let mut next = || it.next().ok_or("short row");
-    let mut keys = Vec::with_capacity(query.dimensions.len());
-    let mut names = Vec::with_capacity(query.dimensions.len());
-    for dimension in query.dimensions {
-        let key: serde_json::Value = serde_json::from_str(next()?.get()).map_err(|e| e.to_string())?;
+    let level = if masks.len() > 1 {
+        let mask = next()?.get().parse::<i64>().map_err(|_| "no grouping mask")?;
+        masks.iter().position(|m| *m == mask).ok_or("a grouping mask of no level")?
+    } else {
+        0
+    };
+    let mut cells_by_column = Vec::with_capacity(columns.len());
+    for _ in columns {
+        cells_by_column.push(next()?);
+    }
+    let dimensions = query.levels[level];
+    let mut keys = Vec::with_capacity(dimensions.len());
+    let mut names = Vec::with_capacity(dimensions.len());
+    for dimension in dimensions {
+        let column = columns.iter().position(|c| c == dimension).ok_or("a level's dimension is not a column")?;
+        let key: serde_json::Value = serde_json::from_str(cells_by_column[column].get()).map_err(|e| e.to_string())?;
         names.push(match (dimension.code_len(), key.as_str()) {
             (Some(_), Some(code)) => query.names.get(code).map(|name| name.to_string()),
             _ => None,
@@ -160,7 +218,25 @@ fn decode(text: &str, query: &GroupQuery<'_>) -> Result<GroupRow, String> {
             _ => RawValue::Value(decimal(next()?.get())?),
         });
     }
-    Ok(GroupRow { keys, names, records, values: raw })
+    Ok((level, GroupRow { keys, names, records, values: raw }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_level_has_its_own_grouping_mask() {
+        use Dimension::*;
+        let levels: [&[Dimension]; 4] =
+            [&[County, FiscalYear], &[Prefecture, FiscalYear], &[Province, FiscalYear], &[FiscalYear]];
+        let columns = columns_of(&levels);
+        assert_eq!(columns, [County, FiscalYear, Prefecture, Province]);
+        let masks: Vec<i64> = levels.iter().map(|level| grouping_mask(&columns, level)).collect();
+        // Bits, highest first: county, fiscal_year, prefecture, province; set = not grouped.
+        assert_eq!(masks, [0b0011, 0b1001, 0b1010, 0b1011]);
+        assert_eq!(grouping_mask(&columns, &[]), 0b1111);
+    }
 }
 
 /// A JSON number's exact text (or `null`) as a decimal.

@@ -276,46 +276,46 @@ async fn aggregate(
     let counted_by_groups = plan.min_count <= 1;
     let grouping = async {
         let conn: &mut diesel_async::AsyncPgConnection = &mut conn;
+        let levels: Vec<Level> = shape.levels().into_iter().filter(|level| level.needed).collect();
+        let dimensions: Vec<&[Dimension]> = levels.iter().map(|level| level.dimensions.as_slice()).collect();
+        // Every needed level in one statement: one scan of the records.
+        let grouped = aggregates::group(
+            conn,
+            &GroupQuery {
+                levels: &dimensions,
+                measures: &plan.measures,
+                filter: &fetch_filter,
+                min_count: plan.min_count,
+                names: &names,
+            },
+        )
+        .await?;
+        let records = counted_by_groups.then(|| {
+            let first_year = plan.filter.fiscal_years.filter(|_| plan.compare).map(|(from, _)| from);
+            records_in(&grouped[0], dimensions[0], first_year)
+        });
         let mut total_rows: Option<Vec<Row>> = None;
         let mut per_level: Vec<(String, Vec<Dimension>, Vec<Row>)> = Vec::new();
-        let mut records = None;
-        for Level { name: level, dimensions, needed } in shape.levels() {
-            if !needed {
-                continue;
-            }
-            let rows = aggregates::group(
-                conn,
-                &GroupQuery {
-                    dimensions: &dimensions,
-                    measures: &plan.measures,
-                    filter: &fetch_filter,
-                    min_count: plan.min_count,
-                    names: &names,
-                },
-            )
-            .await?;
-            if counted_by_groups && records.is_none() {
-                let first_year = plan.filter.fiscal_years.filter(|_| plan.compare).map(|(from, _)| from);
-                records = Some(records_in(&rows, &dimensions, first_year));
-            }
+        for (Level { name, dimensions, .. }, rows) in levels.into_iter().zip(grouped) {
             let rows: Vec<Row> = rows.into_iter().map(|r| Row::finish(r, &plan.measures, &measure_keys)).collect();
-            if level == "total" {
+            if name == "total" {
                 total_rows = Some(rows.clone());
             }
-            per_level.push((level, dimensions, rows));
+            per_level.push((name, dimensions, rows));
         }
         if shape.needs_separate_total() {
             let rows = aggregates::group(
                 conn,
                 &GroupQuery {
-                    dimensions: &others,
+                    levels: &[others.as_slice()],
                     measures: &plan.measures,
                     filter: &fetch_filter,
                     min_count: 1,
                     names: &names,
                 },
             )
-            .await?;
+            .await?
+            .remove(0);
             total_rows = Some(rows.into_iter().map(|r| Row::finish(r, &plan.measures, &measure_keys)).collect());
         }
         Ok::<_, ApiError>((records, per_level, total_rows))
