@@ -172,7 +172,10 @@ async fn a_renamed_division_names_the_next_aggregate_on_every_instance() {
         reply.json()["rows"][0]["group"]["county"]["name"].as_str().map(str::to_owned)
     };
     assert_eq!(county_name(&app.get(path).await).as_deref(), Some("常宁市"));
-    assert_eq!(county_name(&app.request_at(&other, Some(&app.admin_token), Method::GET, path, None, &[]).await).as_deref(), Some("常宁市"));
+    assert_eq!(
+        county_name(&app.request_at(&other, Some(&app.admin_token), Method::GET, path, None, &[]).await).as_deref(),
+        Some("常宁市")
+    );
 
     let mut conn = app.db.connect().await;
     diesel_async::RunQueryDsl::execute(
