@@ -4,6 +4,8 @@
 //! records the caller's name on the request's log span, spends one unit of the caller's rate
 //! (429 with `Retry-After` when none is left) and leaves the [`Actor`] in the request for the
 //! handlers, which apply the role rules of [`crate::domain::access`].
+use std::net::{IpAddr, SocketAddr};
+
 use actix_web::{
     body::{EitherBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
@@ -63,7 +65,11 @@ async fn admit(req: &ServiceRequest, state: &AppState) -> Result<Actor, ApiError
         span.record("actor", actor.name.as_str());
     }
     let key = match actor.principal.role {
-        Role::Anonymous => format!("address {}", req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()),
+        Role::Anonymous => {
+            let forwarded = req.headers().get_all(X_FORWARDED_FOR).filter_map(|v| v.to_str().ok());
+            let address = client_address(req.peer_addr().map(|a| a.ip()), forwarded, &state.settings.trusted_proxies);
+            format!("address {}", address.map(|ip| ip.to_string()).unwrap_or_default())
+        }
         _ => format!("token {}", actor.name),
     };
     if let Err(retry_after) = state.rate_limiter.spend(&key) {
@@ -71,6 +77,41 @@ async fn admit(req: &ServiceRequest, state: &AppState) -> Result<Actor, ApiError
         return Err(ApiError::TooManyRequests { retry_after });
     }
     Ok(actor)
+}
+
+const X_FORWARDED_FOR: &str = "x-forwarded-for";
+
+/// The address an anonymous caller is told apart by: the TCP peer's, unless the peer is a trusted
+/// proxy (`PERFEVAL_TRUSTED_PROXIES`); then the rightmost `X-Forwarded-For` address (over every
+/// such header, in order) that is not itself a trusted proxy. Each proxy appends the address it
+/// was called from, so that one is the first address no trusted proxy vouches for, and a client
+/// cannot choose it by sending a header of its own. An entry that is not an address there (or no
+/// entry at all) leaves the peer's address.
+pub fn client_address<'a>(
+    peer: Option<IpAddr>,
+    forwarded: impl Iterator<Item = &'a str>,
+    trusted: &[IpAddr],
+) -> Option<IpAddr> {
+    let peer = peer.map(|ip| ip.to_canonical());
+    if trusted.is_empty() || !peer.is_some_and(|ip| trusted.contains(&ip)) {
+        return peer;
+    }
+    let entries: Vec<&str> = forwarded.flat_map(|value| value.split(',')).map(str::trim).collect();
+    for entry in entries.into_iter().rev() {
+        match forwarded_ip(entry) {
+            Some(ip) if trusted.contains(&ip) => continue,
+            Some(ip) => return Some(ip),
+            None => break,
+        }
+    }
+    peer
+}
+
+/// One `X-Forwarded-For` entry: an address, optionally with a port (`192.0.2.1:4711`, `[2001:db8::1]:4711`).
+fn forwarded_ip(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim_matches('"');
+    let ip = entry.parse::<IpAddr>().ok().or_else(|| entry.parse::<SocketAddr>().ok().map(|a| a.ip()))?;
+    Some(ip.to_canonical())
 }
 
 /// The caller named by the `Authorization` header; anonymous without one.
@@ -125,5 +166,34 @@ mod tests {
         assert_eq!(limiter.spend("token a"), Err(1));
         assert_eq!(limiter.spend("token b"), Ok(()), "each caller has its own allowance");
         assert_eq!(RateLimiter::new(0).spend("token a"), Ok(()), "0 disables the limit");
+    }
+
+    #[test]
+    fn anonymous_callers_behind_a_trusted_proxy_are_told_apart_by_the_forwarded_address() {
+        let ip = |text: &str| text.parse::<IpAddr>().unwrap();
+        let proxy = ip("10.0.0.5");
+        let trusted = [proxy, ip("10.0.0.6")];
+        let address = |peer: &str, headers: &[&str], trusted: &[IpAddr]| {
+            client_address(Some(ip(peer)), headers.iter().copied(), trusted)
+        };
+        // No trusted proxy, or a peer that is none: the peer, whatever the header says.
+        assert_eq!(address("10.0.0.5", &["203.0.113.9"], &[]), Some(proxy));
+        assert_eq!(address("198.51.100.1", &["203.0.113.9"], &trusted), Some(ip("198.51.100.1")));
+        // Through a trusted proxy: the rightmost address no trusted proxy vouches for.
+        assert_eq!(address("10.0.0.5", &["203.0.113.9"], &trusted), Some(ip("203.0.113.9")));
+        assert_eq!(address("10.0.0.5", &["198.51.100.7, 203.0.113.9"], &trusted), Some(ip("203.0.113.9")));
+        assert_eq!(
+            address("10.0.0.5", &["198.51.100.7", "203.0.113.9, 10.0.0.6"], &trusted),
+            Some(ip("203.0.113.9")),
+            "several headers read as one list, trusted hops skipped"
+        );
+        assert_eq!(address("10.0.0.5", &["203.0.113.9:4711"], &trusted), Some(ip("203.0.113.9")));
+        assert_eq!(address("10.0.0.5", &["[2001:db8::1]:4711"], &trusted), Some(ip("2001:db8::1")));
+        assert_eq!(address("::ffff:10.0.0.5", &["::ffff:203.0.113.9"], &trusted), Some(ip("203.0.113.9")));
+        // Nothing usable: the peer.
+        assert_eq!(address("10.0.0.5", &[], &trusted), Some(proxy));
+        assert_eq!(address("10.0.0.5", &["unknown"], &trusted), Some(proxy));
+        assert_eq!(address("10.0.0.5", &["10.0.0.6"], &trusted), Some(proxy), "only trusted hops");
+        assert_eq!(client_address(None, ["203.0.113.9"].into_iter(), &trusted), None);
     }
 }

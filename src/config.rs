@@ -1,5 +1,9 @@
 //! Settings read from the environment (and a `.env` file), each with a working default.
-use std::{net::SocketAddr, path::PathBuf, str::FromStr};
+use std::{
+    net::{IpAddr, SocketAddr},
+    path::PathBuf,
+    str::FromStr,
+};
 
 use anyhow::{bail, Context};
 
@@ -46,6 +50,11 @@ pub struct Settings {
     /// `PERFEVAL_RATE_LIMIT`: requests per second per token (per address without one), with
     /// bursts of as many; 0 turns the limit off (429 above it).
     pub rate_limit: u32,
+    /// `PERFEVAL_TRUSTED_PROXIES`: the addresses of the proxies (load balancers) in front of the
+    /// service. An anonymous request whose TCP peer is one of them is rate-limited by the
+    /// rightmost `X-Forwarded-For` address that is not itself one of them. Empty (the default):
+    /// by the TCP peer, whatever the request says.
+    pub trusted_proxies: Vec<IpAddr>,
     /// Webhook delivery (`PERFEVAL_WEBHOOK_*`).
     pub webhooks: WebhookSettings,
     /// `PERFEVAL_METRICS_LISTEN`: where `GET /metrics` is served; `None`: on the API's listener.
@@ -121,6 +130,7 @@ impl Settings {
                 DEFAULT_STATEMENT_TIMEOUT_MS,
             )?,
             rate_limit: parse_or(get("PERFEVAL_RATE_LIMIT"), "PERFEVAL_RATE_LIMIT", DEFAULT_RATE_LIMIT)?,
+            trusted_proxies: ip_list(get("PERFEVAL_TRUSTED_PROXIES"), "PERFEVAL_TRUSTED_PROXIES")?,
             cache_mb: parse_or(get("PERFEVAL_CACHE_MB"), "PERFEVAL_CACHE_MB", DEFAULT_CACHE_MB)?,
             webhooks: WebhookSettings {
                 allow: get("PERFEVAL_WEBHOOK_ALLOW")
@@ -152,6 +162,24 @@ fn socket_addr(text: &str, name: &str) -> anyhow::Result<SocketAddr> {
     full.trim().parse().with_context(|| format!("{name} `{text}` is not host:port"))
 }
 
+/// A comma-separated list of IP addresses (IPv4-mapped IPv6 ones as IPv4); a malformed entry is
+/// refused by name.
+fn ip_list(value: Option<String>, name: &str) -> anyhow::Result<Vec<IpAddr>> {
+    let Some(list) = value else { return Ok(Vec::new()) };
+    list.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry.parse::<IpAddr>().map(|ip| ip.to_canonical()).map_err(|_| {
+                anyhow::anyhow!(
+                    "{name} must be a comma-separated list of IP addresses (no ports, no networks): \
+                     `{entry}` is not an IP address"
+                )
+            })
+        })
+        .collect()
+}
+
 fn parse_or<T: FromStr>(value: Option<String>, name: &str, default: T) -> anyhow::Result<T> {
     match value {
         None => Ok(default),
@@ -181,6 +209,18 @@ mod tests {
         assert_eq!(s.statement_timeout_ms, DEFAULT_STATEMENT_TIMEOUT_MS);
         assert_eq!(s.rate_limit, DEFAULT_RATE_LIMIT);
         assert_eq!(s.metrics_listen_addr().unwrap(), None, "/metrics on the API's listener");
+        assert!(s.trusted_proxies.is_empty(), "no proxy is trusted unless named");
+    }
+
+    #[test]
+    fn trusted_proxies_are_ip_addresses_and_a_malformed_one_stops_start_up() {
+        let s = settings(&[("PERFEVAL_TRUSTED_PROXIES", " 10.0.0.5, ::1,,::ffff:192.0.2.7 ")]).unwrap();
+        let expected: Vec<IpAddr> = ["10.0.0.5", "::1", "192.0.2.7"].iter().map(|ip| ip.parse().unwrap()).collect();
+        assert_eq!(s.trusted_proxies, expected);
+        for bad in ["10.0.0.5,proxy.internal", "10.0.0.0/8", "10.0.0.5:8080", "300.1.1.1"] {
+            let err = settings(&[("PERFEVAL_TRUSTED_PROXIES", bad)]).unwrap_err().to_string();
+            assert!(err.contains("PERFEVAL_TRUSTED_PROXIES") && err.contains("is not an IP address"), "{bad}: {err}");
+        }
     }
 
     #[test]

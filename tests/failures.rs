@@ -5,9 +5,14 @@
 //! - `pg_restart`: PostgreSQL restarted under load;
 //! - `kill9`: `kill -9` in the middle of a 5,000-record batch, then a replay with the same key;
 //! - `sigterm`: SIGTERM with requests in flight;
-//! - `webhook_kill9`: `kill -9` of the instance sending a webhook; the other instance sends it.
+//! - `webhook_kill9`: `kill -9` of the instance sending a webhook; the other instance sends it;
+//! - `balanced`: two instances on one database behind a real haproxy (idempotent replays, ETags,
+//!   token revocation, the rate limit, forwarded client addresses, `kill -9` and SIGTERM of one
+//!   instance under load); needs `haproxy` installed.
 //!
 //! Run with `cargo test --test failures -- --nocapture` to see the measured figures.
+#[path = "failures/balanced.rs"]
+mod balanced;
 #[path = "failures/harness.rs"]
 mod harness;
 #[path = "failures/kill9.rs"]

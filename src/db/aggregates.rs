@@ -221,6 +221,17 @@ fn decode(
     Ok((level, GroupRow { keys, names, records, values: raw }))
 }
 
+/// A JSON number's exact text (or `null`) as a decimal.
+fn decimal(text: &str) -> Result<Option<Decimal>, String> {
+    if text == "null" {
+        return Ok(None);
+    }
+    text.parse::<Decimal>()
+        .or_else(|_| Decimal::from_scientific(text))
+        .map(Some)
+        .map_err(|e| format!("not a number: {text}: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,15 +248,4 @@ mod tests {
         assert_eq!(masks, [0b0011, 0b1001, 0b1010, 0b1011]);
         assert_eq!(grouping_mask(&columns, &[]), 0b1111);
     }
-}
-
-/// A JSON number's exact text (or `null`) as a decimal.
-fn decimal(text: &str) -> Result<Option<Decimal>, String> {
-    if text == "null" {
-        return Ok(None);
-    }
-    text.parse::<Decimal>()
-        .or_else(|_| Decimal::from_scientific(text))
-        .map(Some)
-        .map_err(|e| format!("not a number: {text}: {e}"))
 }

@@ -352,3 +352,280 @@ pub async fn stored_keys(conn: &mut AsyncPgConnection, key: &str) -> i64 {
         .unwrap();
     row.n
 }
+
+/// A real haproxy in front of several [`Service`]s: round robin, a health check on `/readyz`,
+/// retries on another instance when a connection fails or a server dies before answering, and
+/// `X-Forwarded-For`. Its configuration is written into the test's folder; the process runs in
+/// the foreground (`-db`) and is killed when this is dropped. Every answer names the instance
+/// that gave it in `X-Served-By` (the server names are `a`, `b`, `c`, … in the order given).
+pub struct Balancer {
+    child: Child,
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    /// haproxy's standard error (its warnings, and one `req …` line per request), with when each
+    /// line was read.
+    log: Arc<Mutex<Vec<(Instant, String)>>>,
+    log_file: std::path::PathBuf,
+}
+
+/// One request as haproxy logged it.
+#[derive(Debug, Clone)]
+pub struct Logged {
+    pub at: Instant,
+    pub status: u16,
+    /// Retries haproxy made (`%rc`; it had to redispatch when `redispatched`).
+    pub retries: u32,
+    pub redispatched: bool,
+    /// The server that answered (or `<NOSRV>`).
+    pub server: String,
+    /// haproxy's termination state (`----` for a normal end).
+    pub termination: String,
+    pub method: String,
+    pub path: String,
+}
+
+impl Balancer {
+    /// How often haproxy checks each instance's `/readyz`.
+    pub const CHECK_INTERVAL: Duration = Duration::from_millis(250);
+    /// Failed checks in a row before an instance is taken out.
+    pub const CHECK_FALL: u32 = 2;
+    /// How long one check may take.
+    pub const CHECK_TIMEOUT: Duration = Duration::from_millis(1_000);
+
+    /// haproxy over `services` on a free loopback port; returns once every instance answers
+    /// through it.
+    pub async fn start(label: &str, dir: &Path, services: &[&Service]) -> Self {
+        Self::start_from(label, dir, services, None).await
+    }
+
+    /// As [`Balancer::start`], with haproxy's connections to the services (and its checks) made
+    /// from `source`, a loopback address of its own such as `127.0.0.2`.
+    pub async fn start_from(label: &str, dir: &Path, services: &[&Service], source: Option<&str>) -> Self {
+        let binary = haproxy_binary();
+        let log_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("failures");
+        std::fs::create_dir_all(&log_dir).unwrap();
+        let mut attempt = 0;
+        let balancer = loop {
+            attempt += 1;
+            // A free port: bound and released again (another process could take it between, hence
+            // the retries below).
+            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let config = dir.join(format!("haproxy-{label}.cfg"));
+            std::fs::write(&config, haproxy_config(port, services, source)).unwrap();
+            let mut child = Command::new(&binary)
+                .arg("-db")
+                .arg("-f")
+                .arg(&config)
+                .current_dir(dir)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
+            let stderr = child.stderr.take().unwrap();
+            let log = Arc::new(Mutex::new(Vec::new()));
+            {
+                let log = log.clone();
+                std::thread::spawn(move || {
+                    for line in BufReader::new(stderr).lines() {
+                        let Ok(line) = line else { break };
+                        log.lock().unwrap().push((Instant::now(), line));
+                    }
+                });
+            }
+            let balancer = Self {
+                child,
+                base: format!("http://127.0.0.1:{port}"),
+                log,
+                log_file: log_dir.join(format!("{label}-haproxy.log")),
+            };
+            // haproxy checks its configuration and binds before it serves: give it a moment to fail.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let mut balancer = balancer;
+            match balancer.child.try_wait().unwrap() {
+                None => break balancer,
+                Some(status) => {
+                    let log = balancer.log_tail(30);
+                    assert!(
+                        attempt < 3 && log.contains("cannot bind"),
+                        "haproxy exited at start-up ({status}); its configuration is {}:\n{log}",
+                        config.display()
+                    );
+                }
+            }
+        };
+        balancer.wait_until_serving(services.len()).await;
+        balancer
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Waits until `/readyz` through haproxy has been answered by every one of the `instances`.
+    async fn wait_until_serving(&self, instances: usize) {
+        let http = client(Duration::from_secs(2));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut seen = std::collections::HashSet::new();
+        while seen.len() < instances {
+            assert!(
+                Instant::now() < deadline,
+                "haproxy did not serve from all {instances} instances within 30 s (served by {seen:?}):\n{}",
+                self.log_tail(30)
+            );
+            if let Ok(response) = http.get(self.url("/readyz")).send().await {
+                if response.status() == 200 {
+                    if let Some(server) = response.headers().get("x-served-by").and_then(|v| v.to_str().ok()) {
+                        seen.insert(server.to_owned());
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// When haproxy first logged a line containing `text` at or after `since`.
+    pub fn logged_at(&self, text: &str, since: Instant) -> Option<Instant> {
+        self.log.lock().unwrap().iter().find(|(at, line)| *at >= since && line.contains(text)).map(|(at, _)| *at)
+    }
+
+    /// Waits up to `limit` for a line containing `text` logged at or after `since`.
+    pub async fn wait_logged(&self, text: &str, since: Instant, limit: Duration) -> Option<Instant> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(at) = self.logged_at(text, since) {
+                return Some(at);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Every request haproxy has logged (`req STATUS RETRIES TERMINATION SERVER METHOD PATH`).
+    pub fn requests(&self) -> Vec<Logged> {
+        let log = self.log.lock().unwrap();
+        log.iter()
+            .filter_map(|(at, line)| {
+                let mut parts = line.split_whitespace();
+                if parts.next()? != "req" {
+                    return None;
+                }
+                let status = parts.next()?.parse().ok()?;
+                let retries = parts.next()?;
+                let redispatched = retries.starts_with('+');
+                Some(Logged {
+                    at: *at,
+                    status,
+                    retries: retries.trim_start_matches('+').parse().ok()?,
+                    redispatched,
+                    termination: parts.next()?.to_owned(),
+                    server: parts.next()?.to_owned(),
+                    method: parts.next()?.to_owned(),
+                    path: parts.next()?.to_owned(),
+                })
+            })
+            .collect()
+    }
+
+    pub fn log_tail(&self, lines: usize) -> String {
+        let log = self.log.lock().unwrap();
+        log[log.len().saturating_sub(lines)..].iter().map(|(_, l)| l.as_str()).collect::<Vec<_>>().join("\n")
+    }
+}
+
+impl Drop for Balancer {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        let log: Vec<String> = self.log.lock().unwrap().iter().map(|(_, l)| l.clone()).collect();
+        let _ = std::fs::write(&self.log_file, log.join("\n") + "\n");
+        if std::thread::panicking() {
+            let notices: Vec<&String> = log.iter().filter(|l| !l.starts_with("req ")).collect();
+            eprintln!(
+                "--- haproxy's last notices (whole log: {}) ---\n{}\n---",
+                self.log_file.display(),
+                notices[notices.len().saturating_sub(15)..].iter().map(|l| l.as_str()).collect::<Vec<_>>().join("\n")
+            );
+        }
+    }
+}
+
+/// The haproxy binary: on the `PATH`, or in the `sbin` folders Debian installs it to (which are
+/// not on every user's `PATH`). Without it the test fails, saying how to install it.
+fn haproxy_binary() -> std::path::PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/usr/local/sbin"].map(std::path::PathBuf::from))
+        .map(|dir| dir.join("haproxy"))
+        .find(|candidate| candidate.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "haproxy is not installed, and the balanced failure tests run the service behind a real one: \
+                 install it (`apt-get install -y haproxy`, as .ci/run does) and run them again"
+            )
+        })
+}
+
+/// The configuration: one frontend on `port`, one backend with a server per service.
+fn haproxy_config(port: u16, services: &[&Service], source: Option<&str>) -> String {
+    let ms = |d: Duration| d.as_millis();
+    let servers: String = services
+        .iter()
+        .enumerate()
+        .map(|(i, service)| {
+            let name = char::from(b'a' + i as u8);
+            let address = service.base.trim_start_matches("http://");
+            let source = source.map(|s| format!(" source {s}")).unwrap_or_default();
+            format!("    server {name} {address} check{source}\n")
+        })
+        .collect();
+    format!(
+        "# Written by tests/failures/harness.rs (Balancer): the balanced failure tests' haproxy.
+global
+    nbthread 1
+    maxconn 2000
+    # In the foreground (-db) warnings (a server going DOWN or UP) go to standard error, and so
+    # does the request log below.
+    log stderr format raw local0 info
+
+defaults
+    mode http
+    log global
+    option dontlognull
+    # One line per request: status, retries (+ when redispatched), termination state, server, request.
+    log-format \"req %ST %rc %tsc %s %HM %HP\"
+    timeout connect 1s
+    timeout client 60s
+    # Above the slowest request of the tests (a batch of a few thousand records in a debug build).
+    timeout server 60s
+    timeout http-request 10s
+    timeout http-keep-alive 10s
+    timeout check {check_timeout}ms
+    # A request that could not reach an instance, or that an instance dropped without answering
+    # (killed mid-request), is sent again, to another instance (redispatch). The service's
+    # Idempotency-Key makes that safe for writes.
+    retries 2
+    option redispatch
+    retry-on conn-failure empty-response response-timeout
+
+frontend api
+    bind 127.0.0.1:{port}
+    option forwardfor
+    default_backend perfeval
+
+backend perfeval
+    balance roundrobin
+    option httpchk GET /readyz
+    http-check expect status 200
+    default-server inter {inter}ms fastinter {inter}ms downinter {inter}ms fall {fall} rise 1
+    http-response set-header X-Served-By %[srv_name]
+{servers}",
+        check_timeout = ms(Balancer::CHECK_TIMEOUT),
+        inter = ms(Balancer::CHECK_INTERVAL),
+        fall = Balancer::CHECK_FALL,
+    )
+}
