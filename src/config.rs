@@ -61,6 +61,13 @@ pub struct Settings {
     pub metrics_listen: Option<String>,
     /// `PERFEVAL_CACHE_MB`: the response cache's bound, in MiB (0 turns it off).
     pub cache_mb: usize,
+    /// `PERFEVAL_REPLICA_URLS`: PostgreSQL standbys (streaming replication of the primary),
+    /// comma-separated, that serve list pages, exports, aggregates and coverage (`replicas`).
+    /// Empty (the default): the primary serves every read.
+    pub replica_urls: Vec<String>,
+    /// `PERFEVAL_REPLICA_MAX_LAG_MS`: a replica further behind than this is skipped until it is
+    /// back under.
+    pub replica_max_lag_ms: u64,
 }
 
 /// The documented request body limit: 32 MiB, enough for a batch of 10,000 records.
@@ -87,6 +94,9 @@ pub const DEFAULT_STATEMENT_TIMEOUT_MS: u64 = 30_000;
 
 /// The documented response cache: 64 MiB.
 pub const DEFAULT_CACHE_MB: usize = 64;
+
+/// The documented lag bound of a replica: 1 s.
+pub const DEFAULT_REPLICA_MAX_LAG_MS: u64 = 1_000;
 
 /// The documented request rate per token: 100 requests a second, bursts of 100.
 pub const DEFAULT_RATE_LIMIT: u32 = 100;
@@ -142,6 +152,12 @@ impl Settings {
                 timeout_ms: parse_or(get("PERFEVAL_WEBHOOK_TIMEOUT_MS"), "PERFEVAL_WEBHOOK_TIMEOUT_MS", 10_000)?,
             },
             metrics_listen: get("PERFEVAL_METRICS_LISTEN"),
+            replica_urls: url_list(get("PERFEVAL_REPLICA_URLS"), "PERFEVAL_REPLICA_URLS")?,
+            replica_max_lag_ms: parse_or(
+                get("PERFEVAL_REPLICA_MAX_LAG_MS"),
+                "PERFEVAL_REPLICA_MAX_LAG_MS",
+                DEFAULT_REPLICA_MAX_LAG_MS,
+            )?,
         })
     }
 
@@ -176,6 +192,25 @@ fn ip_list(value: Option<String>, name: &str) -> anyhow::Result<Vec<IpAddr>> {
                      `{entry}` is not an IP address"
                 )
             })
+        })
+        .collect()
+}
+
+/// A comma-separated list of PostgreSQL URLs; an entry that is not one is refused by name.
+fn url_list(value: Option<String>, name: &str) -> anyhow::Result<Vec<String>> {
+    let Some(list) = value else { return Ok(Vec::new()) };
+    list.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            if entry.starts_with("postgres://") || entry.starts_with("postgresql://") {
+                Ok(entry.to_owned())
+            } else {
+                bail!(
+                    "{name} must be a comma-separated list of PostgreSQL URLs (postgres://…): `{}` is not one",
+                    crate::replicas::without_password(entry)
+                )
+            }
         })
         .collect()
 }
@@ -250,6 +285,24 @@ mod tests {
         assert_eq!(s.log_format, Some(LogFormat::Pretty));
         assert_eq!(s.cors_origins, vec!["https://a.example", "https://b.example"]);
         assert_eq!(s.data_dir, Some(PathBuf::from("/srv/perfeval")));
+    }
+
+    #[test]
+    fn replicas_are_a_list_of_urls_with_a_lag_bound() {
+        let s = settings(&[]).unwrap();
+        assert!(s.replica_urls.is_empty(), "no replica unless named");
+        assert_eq!(s.replica_max_lag_ms, DEFAULT_REPLICA_MAX_LAG_MS);
+        let s = settings(&[
+            ("PERFEVAL_REPLICA_URLS", " postgres://app@r1/perfeval, ,postgresql://app:pw@r2:5433/perfeval "),
+            ("PERFEVAL_REPLICA_MAX_LAG_MS", "300"),
+        ])
+        .unwrap();
+        assert_eq!(s.replica_urls, vec!["postgres://app@r1/perfeval", "postgresql://app:pw@r2:5433/perfeval"]);
+        assert_eq!(s.replica_max_lag_ms, 300);
+        let err = settings(&[("PERFEVAL_REPLICA_URLS", "postgres://r1/db,r2:5432")]).unwrap_err().to_string();
+        assert!(err.contains("PERFEVAL_REPLICA_URLS") && err.contains("`r2:5432`"), "{err}");
+        let err = settings(&[("PERFEVAL_REPLICA_MAX_LAG_MS", "1s")]).unwrap_err().to_string();
+        assert!(err.contains("PERFEVAL_REPLICA_MAX_LAG_MS"), "{err}");
     }
 
     #[test]

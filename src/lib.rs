@@ -12,6 +12,7 @@ pub mod error;
 pub mod intake;
 pub mod metrics;
 pub mod openapi;
+pub mod replicas;
 pub mod routes;
 pub mod startup;
 pub mod state;

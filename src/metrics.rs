@@ -124,6 +124,19 @@ fn describe() {
     describe_gauge!("perfeval_db_pool_size", "Open connections of a worker's pool");
     describe_gauge!("perfeval_db_pool_idle", "Open connections of a worker's pool that no request holds");
     describe_gauge!("perfeval_db_pool_waiting", "Requests of a worker waiting for a pooled connection");
+    describe_counter!(
+        crate::replicas::READS,
+        "Reads of lists, exports, aggregates and coverage by the server that answered them: primary or replica"
+    );
+    describe_counter!(
+        "perfeval_replica_behind_total",
+        "Reads a usable replica could not serve because it had not yet replayed the request's data version"
+    );
+    describe_gauge!(crate::replicas::REPLICA_UP, "1 when the read replica is reachable and in recovery, else 0");
+    describe_gauge!(
+        crate::replicas::REPLICA_LAG,
+        "How far the read replica was behind the primary at its last check (0 when it had replayed the primary's WAL position)"
+    );
     describe_gauge!(BUILD_INFO, "Always 1; the version of the running binary is in its label");
 }
 

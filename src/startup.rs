@@ -37,6 +37,8 @@ pub struct Shared {
     response_cache: Arc<crate::cache::ResponseCache>,
     version_memo: Arc<crate::cache::VersionMemo>,
     region_names: Arc<crate::db::regions::Names>,
+    /// The read replicas and their health, which the monitor keeps (`crate::replicas`).
+    replicas: Arc<crate::replicas::Replicas>,
     /// `/metrics`: every worker's pool, and whether this listener serves it.
     metrics: web::Data<crate::metrics::Endpoint>,
 }
@@ -56,12 +58,31 @@ impl Shared {
         )
     }
 
-    /// A worker's state: a pool of its own, whose connections its runtime drives.
+    /// A worker's pool of each replica, as many connections as its primary pool.
+    fn replica_pools(&self) -> anyhow::Result<Vec<Pool>> {
+        self.replicas
+            .urls()
+            .iter()
+            .map(|url| {
+                crate::replicas::build_pool(
+                    url,
+                    self.pool_per_worker(),
+                    Duration::from_millis(self.settings.db_wait_ms),
+                    Duration::from_millis(self.settings.statement_timeout_ms),
+                )
+            })
+            .collect()
+    }
+
+    /// A worker's state: a pool of its own (and one per replica), whose connections its runtime
+    /// drives.
     fn worker_state(&self) -> web::Data<AppState> {
         let pool = self.pool().expect("the pool settings were checked at start");
         self.metrics.register(&pool);
+        let replica_pools = self.replica_pools().expect("the replica settings were checked at start");
         web::Data::new(AppState {
             pool,
+            reads: crate::replicas::Reads::new(self.replicas.clone(), replica_pools),
             settings: self.settings.clone(),
             expected_migration: self.expected_migration.clone(),
             openapi_json: self.openapi_json.clone(),
@@ -82,6 +103,8 @@ pub struct Application {
     database_url: String,
     private_postgres: Option<PrivatePostgres>,
     deliverer: tokio::task::JoinHandle<()>,
+    /// The replicas' health checks, when there are replicas.
+    monitor: Option<tokio::task::JoinHandle<()>>,
     /// The `/metrics` server of `PERFEVAL_METRICS_LISTEN`, and its port.
     metrics: Option<(Server, u16)>,
 }
@@ -92,8 +115,8 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let (database_url, private_postgres) = resolve_database(&settings).await?;
         match Self::build_on(settings, &database_url).await {
-            Ok((server, port, deliverer, metrics)) => {
-                Ok(Self { server, port, database_url, private_postgres, deliverer, metrics })
+            Ok((server, port, (deliverer, monitor), metrics)) => {
+                Ok(Self { server, port, database_url, private_postgres, deliverer, monitor, metrics })
             }
             Err(error) => {
                 if let Some(postgres) = private_postgres {
@@ -107,7 +130,12 @@ impl Application {
     async fn build_on(
         settings: Settings,
         database_url: &str,
-    ) -> anyhow::Result<(Server, u16, tokio::task::JoinHandle<()>, Option<(Server, u16)>)> {
+    ) -> anyhow::Result<(
+        Server,
+        u16,
+        (tokio::task::JoinHandle<()>, Option<tokio::task::JoinHandle<()>>),
+        Option<(Server, u16)>,
+    )> {
         crate::metrics::install();
         db::migrate(database_url).await?;
         let shared = Shared {
@@ -120,10 +148,12 @@ impl Application {
             response_cache: Arc::new(crate::cache::ResponseCache::new(settings.cache_mb.saturating_mul(1024 * 1024))),
             version_memo: Arc::default(),
             region_names: Arc::default(),
+            replicas: Arc::new(crate::replicas::Replicas::new(&settings.replica_urls, settings.replica_max_lag_ms)),
             metrics: web::Data::new(crate::metrics::Endpoint::new(settings.metrics_listen.is_none())),
             settings: Arc::new(settings),
         };
         shared.pool()?;
+        shared.replica_pools()?;
         let listener = TcpListener::bind(shared.settings.listen_addr()?)
             .with_context(|| format!("binding {}", shared.settings.listen))?;
         let port = listener.local_addr()?.port();
@@ -148,7 +178,16 @@ impl Application {
             shared.settings.webhooks.clone(),
             shared.webhook_wake.clone(),
         );
-        Ok((run(listener, shared)?, port, deliverer, metrics))
+        let monitor = (!shared.replicas.is_empty())
+            .then(|| crate::replicas::spawn_monitor(database_url.to_owned(), shared.replicas.clone()));
+        if !shared.replicas.is_empty() {
+            tracing::info!(
+                replicas = shared.replicas.urls().len(),
+                max_lag_ms = shared.settings.replica_max_lag_ms,
+                "reads go to the replicas when they hold the request's data version"
+            );
+        }
+        Ok((run(listener, shared)?, port, (deliverer, monitor), metrics))
     }
 
     pub fn port(&self) -> u16 {
@@ -182,6 +221,9 @@ impl Application {
         }
         // Deliveries in flight are rolled back with the connection and sent again by whoever runs next.
         self.deliverer.abort();
+        if let Some(monitor) = self.monitor {
+            monitor.abort();
+        }
         if let Some(postgres) = self.private_postgres {
             tokio::task::spawn_blocking(move || postgres.stop()).await?;
         }

@@ -14,6 +14,8 @@ use crate::{
 /// shared by all workers.
 pub struct AppState {
     pub pool: Pool,
+    /// The read replicas' pools of this worker, and their health (`crate::replicas`).
+    pub reads: crate::replicas::Reads,
     pub settings: Arc<Settings>,
     /// The newest embedded migration; `/readyz` compares the database with it.
     pub expected_migration: String,

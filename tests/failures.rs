@@ -8,7 +8,9 @@
 //! - `webhook_kill9`: `kill -9` of the instance sending a webhook; the other instance sends it;
 //! - `balanced`: two instances on one database behind a real haproxy (idempotent replays, ETags,
 //!   token revocation, the rate limit, forwarded client addresses, `kill -9` and SIGTERM of one
-//!   instance under load); needs `haproxy` installed.
+//!   instance under load); needs `haproxy` installed;
+//! - `replica`: a real hot standby (`pg_basebackup -R`) as read replica: reads served by it,
+//!   read-your-writes with its replay paused, the standby stopped and started, and lagging.
 //!
 //! Run with `cargo test --test failures -- --nocapture` to see the measured figures.
 #[path = "failures/balanced.rs"]
@@ -21,6 +23,8 @@ mod kill9;
 mod pg_restart;
 #[path = "api/receiver.rs"]
 mod receiver;
+#[path = "failures/replica.rs"]
+mod replica;
 #[path = "failures/sigterm.rs"]
 mod sigterm;
 #[path = "failures/webhook_kill9.rs"]

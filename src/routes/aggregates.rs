@@ -186,6 +186,7 @@ async fn library_measures(
 }
 
 /// The parsed query.
+#[derive(Clone)]
 struct Plan {
     measures: Vec<MeasureSpec>,
     dimensions: Vec<Dimension>,
@@ -255,12 +256,52 @@ async fn aggregate(
     versions: Versions,
     format: Format,
     labels: export::Labels,
-    mut plan: Plan,
+    plan: Plan,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.pool.get().await?;
-    let indicators = library_measures(&mut conn, &mut plan.measures).await?;
-    estimate_rows(&mut conn, &plan, &state.version_memo, versions.data).await?;
-    let names = state.region_names.at(versions.regions, &mut conn).await?;
+    // On a replica whose snapshot holds `versions`, else on the primary (`crate::replicas`).
+    let (plan, indicators, records, per_level, total_rows) =
+        crate::replicas::on_read!(state, versions.data, |conn| async { fetch(conn, &state, versions, &plan).await })?;
+    let shape = plan.shape();
+    let others = shape.others();
+
+    // Every group becomes a line, ranked and sorted; only the lines on the page are written out.
+    let lines = shape.lines(&per_level, total_rows.as_deref(), &others);
+
+    if format.is_export() {
+        return export_rows(format, labels, &plan, lines.into_iter().map(Line::into_output).collect()).await;
+    }
+    let total = lines.len();
+    let page: Vec<AggregateRow> = lines.into_iter().skip(plan.offset).take(plan.limit).map(Line::into_output).collect();
+    let next_cursor =
+        (plan.offset + plan.limit < total).then(|| encode_cursor(&plan.normalised, plan.offset + plan.limit));
+    Ok(HttpResponse::Ok().json(AggregateResponse {
+        query: plan.normalised,
+        records,
+        rows: page,
+        next_cursor,
+        indicators,
+    }))
+}
+
+/// The grouped rows of each level, the total rows and the record count, read on one read's
+/// connection; with the plan whose indicator measures the library has described.
+type Fetched =
+    (Plan, BTreeMap<String, IndicatorMeasureInfo>, i64, Vec<(String, Vec<Dimension>, Vec<Row>)>, Option<Vec<Row>>);
+
+async fn fetch(
+    read: &mut crate::replicas::ReadConn,
+    state: &AppState,
+    versions: Versions,
+    plan: &Plan,
+) -> Result<Fetched, ApiError> {
+    let mut plan = plan.clone();
+    // A second connection only on the primary: a replica's statements all run in its one
+    // checked snapshot.
+    let may_split = !read.on_replica();
+    let conn: &mut diesel_async::AsyncPgConnection = read;
+    let indicators = library_measures(conn, &mut plan.measures).await?;
+    estimate_rows(conn, &plan, &state.version_memo, versions.data).await?;
+    let names = state.region_names.at(versions.regions, conn).await?;
 
     // With compare, also aggregate the year before the first requested one.
     let mut fetch_filter = plan.filter.clone();
@@ -275,7 +316,7 @@ async fn aggregate(
     // When no group is left out by `min_count`, the grouped rows hold the record count too.
     let counted_by_groups = plan.min_count <= 1;
     let grouping = async {
-        let conn: &mut diesel_async::AsyncPgConnection = &mut conn;
+        let conn: &mut diesel_async::AsyncPgConnection = &mut *conn;
         let levels: Vec<Level> = shape.levels().into_iter().filter(|level| level.needed).collect();
         let dimensions: Vec<&[Dimension]> = levels.iter().map(|level| level.dimensions.as_slice()).collect();
         // Every needed level in one statement: one scan of the records.
@@ -322,7 +363,7 @@ async fn aggregate(
     };
     // Otherwise the records are counted on their own: when a second connection is free at once,
     // on that one meanwhile, so PostgreSQL runs both scans on two cores.
-    let mut spare = if counted_by_groups { None } else { crate::db::spare(&state.pool).await };
+    let mut spare = if counted_by_groups || !may_split { None } else { crate::db::spare(&state.pool).await };
     let (records, per_level, total_rows) = match spare.as_deref_mut() {
         Some(other) => {
             let (records, (_, per_level, total_rows)) = futures_util::try_join!(
@@ -335,30 +376,13 @@ async fn aggregate(
             let (records, per_level, total_rows) = grouping.await?;
             let records = match records {
                 Some(records) => records,
-                None => evaluation_list::count(&mut conn, &plan.filter).await?,
+                None => evaluation_list::count(conn, &plan.filter).await?,
             };
             (records, per_level, total_rows)
         }
     };
     drop(spare);
-
-    // Every group becomes a line, ranked and sorted; only the lines on the page are written out.
-    let lines = shape.lines(&per_level, total_rows.as_deref(), &others);
-
-    if format.is_export() {
-        return export_rows(format, labels, &plan, lines.into_iter().map(Line::into_output).collect()).await;
-    }
-    let total = lines.len();
-    let page: Vec<AggregateRow> = lines.into_iter().skip(plan.offset).take(plan.limit).map(Line::into_output).collect();
-    let next_cursor =
-        (plan.offset + plan.limit < total).then(|| encode_cursor(&plan.normalised, plan.offset + plan.limit));
-    Ok(HttpResponse::Ok().json(AggregateResponse {
-        query: plan.normalised,
-        records,
-        rows: page,
-        next_cursor,
-        indicators,
-    }))
+    Ok((plan, indicators, records, per_level, total_rows))
 }
 
 /// The rows as a table for csv, xlsx or ndjson: level, the dimensions (regions as code and

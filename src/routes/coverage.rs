@@ -196,27 +196,28 @@ pub async fn get_coverage(
     let kind_text = kind.map(|k| serde_plain::to_string(&k).expect("a kind is plain text"));
 
     let visibility = actor.principal.visibility();
-    let pool = state.pool.clone();
-    let compute = |_| async move {
-        let mut conn = pool.get().await?;
-        report(&mut conn, region, fiscal_year, kind, kind_text, visibility).await
+    let reading = state.clone();
+    let compute = |versions: crate::db::data_version::Versions| async move {
+        // On a replica whose snapshot holds `versions`, else on the primary (`crate::replicas`).
+        let (found, rows) = crate::replicas::on_read!(reading, versions.data, |conn| async {
+            let found = regions::find(conn, region.as_str())
+                .await?
+                .ok_or_else(|| ApiError::not_found(format!("no region `{region}`")))?;
+            let rows = coverage::by_child(conn, &region, fiscal_year as i16, kind_text.as_deref(), &visibility).await?;
+            Ok::<_, ApiError>((found, rows))
+        })?;
+        report(found, rows, region, fiscal_year, kind)
     };
     crate::routes::conditional::answer(&req, &actor, &state, "/api/v1/coverage", true, compute).await
 }
 
-async fn report(
-    conn: &mut diesel_async::AsyncPgConnection,
+fn report(
+    found: regions::Region,
+    rows: Vec<ChildCoverageRow>,
     region: RegionCode,
     fiscal_year: i32,
     kind: Option<EvaluationKind>,
-    kind_text: Option<String>,
-    visibility: crate::domain::access::Visibility,
 ) -> Result<HttpResponse, ApiError> {
-    let found = regions::find(conn, region.as_str())
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no region `{region}`")))?;
-    let rows = coverage::by_child(conn, &region, fiscal_year as i16, kind_text.as_deref(), &visibility).await?;
-
     let children: Vec<ChildCoverage> = rows.into_iter().map(ChildCoverage::from).collect();
     let mut totals = CoverageSummary {
         level: region.level(),

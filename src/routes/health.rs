@@ -14,16 +14,23 @@ pub struct Health {
     /// The database's newest migration (readiness only)
     #[serde(skip_serializing_if = "Option::is_none")]
     pub migration: Option<String>,
+    /// Each read replica's state (readiness only, with `PERFEVAL_REPLICA_URLS`); the primary
+    /// alone decides readiness, and a replica not `ok` only sends its reads to the primary
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<Vec<crate::replicas::ReplicaHealth>>,
 }
 
 /// Liveness: the process answers.
 #[utoipa::path(tag = "health", responses((status = 200, description = "Alive", body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(Health { status: "ok", migration: None })
+    HttpResponse::Ok().json(Health { status: "ok", migration: None, replicas: None })
 }
 
 /// Readiness: the database is reachable and its migrations are current.
+///
+/// With read replicas, the answer also shows each one's state (`ok`, `lagging` or `down`) and
+/// lag; a replica that is not `ok` does not make the service unready, its reads go to the primary.
 #[utoipa::path(
     tag = "health",
     responses(
@@ -43,14 +50,16 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
             state.expected_migration
         )));
     }
-    Ok(HttpResponse::Ok().json(Health { status: "ready", migration: applied }))
+    let replicas = state.reads.replicas().report();
+    Ok(HttpResponse::Ok().json(Health { status: "ready", migration: applied, replicas }))
 }
 
 /// Prometheus metrics of this instance.
 ///
 /// The text exposition format 0.0.4: requests and their latency by route template, method and
 /// status class; database statement latency; each worker's connection pool; rate-limited and
-/// unavailable answers; batch and import records by outcome; webhook attempts. Open to anyone,
+/// unavailable answers; batch and import records by outcome; webhook attempts; reads by the
+/// server that answered them, and each read replica's health and lag. Open to anyone,
 /// like the probes (it names no record, caller or path, only route templates). With
 /// `PERFEVAL_METRICS_LISTEN` set it is served on that address instead, and here answers 404.
 #[utoipa::path(

@@ -15,6 +15,7 @@ async fn readiness_reports_the_current_migration() {
     assert_eq!(reply.status, 200, "{}", reply.text);
     assert_eq!(reply.json()["status"], "ready");
     assert_eq!(reply.json()["migration"], perfeval::db::latest_migration_version());
+    assert!(reply.json().get("replicas").is_none(), "no replicas unless PERFEVAL_REPLICA_URLS names some");
 }
 
 #[tokio::test]

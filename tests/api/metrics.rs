@@ -172,6 +172,21 @@ async fn requests_are_counted_and_timed_by_route_template_method_and_status_clas
 }
 
 #[tokio::test]
+async fn without_replicas_the_primary_serves_every_read() {
+    let app = spawn_app().await;
+    let before = scrape(&app).await;
+    // A query of its own, so that no kept answer spares the read.
+    let q = format!("reads-{}", std::process::id());
+    assert_eq!(app.get(&format!("/api/v1/evaluations?limit=1&q={q}")).await.status, 200);
+    assert_eq!(app.get(&format!("/api/v1/aggregates?measures=expenditure.total&q={q}")).await.status, 200);
+    let after = scrape(&app).await;
+    let reads = "perfeval_reads_total";
+    assert!(grew(&before, &after, reads, &[("server", "primary")]) >= 2.0, "{}", after.text);
+    assert!(after.has(reads, &[("server", "replica")]), "the replica series is shown, at 0");
+    assert_eq!(after.value(reads, &[("server", "replica")]), 0.0);
+}
+
+#[tokio::test]
 async fn batch_and_import_records_are_counted_by_outcome() {
     let app = spawn_app().await;
     let before = scrape(&app).await;
@@ -340,6 +355,7 @@ async fn label_values_come_from_bounded_sets_whatever_is_requested() {
         ("code", vec!["service_unavailable".into(), "query_timeout".into()]),
         ("version", vec![env!("CARGO_PKG_VERSION").into()]),
         ("result", vec!["hit".into(), "miss".into(), "not_modified".into()]),
+        ("server", vec!["primary".into(), "replica".into()]),
     ]
     .into_iter()
     .collect();

@@ -45,19 +45,29 @@ pub struct Cluster {
     /// Connection URL of the `perfeval` database.
     pub url: String,
     dir: tempfile::TempDir,
+    durability: Durability,
 }
 
 impl Cluster {
     pub async fn start() -> Self {
+        Self::start_with(Durability { unsafe_fast: true }).await
+    }
+
+    /// A cluster with full page writes, as an online base backup (a standby's copy) needs.
+    pub async fn start_replicable() -> Self {
+        Self::start_with(Durability::default()).await
+    }
+
+    async fn start_with(durability: Durability) -> Self {
         // Under the temp folder and readable by all: as root, PostgreSQL runs as `postgres`,
         // which must reach the folder.
         let dir = tempfile::Builder::new().prefix("perfeval-failures-").tempdir_in(std::env::temp_dir()).unwrap();
         std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-        let postgres = start_postgres(dir.path()).await;
+        let postgres = start_postgres(dir.path(), durability).await;
         perfeval::startup::create_database_if_missing(&postgres.url("postgres"), "perfeval")
             .await
             .expect("creating the perfeval database");
-        Self { url: postgres.url("perfeval"), postgres: Some(postgres), dir }
+        Self { url: postgres.url("perfeval"), postgres: Some(postgres), dir, durability }
     }
 
     /// A folder for the test's files (owned by the test, next to the cluster's own folder).
@@ -77,7 +87,7 @@ impl Cluster {
     /// accepts connections.
     pub async fn restart(&mut self) {
         assert!(self.postgres.is_none(), "the cluster is stopped");
-        let postgres = start_postgres(self.dir.path()).await;
+        let postgres = start_postgres(self.dir.path(), self.durability).await;
         assert_eq!(postgres.url("perfeval"), self.url, "the URL stays the same across a restart");
         self.postgres = Some(postgres);
     }
@@ -95,9 +105,9 @@ impl Drop for Cluster {
     }
 }
 
-async fn start_postgres(dir: &Path) -> PrivatePostgres {
+async fn start_postgres(dir: &Path, durability: Durability) -> PrivatePostgres {
     let dir = dir.to_owned();
-    tokio::task::spawn_blocking(move || PrivatePostgres::start(&dir, Durability { unsafe_fast: true }))
+    tokio::task::spawn_blocking(move || PrivatePostgres::start(&dir, durability))
         .await
         .unwrap()
         .expect("starting a private PostgreSQL")
@@ -628,4 +638,105 @@ backend perfeval
         inter = ms(Balancer::CHECK_INTERVAL),
         fall = Balancer::CHECK_FALL,
     )
+}
+
+/// A hot standby of a test's cluster: `pg_basebackup -R` (streaming replication over the
+/// primary's Unix socket, which the trust `local replication` line of initdb's `pg_hba.conf`
+/// admits), run on a socket folder of its own. A test can stop and start it again. The primary
+/// must have full page writes ([`Cluster::start_replicable`]): a standby refuses to start from a
+/// backup taken without them.
+pub struct Standby {
+    postgres: Option<PrivatePostgres>,
+    /// Connection URL of its `perfeval` database.
+    pub url: String,
+    data_dir: std::path::PathBuf,
+}
+
+impl Standby {
+    /// Copies the running `primary` and starts the copy as its standby; returns once it accepts
+    /// connections.
+    pub async fn start(primary: &Cluster) -> Self {
+        let data_dir = primary.dir().join("standby");
+        let cluster_dir = data_dir.join("postgres");
+        let primary_socket_dir = primary.dir().join("postgres");
+        let copy = {
+            let (cluster_dir, primary_socket_dir) = (cluster_dir.clone(), primary_socket_dir.clone());
+            move || {
+                use std::os::unix::{fs::PermissionsExt, process::CommandExt};
+                std::fs::create_dir_all(&cluster_dir).unwrap();
+                std::fs::set_permissions(cluster_dir.parent().unwrap(), std::fs::Permissions::from_mode(0o755))
+                    .unwrap();
+                let bin_dir = db::private_pg::find_bin_dir().unwrap();
+                let mut command = Command::new(bin_dir.join("pg_basebackup"));
+                command
+                    .args(["-R", "-X", "stream", "-c", "fast", "-p", "5432", "-U", "postgres", "-h"])
+                    .arg(&primary_socket_dir)
+                    .arg("-D")
+                    .arg(&cluster_dir)
+                    .current_dir(&primary_socket_dir)
+                    .stdin(Stdio::null());
+                // As root, PostgreSQL's programs run as `postgres` (as `PrivatePostgres` runs them).
+                // SAFETY: geteuid has no preconditions.
+                if unsafe { libc::geteuid() } == 0 {
+                    let (uid, gid) = postgres_user();
+                    std::os::unix::fs::chown(&cluster_dir, Some(uid), Some(gid)).unwrap();
+                    command.uid(uid).gid(gid);
+                }
+                std::fs::set_permissions(&cluster_dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+                let output = command.output().expect("running pg_basebackup");
+                assert!(
+                    output.status.success(),
+                    "pg_basebackup failed ({}): {}",
+                    output.status,
+                    String::from_utf8_lossy(&output.stderr)
+                );
+            }
+        };
+        tokio::task::spawn_blocking(copy).await.unwrap();
+        // The primary's socket lives in its data folder: the copy holds its lock file, which would
+        // stop the standby, and its log.
+        for copied in [".s.PGSQL.5432.lock", "server.log"] {
+            let _ = std::fs::remove_file(cluster_dir.join(copied));
+        }
+        assert!(cluster_dir.join("standby.signal").is_file(), "pg_basebackup -R wrote standby.signal");
+        let postgres = start_postgres(&data_dir, Durability::default()).await;
+        Self { url: postgres.url("perfeval"), postgres: Some(postgres), data_dir }
+    }
+
+    /// `pg_ctl stop -m fast`.
+    pub async fn stop(&mut self) {
+        let postgres = self.postgres.take().expect("the standby is running");
+        tokio::task::spawn_blocking(move || postgres.stop()).await.unwrap();
+        assert!(!self.data_dir.join("postgres").join("postmaster.pid").exists(), "the standby stopped");
+    }
+
+    /// Starts the stopped standby again; it resumes streaming from the primary.
+    pub async fn restart(&mut self) {
+        assert!(self.postgres.is_none(), "the standby is stopped");
+        let postgres = start_postgres(&self.data_dir, Durability::default()).await;
+        assert_eq!(postgres.url("perfeval"), self.url, "the URL stays the same across a restart");
+        self.postgres = Some(postgres);
+    }
+
+    pub async fn connect(&self) -> AsyncPgConnection {
+        db::connect(&self.url).await.expect("connecting to the standby")
+    }
+}
+
+impl Drop for Standby {
+    fn drop(&mut self) {
+        if let Some(postgres) = self.postgres.take() {
+            postgres.stop();
+        }
+    }
+}
+
+/// The uid and gid of the `postgres` account.
+fn postgres_user() -> (u32, u32) {
+    let name = std::ffi::CString::new("postgres").unwrap();
+    // SAFETY: getpwnam reads a static buffer; the two ids are copied out at once.
+    let entry = unsafe { libc::getpwnam(name.as_ptr()) };
+    assert!(!entry.is_null(), "running as root, the tests need a `postgres` user");
+    // SAFETY: entry is non-null and points to a valid passwd record.
+    unsafe { ((*entry).pw_uid, (*entry).pw_gid) }
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::{
+    db::data_version::Versions,
     db::evaluation_list::{self, EvaluationSummaryRow, ListFilter, Sort, SortKey, SortValue},
     domain::record::{EvaluationKind, Grade, Status},
     error::ApiError,
@@ -301,7 +302,8 @@ pub async fn list_evaluations(
     let sort = parse_sort(&sort_text)?;
     if format.is_export() {
         // Streamed, so not kept; still answered 304 when nothing changed.
-        let compute = |_| export_evaluations(state.clone(), &query, format, labels, filter, sort);
+        let compute =
+            |versions: Versions| export_evaluations(state.clone(), versions.data, &query, format, labels, filter, sort);
         return crate::routes::conditional::answer(&req, &actor, &state, "/api/v1/evaluations", false, compute).await;
     }
     let order = evaluation_list::total_order(&sort);
@@ -325,11 +327,14 @@ pub async fn list_evaluations(
         Some("exact") => true,
         Some(_) => return Err(ApiError::invalid_query("count", "the only value is `exact`")),
     };
-    let pool = state.pool.clone();
-    let compute = |_| async move {
-        let mut conn = pool.get().await?;
-        let (rows, next) = evaluation_list::page(&mut conn, &filter, &sort, after, limit).await?;
-        let total = if count { Some(evaluation_list::count(&mut conn, &filter).await?) } else { None };
+    let reading = state.clone();
+    let compute = |versions: Versions| async move {
+        // On a replica whose snapshot holds `versions`, else on the primary (`crate::replicas`).
+        let (rows, next, total) = crate::replicas::on_read!(reading, versions.data, |conn| async {
+            let (rows, next) = evaluation_list::page(conn, &filter, &sort, after.clone(), limit).await?;
+            let total = if count { Some(evaluation_list::count(conn, &filter).await?) } else { None };
+            Ok::<_, ApiError>((rows, next, total))
+        })?;
         let next_cursor = next.map(|after| encode_cursor(&Cursor { sort: sort_text, after }));
         let page =
             EvaluationPage { items: rows.into_iter().map(EvaluationSummary::from).collect(), next_cursor, total };
@@ -341,9 +346,11 @@ pub async fn list_evaluations(
     crate::routes::conditional::answer(&req, &actor, &state, "/api/v1/evaluations", true, compute).await
 }
 
-/// Every matching record in an export format, fetched a page at a time.
+/// Every matching record in an export format, fetched a page at a time, each page holding every
+/// write up to data version `at` (on a replica when one does, `crate::replicas`).
 async fn export_evaluations(
     state: web::Data<AppState>,
+    at: i64,
     query: &QueryPairs,
     format: Format,
     labels: Labels,
@@ -369,8 +376,9 @@ async fn export_evaluations(
         ),
     };
     if format == Format::Xlsx {
-        let mut conn = state.pool.get().await?;
-        let matching = evaluation_list::count(&mut conn, &filter).await?;
+        let matching = crate::replicas::on_read!(state, at, |conn| async {
+            evaluation_list::count(conn, &filter).await.map_err(ApiError::from)
+        })?;
         let rows = cap.map_or(matching, |cap| cap.min(matching));
         if rows > export::XLSX_MAX_ROWS as i64 {
             return Err(export::too_many_rows_for_xlsx(rows));
@@ -387,8 +395,9 @@ async fn export_evaluations(
         async move {
             let size = position.remaining.map_or(EXPORT_PAGE_SIZE, |r| r.min(EXPORT_PAGE_SIZE));
             // A connection per page: a slow download holds none while the client reads.
-            let mut conn = state.pool.get().await?;
-            let (page, next) = evaluation_list::page(&mut conn, &filter, &sort, position.after, size).await?;
+            let (page, next) = crate::replicas::on_read!(state, at, |conn| async {
+                evaluation_list::page(conn, &filter, &sort, position.after.clone(), size).await.map_err(ApiError::from)
+            })?;
             let remaining = position.remaining.map(|r| r - page.len() as i64);
             let next = next
                 .filter(|_| remaining.is_none_or(|r| r > 0))
