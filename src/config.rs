@@ -208,11 +208,27 @@ fn url_list(value: Option<String>, name: &str) -> anyhow::Result<Vec<String>> {
             } else {
                 bail!(
                     "{name} must be a comma-separated list of PostgreSQL URLs (postgres://…): `{}` is not one",
-                    crate::replicas::without_password(entry)
+                    without_password(entry)
                 )
             }
         })
         .collect()
+}
+
+/// `postgres://user:secret@host/db?password=x` as `postgres://user@host/db`.
+pub fn without_password(url: &str) -> String {
+    let url = url.split('?').next().unwrap_or(url);
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{user}@{host}")
+        }
+        None => authority.to_owned(),
+    };
+    format!("{scheme}://{authority}{path}")
 }
 
 fn parse_or<T: FromStr>(value: Option<String>, name: &str, default: T) -> anyhow::Result<T> {

@@ -148,7 +148,7 @@ impl Replicas {
             .iter()
             .map(|url| {
                 let member = Member {
-                    label: without_password(url),
+                    label: crate::config::without_password(url),
                     state: AtomicU8::new(State::Down as u8),
                     lag_ms: u64::MAX.into(),
                 };
@@ -370,17 +370,18 @@ impl Drop for ReadConn {
 /// using `$conn` (a `&mut ReadConn`) and giving `Result<_, ApiError>`. When it fails on a
 /// replica with a connection error (or a recovery conflict), it runs again on the primary.
 macro_rules! on_read {
-    ($state:expr, $at:expr, |$conn:ident| $body:expr) => {{
-        let state: &$crate::state::AppState = &$state;
-        let mut read = state.reads.connect(&state.pool, $at).await?;
+    ($reads:expr, $pool:expr, $at:expr, |$conn:ident| $body:expr) => {{
+        let reads: &$crate::replicas::Reads = &$reads;
+        let pool: &$crate::db::Pool = &$pool;
+        let mut read = reads.connect(pool, $at).await?;
         let first = {
             let $conn: &mut $crate::replicas::ReadConn = &mut read;
             $body.await
         };
         match first {
             Err(error) if read.on_replica() && $crate::replicas::falls_back(&error) => {
-                state.reads.failed(read, &error);
-                let mut read = $crate::replicas::ReadConn::primary(state.pool.get().await?);
+                reads.failed(read, &error);
+                let mut read = $crate::replicas::ReadConn::primary(pool.get().await?);
                 let result = {
                     let $conn: &mut $crate::replicas::ReadConn = &mut read;
                     $body.await
@@ -494,22 +495,6 @@ async fn check(
     Ok((found.in_recovery, found.lag_ms.map(|lag| lag.max(0) as u64)))
 }
 
-/// `postgres://user:secret@host/db?password=x` as `postgres://user@host/db`.
-pub fn without_password(url: &str) -> String {
-    let url = url.split('?').next().unwrap_or(url);
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    let authority = match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{user}@{host}")
-        }
-        None => authority.to_owned(),
-    };
-    format!("{scheme}://{authority}{path}")
-}
-
 /// A replica's pool: as the primary's, with a shorter wait (a read that would wait longer runs on
 /// the primary).
 pub fn build_pool(url: &str, size: usize, wait: Duration, statement_timeout: Duration) -> anyhow::Result<Pool> {
@@ -522,11 +507,17 @@ mod tests {
 
     #[test]
     fn urls_are_shown_without_their_password() {
-        assert_eq!(without_password("postgres://app:s3cr%40t@db-2:5432/perfeval"), "postgres://app@db-2:5432/perfeval");
-        assert_eq!(without_password("postgres://app@db-2/perfeval?password=x"), "postgres://app@db-2/perfeval");
-        assert_eq!(without_password("postgresql://db-2/perfeval"), "postgresql://db-2/perfeval");
         assert_eq!(
-            without_password("postgres://postgres@%2Ftmp%2Fstandby:5432/perfeval"),
+            crate::config::without_password("postgres://app:s3cr%40t@db-2:5432/perfeval"),
+            "postgres://app@db-2:5432/perfeval"
+        );
+        assert_eq!(
+            crate::config::without_password("postgres://app@db-2/perfeval?password=x"),
+            "postgres://app@db-2/perfeval"
+        );
+        assert_eq!(crate::config::without_password("postgresql://db-2/perfeval"), "postgresql://db-2/perfeval");
+        assert_eq!(
+            crate::config::without_password("postgres://postgres@%2Ftmp%2Fstandby:5432/perfeval"),
             "postgres://postgres@%2Ftmp%2Fstandby:5432/perfeval"
         );
     }

@@ -260,7 +260,9 @@ async fn aggregate(
 ) -> Result<HttpResponse, ApiError> {
     // On a replica whose snapshot holds `versions`, else on the primary (`crate::replicas`).
     let (plan, indicators, records, per_level, total_rows) =
-        crate::replicas::on_read!(state, versions.data, |conn| async { fetch(conn, &state, versions, &plan).await })?;
+        crate::replicas::on_read!(state.reads, state.pool, versions.data, |conn| async {
+            fetch(conn, &state, versions, &plan).await
+        })?;
     let shape = plan.shape();
     let others = shape.others();
 

@@ -199,7 +199,7 @@ pub async fn get_coverage(
     let reading = state.clone();
     let compute = |versions: crate::db::data_version::Versions| async move {
         // On a replica whose snapshot holds `versions`, else on the primary (`crate::replicas`).
-        let (found, rows) = crate::replicas::on_read!(reading, versions.data, |conn| async {
+        let (found, rows) = crate::replicas::on_read!(reading.reads, reading.pool, versions.data, |conn| async {
             let found = regions::find(conn, region.as_str())
                 .await?
                 .ok_or_else(|| ApiError::not_found(format!("no region `{region}`")))?;

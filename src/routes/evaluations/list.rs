@@ -330,11 +330,12 @@ pub async fn list_evaluations(
     let reading = state.clone();
     let compute = |versions: Versions| async move {
         // On a replica whose snapshot holds `versions`, else on the primary (`crate::replicas`).
-        let (rows, next, total) = crate::replicas::on_read!(reading, versions.data, |conn| async {
-            let (rows, next) = evaluation_list::page(conn, &filter, &sort, after.clone(), limit).await?;
-            let total = if count { Some(evaluation_list::count(conn, &filter).await?) } else { None };
-            Ok::<_, ApiError>((rows, next, total))
-        })?;
+        let (rows, next, total) =
+            crate::replicas::on_read!(reading.reads, reading.pool, versions.data, |conn| async {
+                let (rows, next) = evaluation_list::page(conn, &filter, &sort, after.clone(), limit).await?;
+                let total = if count { Some(evaluation_list::count(conn, &filter).await?) } else { None };
+                Ok::<_, ApiError>((rows, next, total))
+            })?;
         let next_cursor = next.map(|after| encode_cursor(&Cursor { sort: sort_text, after }));
         let page =
             EvaluationPage { items: rows.into_iter().map(EvaluationSummary::from).collect(), next_cursor, total };
@@ -376,7 +377,7 @@ async fn export_evaluations(
         ),
     };
     if format == Format::Xlsx {
-        let matching = crate::replicas::on_read!(state, at, |conn| async {
+        let matching = crate::replicas::on_read!(state.reads, state.pool, at, |conn| async {
             evaluation_list::count(conn, &filter).await.map_err(ApiError::from)
         })?;
         let rows = cap.map_or(matching, |cap| cap.min(matching));
@@ -395,7 +396,7 @@ async fn export_evaluations(
         async move {
             let size = position.remaining.map_or(EXPORT_PAGE_SIZE, |r| r.min(EXPORT_PAGE_SIZE));
             // A connection per page: a slow download holds none while the client reads.
-            let (page, next) = crate::replicas::on_read!(state, at, |conn| async {
+            let (page, next) = crate::replicas::on_read!(state.reads, state.pool, at, |conn| async {
                 evaluation_list::page(conn, &filter, &sort, position.after.clone(), size).await.map_err(ApiError::from)
             })?;
             let remaining = position.remaining.map(|r| r - page.len() as i64);
