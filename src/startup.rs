@@ -97,14 +97,26 @@ impl Shared {
 }
 
 /// The service, bound and ready to run.
+/// How often the pre-aggregated sums take in the writes' deltas (`db::sums`). Readers are exact
+/// either way; compaction keeps what they read small.
+const SUMS_COMPACTION_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The tasks a service runs beside its HTTP workers.
+struct Background {
+    /// The webhook deliverer.
+    deliverer: tokio::task::JoinHandle<()>,
+    /// The replicas' health checks, when there are replicas.
+    monitor: Option<tokio::task::JoinHandle<()>>,
+    /// The sums' compaction.
+    compactor: tokio::task::JoinHandle<()>,
+}
+
 pub struct Application {
     server: Server,
     port: u16,
     database_url: String,
     private_postgres: Option<PrivatePostgres>,
-    deliverer: tokio::task::JoinHandle<()>,
-    /// The replicas' health checks, when there are replicas.
-    monitor: Option<tokio::task::JoinHandle<()>>,
+    background: Background,
     /// The `/metrics` server of `PERFEVAL_METRICS_LISTEN`, and its port.
     metrics: Option<(Server, u16)>,
 }
@@ -115,8 +127,8 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let (database_url, private_postgres) = resolve_database(&settings).await?;
         match Self::build_on(settings, &database_url).await {
-            Ok((server, port, (deliverer, monitor), metrics)) => {
-                Ok(Self { server, port, database_url, private_postgres, deliverer, monitor, metrics })
+            Ok((server, port, background, metrics)) => {
+                Ok(Self { server, port, database_url, private_postgres, background, metrics })
             }
             Err(error) => {
                 if let Some(postgres) = private_postgres {
@@ -130,12 +142,7 @@ impl Application {
     async fn build_on(
         settings: Settings,
         database_url: &str,
-    ) -> anyhow::Result<(
-        Server,
-        u16,
-        (tokio::task::JoinHandle<()>, Option<tokio::task::JoinHandle<()>>),
-        Option<(Server, u16)>,
-    )> {
+    ) -> anyhow::Result<(Server, u16, Background, Option<(Server, u16)>)> {
         crate::metrics::install();
         db::migrate(database_url).await?;
         let shared = Shared {
@@ -187,7 +194,8 @@ impl Application {
                 "reads go to the replicas when they hold the request's data version"
             );
         }
-        Ok((run(listener, shared)?, port, (deliverer, monitor), metrics))
+        let compactor = db::sums::spawn_compactor(database_url.to_owned(), SUMS_COMPACTION_EVERY);
+        Ok((run(listener, shared)?, port, Background { deliverer, monitor, compactor }, metrics))
     }
 
     pub fn port(&self) -> u16 {
@@ -219,9 +227,11 @@ impl Application {
             handle.stop(true).await;
             let _ = server.await;
         }
-        // Deliveries in flight are rolled back with the connection and sent again by whoever runs next.
-        self.deliverer.abort();
-        if let Some(monitor) = self.monitor {
+        // Deliveries in flight are rolled back with the connection and sent again by whoever runs
+        // next; so is a compaction.
+        self.background.deliverer.abort();
+        self.background.compactor.abort();
+        if let Some(monitor) = self.background.monitor {
             monitor.abort();
         }
         if let Some(postgres) = self.private_postgres {

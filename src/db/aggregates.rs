@@ -1,4 +1,5 @@
-//! Grouped aggregates over evaluation records: one SQL statement per grouping level.
+//! Grouped aggregates over evaluation records: one SQL statement for every grouping level, over
+//! the pre-aggregated sums (`super::sums`) when they answer it, else over the records.
 use diesel::{sql_types::Text, QueryResult};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rust_decimal::Decimal;
@@ -7,6 +8,7 @@ use serde_json::value::RawValue as RawJson;
 use super::{
     evaluation_list::{Builder, ListFilter},
     regions::RegionNames,
+    sums,
 };
 pub use crate::domain::aggregate::{GroupRow, RawValue};
 use crate::domain::measures::{Aggregation, Dimension, MeasureSpec, Source};
@@ -107,6 +109,8 @@ fn grouping_mask(columns: &[Dimension], level: &[Dimension]) -> i64 {
 /// prefecture, province and total levels, or a share's base). Returns each level's groups, in
 /// the order of `levels`.
 pub async fn group(conn: &mut AsyncPgConnection, query: &GroupQuery<'_>) -> QueryResult<Vec<Vec<GroupRow>>> {
+    let summed = sums::answer(query.levels, query.measures, query.filter);
+    let dimension_sql = if summed { sums::dimension_sql } else { dimension_sql };
     let mut b = Builder::new("");
     let sets = query.levels.len() > 1;
     let columns = if sets { columns_of(query.levels) } else { query.levels.first().map_or(Vec::new(), |l| l.to_vec()) };
@@ -118,10 +122,11 @@ pub async fn group(conn: &mut AsyncPgConnection, query: &GroupQuery<'_>) -> Quer
     for (i, sql) in grouped.iter().enumerate() {
         inner_columns.push(format!("{sql} AS d{i}"));
     }
-    inner_columns.push("count(*) AS n".to_owned());
+    let count = if summed { "sum(e.records)" } else { "count(*)" };
+    inner_columns.push(format!("{count} AS n"));
     let mut measure_columns = Vec::new();
     for spec in query.measures {
-        let columns = measure_sql(&mut b, spec);
+        let columns = if summed { sums::measure_sql(spec) } else { measure_sql(&mut b, spec) };
         let names: Vec<String> = (0..columns.len()).map(|k| format!("m{}_{k}", measure_columns.len())).collect();
         for (column, name) in columns.iter().zip(&names) {
             inner_columns.push(format!("{column} AS {name}"));
@@ -136,11 +141,16 @@ pub async fn group(conn: &mut AsyncPgConnection, query: &GroupQuery<'_>) -> Quer
     outer.push("g.n".to_owned());
     outer.extend(measure_columns.iter().flatten().map(|name| format!("g.{name}")));
     b.sql(&format!(
-        "SELECT json_build_array({})::text AS row FROM (SELECT {} FROM evaluations e",
+        "SELECT json_build_array({})::text AS row FROM (SELECT {} FROM {} e",
         outer.join(", "),
-        inner_columns.join(", ")
+        inner_columns.join(", "),
+        if summed { "evaluation_totals" } else { "evaluations" },
     ));
-    b.filters(query.filter);
+    if summed {
+        b.filters_grading(query.filter, sums::GRADE_SQL);
+    } else {
+        b.filters(query.filter);
+    }
     if sets {
         let sets: Vec<String> = query
             .levels
@@ -153,7 +163,8 @@ pub async fn group(conn: &mut AsyncPgConnection, query: &GroupQuery<'_>) -> Quer
         b.sql(&format!(" GROUP BY {}", positions.join(", ")));
     }
     let min = b.bind_value(super::evaluation_list::SortValue::Int(query.min_count));
-    b.sql(&format!(" HAVING count(*) >= {min}) g"));
+    // A key whose records were all deleted may still sum to zero records until it is compacted.
+    b.sql(&format!(" HAVING {count} >= {min} AND {count} > 0) g"));
     // One text column, read by position.
     let rows: Vec<String> = b.prepared().by_position::<Text>().load(conn).await?;
     let masks: Vec<i64> = query.levels.iter().map(|level| grouping_mask(&columns, level)).collect();

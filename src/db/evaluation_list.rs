@@ -263,6 +263,11 @@ impl Builder {
 
     /// ` WHERE …` for the list filters, on `evaluations e`.
     pub(crate) fn filters(&mut self, filter: &ListFilter) {
+        self.filters_grading(filter, "coalesce(e.grade, e.computed_grade)");
+    }
+
+    /// The list filters, a record's grade being `grade` (the sums hold it as one column).
+    pub(crate) fn filters_grading(&mut self, filter: &ListFilter, grade: &str) {
         self.sql(" WHERE true");
         if let Some((from, to)) = filter.fiscal_years {
             let (from, to) = (self.bind_value(SortValue::Int(from.into())), self.bind_value(SortValue::Int(to.into())));
@@ -281,11 +286,7 @@ impl Builder {
                 .collect();
             self.sql(&format!(" AND ({})", ranges.join(" OR ")));
         }
-        for (column, values) in [
-            ("e.status", &filter.statuses),
-            ("e.kind", &filter.kinds),
-            ("coalesce(e.grade, e.computed_grade)", &filter.grades),
-        ] {
+        for (column, values) in [("e.status", &filter.statuses), ("e.kind", &filter.kinds), (grade, &filter.grades)] {
             if !values.is_empty() {
                 let p = self.bind_texts(values.clone());
                 self.sql(&format!(" AND {column} = ANY({p})"));

@@ -15,6 +15,7 @@ pub mod regions;
 pub mod schema;
 pub mod sources;
 pub mod statement_timer;
+pub mod sums;
 pub mod tokens;
 pub mod webhooks;
 

@@ -24,5 +24,6 @@ mod openapi;
 mod private_postgres;
 mod receiver;
 mod regions;
+mod sums;
 mod webhooks;
 mod workflow;

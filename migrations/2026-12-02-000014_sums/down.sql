@@ -1,0 +1,10 @@
+DROP TRIGGER evaluation_sums_truncate ON evaluations;
+DROP TRIGGER evaluation_sums_delete ON evaluations;
+DROP TRIGGER evaluation_sums_update ON evaluations;
+DROP TRIGGER evaluation_sums_insert ON evaluations;
+DROP FUNCTION evaluation_sums_truncate();
+DROP FUNCTION evaluation_sums_delta();
+DROP FUNCTION evaluation_sums_compact();
+DROP VIEW evaluation_totals;
+DROP TABLE evaluation_sum_deltas;
+DROP TABLE evaluation_sums;

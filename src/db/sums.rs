@@ -1,0 +1,386 @@
+//! Pre-aggregated sums of the records (`evaluation_sums`), kept in every write's own transaction,
+//! and the aggregates they can answer without reading the records.
+//!
+//! The sums are keyed by county, fiscal year, kind, status and grade: the dimensions an aggregate
+//! groups and filters by, down to the county, and every visibility but a township's. Per key they
+//! hold the record count and, for every column measure of the model, the sum and the count of the
+//! values present; for every ratio, the sums of both sides over the records that state both.
+//!
+//! A statement-level trigger on `evaluations` appends each write's net change, grouped by key, to
+//! `evaluation_sum_deltas`: writers only insert, so they never wait on each other or deadlock
+//! over a key. `evaluation_sums_compact()` (run by `spawn_compactor` on one instance at a time)
+//! moves the deltas into the sums in one transaction. A reader sums both (`evaluation_totals`), so
+//! every answer is exact at the reader's snapshot whether or not a compaction has run.
+//!
+//! The migration that creates the tables and the trigger is generated from the measure catalogue
+//! (`migration_sql`); a test fails when the two differ.
+use std::time::Duration;
+
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
+use crate::domain::measures::{catalogue, Aggregation, Dimension, MeasureSpec, Source};
+
+use super::evaluation_list::{ListFilter, Visibility};
+
+/// The longest region code prefix the sums can filter by: a county's.
+const KEY_REGION_LEN: usize = 6;
+
+/// What the sums hold per key for one measure, named after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Column {
+    /// `sum_<name>` (0 where no value is present) and `count_<name>` (values present).
+    Summed { name: String, expression: &'static str },
+    /// `both_<name>` (records with both sides), `num_<name>` and `den_<name>` over them.
+    Ratio { name: String, numerator: &'static str, denominator: &'static str },
+}
+
+/// The sums' columns for every column measure and ratio of the catalogue, in catalogue order.
+pub fn columns() -> Vec<Column> {
+    catalogue()
+        .into_iter()
+        .filter_map(|measure| {
+            let name = measure.name.replace('.', "_");
+            match measure.source {
+                Source::Column(expression) => Some(Column::Summed { name, expression }),
+                Source::Ratio { numerator, denominator } => Some(Column::Ratio { name, numerator, denominator }),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+fn column_name(source: &Source) -> Option<String> {
+    columns().into_iter().find_map(|column| match (column, source) {
+        (Column::Summed { name, expression }, Source::Column(wanted)) if expression == *wanted => Some(name),
+        (Column::Ratio { name, numerator, denominator }, Source::Ratio { numerator: n, denominator: d })
+            if numerator == *n && denominator == *d =>
+        {
+            Some(name)
+        }
+        _ => None,
+    })
+}
+
+/// Whether the sums answer an aggregate of these levels, measures and filter exactly: no
+/// township, no text search or change time, no minimum, maximum or percentile, no indicator.
+pub fn answer(levels: &[&[Dimension]], measures: &[MeasureSpec], filter: &ListFilter) -> bool {
+    let short = |code: &String| code.len() <= KEY_REGION_LEN;
+    let dimensions_ok = levels.iter().flat_map(|level| level.iter()).all(|d| *d != Dimension::Township);
+    let filter_ok = filter.unit_contains.is_none()
+        && filter.updated_since.is_none()
+        && filter.region_prefixes.iter().all(short)
+        && match &filter.visibility {
+            Visibility::All | Visibility::Published => true,
+            Visibility::PublishedOrUnder(prefix) => short(prefix),
+        };
+    let measures_ok = measures.iter().all(|spec| match &spec.measure.source {
+        Source::Records => true,
+        Source::Ratio { .. } => true,
+        Source::Column(_) => matches!(spec.aggregation, Aggregation::Sum | Aggregation::Avg | Aggregation::Count),
+        Source::IndicatorActual(_) | Source::IndicatorCompletion { .. } => false,
+    });
+    dimensions_ok && filter_ok && measures_ok
+}
+
+/// The SQL of a grouped column over `evaluation_totals e`, for a dimension the sums hold.
+pub fn dimension_sql(dimension: Dimension) -> &'static str {
+    match dimension {
+        Dimension::Province => "left(e.region_code, 2)",
+        Dimension::Prefecture => "left(e.region_code, 4)",
+        Dimension::County | Dimension::Township => "e.region_code",
+        Dimension::FiscalYear => "e.fiscal_year",
+        Dimension::Kind => "e.kind",
+        Dimension::Status => "e.status",
+        Dimension::Grade => "e.grade",
+    }
+}
+
+/// The grade of a key, as `coalesce(e.grade, e.computed_grade)` is a record's.
+pub const GRADE_SQL: &str = "e.grade";
+
+/// The SQL columns of a measure over `evaluation_totals e`, each the same value (and type, once
+/// written as JSON) as the statement over the records gives: a sum is null where no record
+/// states a value, an average is `sum / count` as PostgreSQL's own `avg` divides.
+pub fn measure_sql(spec: &MeasureSpec) -> Vec<String> {
+    let name = column_name(&spec.measure.source);
+    match (&spec.measure.source, spec.aggregation, name) {
+        (Source::Records, _, _) => vec!["sum(e.records)".to_owned()],
+        (Source::Ratio { .. }, _, Some(name)) => vec![
+            format!("CASE WHEN sum(e.both_{name}) > 0 THEN sum(e.num_{name}) END"),
+            format!("CASE WHEN sum(e.both_{name}) > 0 THEN sum(e.den_{name}) END"),
+        ],
+        (Source::Column(_), Aggregation::Sum, Some(name)) => {
+            vec![format!("CASE WHEN sum(e.count_{name}) > 0 THEN sum(e.sum_{name}) END")]
+        }
+        (Source::Column(_), Aggregation::Count, Some(name)) => vec![format!("sum(e.count_{name})")],
+        (Source::Column(_), Aggregation::Avg, Some(name)) => {
+            vec![format!("CASE WHEN sum(e.count_{name}) > 0 THEN sum(e.sum_{name}) / sum(e.count_{name}) END")]
+        }
+        (source, aggregation, _) => unreachable!("the sums do not answer {source:?} {aggregation:?}: see `answer`"),
+    }
+}
+
+/// Moves the deltas into the sums, unless another instance is doing it. Returns the delta rows
+/// moved.
+pub async fn compact(conn: &mut AsyncPgConnection) -> diesel::QueryResult<i64> {
+    #[derive(diesel::QueryableByName)]
+    struct Moved {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        moved: i64,
+    }
+    let row: Moved = diesel::sql_query("SELECT evaluation_sums_compact() AS moved").get_result(conn).await?;
+    Ok(row.moved)
+}
+
+/// Compacts the deltas every `every`, on its own connection (reconnecting after a failure).
+pub fn spawn_compactor(database_url: String, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut conn: Option<AsyncPgConnection> = None;
+        loop {
+            tokio::time::sleep(every).await;
+            if conn.is_none() {
+                conn = AsyncPgConnection::establish(&database_url)
+                    .await
+                    .inspect_err(|error| tracing::warn!(%error, "the sums' compactor could not connect"))
+                    .ok();
+            }
+            if let Some(c) = conn.as_mut() {
+                match compact(c).await {
+                    Ok(0) => {}
+                    Ok(moved) => tracing::debug!(moved, "compacted the sums' deltas"),
+                    Err(error) => {
+                        tracing::warn!(%error, "compacting the sums' deltas failed");
+                        conn = None;
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// The key columns, as a record's expressions (over `e`) and as the sums name them.
+const KEY: [(&str, &str, &str); 5] = [
+    ("region_code", "text", "left(e.region_code, 6)"),
+    ("fiscal_year", "smallint", "e.fiscal_year"),
+    ("kind", "text", "e.kind"),
+    ("status", "text", "e.status"),
+    ("grade", "text", "coalesce(e.grade, e.computed_grade)"),
+];
+
+/// (column, type, a record's contribution over `e` before its sign is applied) of every value
+/// column, after the key.
+fn value_columns() -> Vec<(String, &'static str, String)> {
+    let mut out = vec![("records".to_owned(), "integer", "1".to_owned())];
+    for column in columns() {
+        match column {
+            Column::Summed { name, expression } => {
+                out.push((format!("sum_{name}"), "numeric", format!("coalesce({expression}, 0)")));
+                out.push((format!("count_{name}"), "integer", format!("({expression} IS NOT NULL)::integer")));
+            }
+            Column::Ratio { name, numerator, denominator } => {
+                let both = format!("{numerator} IS NOT NULL AND {denominator} IS NOT NULL");
+                out.push((format!("both_{name}"), "integer", format!("({both})::integer")));
+                out.push((format!("num_{name}"), "numeric", format!("CASE WHEN {both} THEN {numerator} ELSE 0 END")));
+                out.push((format!("den_{name}"), "numeric", format!("CASE WHEN {both} THEN {denominator} ELSE 0 END")));
+            }
+        }
+    }
+    out
+}
+
+/// Every key's values recounted from the records: what the sums must hold.
+pub fn recount_sql() -> String {
+    let values = value_columns();
+    format!(
+        "SELECT {}, {} FROM evaluations e GROUP BY {}",
+        KEY.iter().map(|(name, _, sql)| format!("{sql} AS {name}")).collect::<Vec<_>>().join(", "),
+        values.iter().map(|(name, _, sql)| format!("sum({sql}) AS {name}")).collect::<Vec<_>>().join(", "),
+        (1..=KEY.len()).map(|p| p.to_string()).collect::<Vec<_>>().join(", "),
+    )
+}
+
+/// Every key's values as a reader sees them (the sums and the deltas not yet compacted), in the
+/// columns of `recount_sql`.
+pub fn totals_sql() -> String {
+    let values = value_columns();
+    format!(
+        "SELECT {}, {} FROM evaluation_totals e GROUP BY {} HAVING sum(e.records) <> 0",
+        KEY.iter().map(|(name, _, _)| format!("e.{name}")).collect::<Vec<_>>().join(", "),
+        values.iter().map(|(name, _, _)| format!("sum(e.{name}) AS {name}")).collect::<Vec<_>>().join(", "),
+        (1..=KEY.len()).map(|p| p.to_string()).collect::<Vec<_>>().join(", "),
+    )
+}
+
+/// The migration that creates the sums, their deltas, the view over both, the trigger and the
+/// compaction, and fills the sums from the records already stored.
+pub fn migration_sql() -> String {
+    let values = value_columns();
+    let key_names: Vec<&str> = KEY.iter().map(|(name, _, _)| *name).collect();
+    let key_list = key_names.join(", ");
+    let value_names: Vec<&str> = values.iter().map(|(name, _, _)| name.as_str()).collect();
+    let all_names = format!("{key_list}, {}", value_names.join(", "));
+    let indent = |lines: Vec<String>, by: &str, sep: &str| lines.join(&format!("{sep}\n{by}"));
+
+    let mut definitions: Vec<String> = KEY
+        .iter()
+        .map(|(name, ty, _)| format!("{name} {ty}{}", if *name == "grade" { "" } else { " NOT NULL" }))
+        .collect();
+    definitions.extend(values.iter().map(|(name, ty, _)| format!("{name} {ty} NOT NULL")));
+
+    // One record's signed contribution per value column, over the transition table `e`.
+    let contribution = |sign: &str| -> Vec<String> {
+        let mut cells: Vec<String> = KEY.iter().map(|(name, _, sql)| format!("{sql} AS {name}")).collect();
+        cells.extend(values.iter().map(|(name, _, sql)| format!("{sign}{sql} AS {name}")));
+        cells
+    };
+    let sums: Vec<String> = values.iter().map(|(name, _, _)| format!("sum(d.{name})")).collect();
+    let nonzero: Vec<String> = values.iter().map(|(name, _, _)| format!("sum(d.{name}) <> 0")).collect();
+    let insert_deltas = |from: &str| -> String {
+        format!(
+            "INSERT INTO evaluation_sum_deltas ({all_names})\n        \
+             SELECT {}, {}\n        \
+             FROM ({from}) d\n        \
+             GROUP BY {}\n        \
+             HAVING {};",
+            key_names.iter().map(|k| format!("d.{k}")).collect::<Vec<_>>().join(", "),
+            sums.join(", "),
+            key_names.iter().map(|k| format!("d.{k}")).collect::<Vec<_>>().join(", "),
+            nonzero.join(" OR "),
+        )
+    };
+    let plus = format!("SELECT {} FROM new_rows e", contribution("").join(", "));
+    let minus = format!("SELECT {} FROM old_rows e", contribution("-").join(", "));
+    let merge: Vec<String> = values.iter().map(|(name, _, _)| format!("{name} = s.{name} + excluded.{name}")).collect();
+
+    format!(
+        "-- Generated by `perfeval::db::sums::migration_sql` from the measure catalogue; a test fails when they differ.
+-- Pre-aggregated sums of the records, keyed by county, fiscal year, kind, status and grade: what
+-- the aggregates that need no record answer from (src/db/sums.rs).
+CREATE TABLE evaluation_sums (
+    {definitions},
+    CONSTRAINT evaluation_sums_key UNIQUE NULLS NOT DISTINCT ({key_list})
+);
+CREATE INDEX evaluation_sums_year ON evaluation_sums (fiscal_year, region_code);
+
+-- Each write's net change, appended by the trigger; writers never update a shared row.
+CREATE TABLE evaluation_sum_deltas (LIKE evaluation_sums);
+
+-- What a reader sums: exact at its snapshot, compacted or not.
+CREATE VIEW evaluation_totals AS
+    SELECT {all_names} FROM evaluation_sums
+    UNION ALL
+    SELECT {all_names} FROM evaluation_sum_deltas;
+
+CREATE FUNCTION evaluation_sums_delta() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        {insert_plus}
+    ELSIF TG_OP = 'DELETE' THEN
+        {insert_minus}
+    ELSE
+        {insert_both}
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+
+CREATE TRIGGER evaluation_sums_insert AFTER INSERT ON evaluations
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION evaluation_sums_delta();
+CREATE TRIGGER evaluation_sums_update AFTER UPDATE ON evaluations
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION evaluation_sums_delta();
+CREATE TRIGGER evaluation_sums_delete AFTER DELETE ON evaluations
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION evaluation_sums_delta();
+
+CREATE FUNCTION evaluation_sums_truncate() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    TRUNCATE evaluation_sums, evaluation_sum_deltas;
+    RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER evaluation_sums_truncate AFTER TRUNCATE ON evaluations
+    FOR EACH STATEMENT EXECUTE FUNCTION evaluation_sums_truncate();
+
+-- Moves the deltas into the sums in one transaction, one compactor at a time; returns the delta
+-- rows moved (0 when another session holds the lock).
+CREATE FUNCTION evaluation_sums_compact() RETURNS bigint LANGUAGE plpgsql AS $fn$
+DECLARE
+    moved bigint;
+BEGIN
+    IF NOT pg_try_advisory_xact_lock(hashtext('perfeval.evaluation_sums')) THEN
+        RETURN 0;
+    END IF;
+    WITH d AS (DELETE FROM evaluation_sum_deltas RETURNING *),
+    merged AS (
+        SELECT {key_d}, count(*) AS n, {sums}
+        FROM d GROUP BY {key_d}
+    ), written AS (
+        INSERT INTO evaluation_sums AS s ({all_names})
+        SELECT {key_list}, {value_list} FROM merged ORDER BY {key_list}
+        ON CONFLICT ON CONSTRAINT evaluation_sums_key DO UPDATE SET
+            {merge}
+    )
+    SELECT coalesce(sum(n), 0) INTO moved FROM merged;
+    DELETE FROM evaluation_sums WHERE records = 0;
+    RETURN moved;
+END
+$fn$;
+
+-- The records already stored.
+INSERT INTO evaluation_sums ({all_names})
+SELECT {key_sql}, {backfill}
+FROM evaluations e
+GROUP BY {key_positions};
+",
+        definitions = indent(definitions, "    ", ","),
+        key_list = key_list,
+        insert_plus = insert_deltas(&plus),
+        insert_minus = insert_deltas(&minus),
+        insert_both = insert_deltas(&format!("{minus} UNION ALL {plus}")),
+        key_d = key_names.iter().map(|k| format!("d.{k}")).collect::<Vec<_>>().join(", "),
+        sums = values.iter().map(|(name, _, _)| format!("sum(d.{name}) AS {name}")).collect::<Vec<_>>().join(", "),
+        value_list = value_names.join(", "),
+        merge = indent(merge, "            ", ","),
+        key_sql = KEY.iter().map(|(_, _, sql)| *sql).collect::<Vec<_>>().join(", "),
+        backfill = values.iter().map(|(_, _, sql)| format!("sum({sql})")).collect::<Vec<_>>().join(", "),
+        key_positions = (1..=KEY.len()).map(|p| p.to_string()).collect::<Vec<_>>().join(", "),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIGRATION: &str = include_str!("../../migrations/2026-12-02-000014_sums/up.sql");
+
+    #[test]
+    fn the_migration_is_generated_from_the_catalogue() {
+        let generated = migration_sql();
+        if generated != MIGRATION {
+            if std::env::var_os("PERFEVAL_WRITE_SUMS_MIGRATION").is_some() {
+                std::fs::write(
+                    concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/2026-12-02-000014_sums/up.sql"),
+                    &generated,
+                )
+                .unwrap();
+            }
+            panic!(
+                "migrations/2026-12-02-000014_sums/up.sql differs from db::sums::migration_sql(); \
+                 rerun with PERFEVAL_WRITE_SUMS_MIGRATION=1 to write it (a released migration is \
+                 never rewritten: add a new one instead)"
+            );
+        }
+    }
+
+    #[test]
+    fn every_column_measure_and_ratio_has_sums() {
+        let measures = catalogue();
+        let held = measures.iter().filter(|m| matches!(m.source, Source::Column(_) | Source::Ratio { .. })).count();
+        assert_eq!(columns().len(), held);
+        assert_eq!(held, 45);
+        for measure in &measures {
+            if matches!(measure.source, Source::Column(_) | Source::Ratio { .. }) {
+                assert!(column_name(&measure.source).is_some(), "{}", measure.name);
+            }
+        }
+    }
+}

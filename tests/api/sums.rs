@@ -1,0 +1,214 @@
+//! The pre-aggregated sums (`evaluation_sums`): kept exact by every write, and what the
+//! aggregates they can answer are answered from.
+use diesel::{sql_types::BigInt, QueryableByName};
+use diesel_async::RunQueryDsl;
+use perfeval::db::sums;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{minimal, spawn_app, TestApp};
+
+/// A small deterministic generator (xorshift), so a failure can be replayed.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// An amount in 元 with two decimals, or none.
+    fn amount(&mut self) -> Option<String> {
+        (self.below(5) > 0).then(|| format!("{}.{:02}", self.below(100_000), self.below(100)))
+    }
+}
+
+const TOWNSHIPS: [&str; 6] = ["430482101", "430482104", "430481001", "430481100", "430502001", "420102002"];
+const GRADES: [&str; 4] = ["excellent", "good", "fair", "poor"];
+
+fn random_record(r: &mut Random, township: &str, year: i32, project: Option<usize>) -> Value {
+    let mut record = minimal(township, year, &format!("{township}单位"));
+    if let Some(p) = project {
+        record["kind"] = json!("project");
+        record["project"] = json!({"name": format!("项目{p}")});
+    }
+    record["expenditure"] = match r.amount() {
+        Some(total) => json!({"total": total}),
+        None => json!({}),
+    };
+    record["three_public_expenses"] = match r.amount() {
+        Some(total) => json!({"total": total}),
+        None => json!({}),
+    };
+    if r.below(3) > 0 {
+        record["profile"] = json!({"staff_at_year_end": r.below(60)});
+    }
+    if r.below(2) == 0 {
+        record["conclusion"] = json!({
+            "total_score": format!("{}.{:02}", 60 + r.below(40), r.below(100)),
+            "grade": GRADES[r.below(4) as usize],
+        });
+    }
+    record
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Keys where the sums (base and deltas) and a recount of the records differ, in any column;
+/// and the keys of the recount.
+async fn differences(app: &TestApp) -> (i64, i64) {
+    let mut conn = app.db.connect().await;
+    let recount = sums::recount_sql();
+    let totals = sums::totals_sql();
+    let differ: Count = diesel::sql_query(format!(
+        "SELECT count(*) AS n FROM (({recount} EXCEPT {totals}) UNION ALL ({totals} EXCEPT {recount})) d"
+    ))
+    .get_result(&mut conn)
+    .await
+    .unwrap();
+    let keys: Count =
+        diesel::sql_query(format!("SELECT count(*) AS n FROM ({recount}) r")).get_result(&mut conn).await.unwrap();
+    (differ.n, keys.n)
+}
+
+async fn aggregate(app: &TestApp, query: &str) -> Value {
+    let reply = app.get(&format!("/api/v1/aggregates?{query}")).await;
+    assert_eq!(reply.status, 200, "{query}: {}", reply.text);
+    reply.json()
+}
+
+/// The queries the sums answer, each also asked with `q` (a text search, which only the records
+/// answer): every test unit's name holds 单位.
+const QUERIES: [&str; 6] = [
+    "measures=expenditure.total,three_public.total,records&group_by=county,fiscal_year",
+    "measures=expenditure.total&group_by=province,fiscal_year&compare=previous_year",
+    "measures=expenditure.total,three_public.total&group_by=prefecture&fiscal_year=2022&rollup=true&share=parent",
+    "measures=score:avg,staff:count,three_public.per_staff&group_by=grade,kind",
+    "measures=expenditure.total&group_by=county&fiscal_year=2021&rank=true&order=-expenditure.total",
+    "measures=execution_rate,staff:avg&group_by=status,fiscal_year&region=4304",
+];
+
+async fn same_as_the_records(app: &TestApp, when: &str) {
+    let (differ, keys) = differences(app).await;
+    assert!(keys > 0, "{when}: no records");
+    assert_eq!(differ, 0, "{when}: the sums differ from a recount in {differ} rows");
+    for query in QUERIES {
+        let summed = aggregate(app, query).await;
+        let recounted = aggregate(app, &format!("{query}&q=单位")).await;
+        assert!(!summed["rows"].as_array().unwrap().is_empty(), "{when}: {query}: no rows");
+        assert_eq!(summed["rows"], recounted["rows"], "{when}: {query}");
+        assert_eq!(summed["records"], recounted["records"], "{when}: {query}");
+    }
+}
+
+#[tokio::test]
+async fn the_sums_equal_a_recount_after_random_writes_transitions_and_deletes() {
+    let app = spawn_app().await;
+    let mut r = Random(0x5eed_cafe_f00d);
+    let mut records = Vec::new();
+    for township in TOWNSHIPS {
+        for year in [2021, 2022] {
+            records.push(random_record(&mut r, township, year, None));
+            for p in 0..r.below(3) as usize {
+                records.push(random_record(&mut r, township, year, Some(p)));
+            }
+        }
+    }
+    let reply = app.post("/api/v1/evaluations/batch?atomic=true", &Value::Array(records.clone())).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    same_as_the_records(&app, "after the batch").await;
+
+    let ids: Vec<i64> =
+        reply.json()["items"].as_array().unwrap().iter().map(|result| result["id"].as_i64().unwrap()).collect();
+    let mut deleted = Vec::new();
+    // Writes that took effect: replaced, deleted, moved in review.
+    let mut applied = [0; 3];
+    for round in 0..60 {
+        let id = ids[r.below(ids.len() as u64) as usize];
+        if deleted.contains(&id) {
+            continue;
+        }
+        let path = format!("/api/v1/evaluations/{id}");
+        let current = app.get(&path).await;
+        assert_eq!(current.status, 200, "{}", current.text);
+        let etag = current.header("etag").unwrap().to_owned();
+        let stored = current.json();
+        let operation = r.below(6);
+        let status = match operation {
+            0 => {
+                // Replace the content with new figures (a draft or a returned record only).
+                let township = stored["region_code"].as_str().unwrap().to_owned();
+                let year = stored["fiscal_year"].as_i64().unwrap() as i32;
+                let project = stored["project"]["name"].as_str().map(|_| round);
+                let mut record = random_record(&mut r, &township, year, project);
+                if let Some(name) = stored["project"]["name"].as_str() {
+                    record["project"] = json!({"name": name});
+                }
+                app.put(&path, &record, Some(&etag)).await.status
+            }
+            1 => app.delete(&path, Some(&etag)).await.status,
+            n => {
+                let action = ["submit", "approve", "publish", "return"][(n - 2) as usize];
+                app.request(
+                    Method::POST,
+                    &format!("{path}/transitions"),
+                    Some(&json!({"action": action})),
+                    &[("if-match", &etag)],
+                )
+                .await
+                .status
+            }
+        };
+        assert!([200, 201, 204, 409, 422].contains(&status.as_u16()), "round {round}: {status}");
+        if status.is_success() {
+            applied[operation.min(2) as usize] += 1;
+        }
+        if app.get(&path).await.status == 404 {
+            deleted.push(id);
+        }
+        if round % 20 == 19 {
+            same_as_the_records(&app, &format!("after round {round}")).await;
+        }
+    }
+    assert!(applied.iter().all(|n| *n > 0), "replaced, deleted, moved in review: {applied:?}");
+    assert_eq!(deleted.len(), applied[1]);
+    let mut conn = app.db.connect().await;
+    // Compaction (run by the service every two seconds; here at once) changes nothing anyone reads.
+    sums::compact(&mut conn).await.unwrap();
+    assert_eq!(app.db.count_rows("evaluation_sum_deltas").await, 0);
+    same_as_the_records(&app, "after compaction").await;
+}
+
+#[tokio::test]
+async fn an_aggregate_the_sums_answer_is_read_from_them_and_one_they_cannot_from_the_records() {
+    let app = spawn_app().await;
+    let mut record = minimal("430482101", 2022, "荫田镇人民政府");
+    record["expenditure"] = json!({"total": "1200.50"});
+    app.create(&record).await;
+    let mut conn = app.db.connect().await;
+    sums::compact(&mut conn).await.unwrap();
+    // Tamper with the sums: only an answer read from them can show it.
+    diesel::sql_query("UPDATE evaluation_sums SET sum_expenditure_total = sum_expenditure_total + 1")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let summed = aggregate(&app, "measures=expenditure.total&group_by=county").await;
+    assert_eq!(summed["rows"][0]["values"]["expenditure.total:sum"], "1201.50", "{summed}");
+    for fallback in [
+        "measures=expenditure.total:max,expenditure.total&group_by=county",
+        "measures=expenditure.total&group_by=township",
+    ] {
+        let recounted = aggregate(&app, fallback).await;
+        assert_eq!(recounted["rows"][0]["values"]["expenditure.total:sum"], "1200.50", "{fallback}: {recounted}");
+    }
+}
