@@ -249,10 +249,19 @@ async fn upsert_all(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} records, {per_sec}, {elapsed} (eta {eta})")
             .expect("a valid template"),
     );
+    // A table that grows from empty keeps an empty table's statistics until it is analyzed, and
+    // the upserts' look-ups then scan it whole: with autovacuum off (or behind), a national load
+    // slowed from 1,100 to 400 records/s by 300,000 records. The load analyzes whenever it has
+    // doubled.
+    let mut analyze_at = 10 * CHUNK;
     loop {
         let chunk: Vec<_> = parsed.by_ref().take(CHUNK).collect();
         if chunk.is_empty() {
             break;
+        }
+        if done >= analyze_at {
+            diesel_async::RunQueryDsl::execute(diesel::sql_query("ANALYZE"), &mut conn).await?;
+            analyze_at *= 2;
         }
         let first = done;
         done += chunk.len();

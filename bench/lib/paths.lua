@@ -27,7 +27,7 @@ end
 function done(summary, latency, requests)
     local e = summary.errors
     io.write(string.format(
-        "BENCH requests=%d duration_us=%d p50_us=%d p90_us=%d p99_us=%d mean_us=%.1f errors=%d status_errors=%d\n",
+        "BENCH requests=%d duration_us=%d p50_us=%d p90_us=%d p99_us=%d max_us=%d mean_us=%.1f errors=%d status_errors=%d\n",
         summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
-        latency:percentile(99), latency.mean, e.connect + e.read + e.write + e.timeout + e.status, e.status))
+        latency:percentile(99), latency.max, latency.mean, e.connect + e.read + e.write + e.timeout + e.status, e.status))
 end

@@ -62,24 +62,29 @@ fn column_name(source: &Source) -> Option<String> {
 }
 
 /// Whether the sums answer an aggregate of these levels, measures and filter exactly: no
-/// township, no text search or change time, no minimum, maximum or percentile, no indicator.
+/// township, no minimum, maximum or percentile, no indicator, and a filter they hold.
 pub fn answer(levels: &[&[Dimension]], measures: &[MeasureSpec], filter: &ListFilter) -> bool {
-    let short = |code: &String| code.len() <= KEY_REGION_LEN;
     let dimensions_ok = levels.iter().flat_map(|level| level.iter()).all(|d| *d != Dimension::Township);
-    let filter_ok = filter.unit_contains.is_none()
-        && filter.updated_since.is_none()
-        && filter.region_prefixes.iter().all(short)
-        && match &filter.visibility {
-            Visibility::All | Visibility::Published => true,
-            Visibility::PublishedOrUnder(prefix) => short(prefix),
-        };
     let measures_ok = measures.iter().all(|spec| match &spec.measure.source {
         Source::Records => true,
         Source::Ratio { .. } => true,
         Source::Column(_) => matches!(spec.aggregation, Aggregation::Sum | Aggregation::Avg | Aggregation::Count),
         Source::IndicatorActual(_) | Source::IndicatorCompletion { .. } => false,
     });
-    dimensions_ok && filter_ok && measures_ok
+    dimensions_ok && measures_ok && hold(filter)
+}
+
+/// Whether the sums hold what a filter selects by: no text search or change time, and regions
+/// and visibility no narrower than a county.
+pub fn hold(filter: &ListFilter) -> bool {
+    let short = |code: &String| code.len() <= KEY_REGION_LEN;
+    filter.unit_contains.is_none()
+        && filter.updated_since.is_none()
+        && filter.region_prefixes.iter().all(short)
+        && match &filter.visibility {
+            Visibility::All | Visibility::Published => true,
+            Visibility::PublishedOrUnder(prefix) => short(prefix),
+        }
 }
 
 /// The SQL of a grouped column over `evaluation_totals e`, for a dimension the sums hold.

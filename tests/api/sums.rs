@@ -109,6 +109,18 @@ async fn same_as_the_records(app: &TestApp, when: &str) {
         assert_eq!(summed["rows"], recounted["rows"], "{when}: {query}");
         assert_eq!(summed["records"], recounted["records"], "{when}: {query}");
     }
+    // A list's `count=exact` total is summed too.
+    for filter in ["", "&region=4304&fiscal_year=2022", "&status=draft,published&kind=project", "&grade=good"] {
+        let total = |q: &'static str| {
+            let path = format!("/api/v1/evaluations?count=exact&limit=1{filter}{q}");
+            async move {
+                let reply = app.get(&path).await;
+                assert_eq!(reply.status, 200, "{path}: {}", reply.text);
+                reply.json()["total"].clone()
+            }
+        };
+        assert_eq!(total("").await, total("&q=单位").await, "{when}: list{filter}");
+    }
 }
 
 #[tokio::test]
