@@ -35,27 +35,30 @@ pub enum Column {
 }
 
 /// The sums' columns for every column measure and ratio of the catalogue, in catalogue order.
-pub fn columns() -> Vec<Column> {
-    catalogue()
-        .into_iter()
-        .filter_map(|measure| {
-            let name = measure.name.replace('.', "_");
-            match measure.source {
-                Source::Column(expression) => Some(Column::Summed { name, expression }),
-                Source::Ratio { numerator, denominator } => Some(Column::Ratio { name, numerator, denominator }),
-                _ => None,
-            }
-        })
-        .collect()
+pub fn columns() -> &'static [Column] {
+    static COLUMNS: std::sync::LazyLock<Vec<Column>> = std::sync::LazyLock::new(|| {
+        catalogue()
+            .into_iter()
+            .filter_map(|measure| {
+                let name = measure.name.replace('.', "_");
+                match measure.source {
+                    Source::Column(expression) => Some(Column::Summed { name, expression }),
+                    Source::Ratio { numerator, denominator } => Some(Column::Ratio { name, numerator, denominator }),
+                    _ => None,
+                }
+            })
+            .collect()
+    });
+    &COLUMNS
 }
 
-fn column_name(source: &Source) -> Option<String> {
-    columns().into_iter().find_map(|column| match (column, source) {
-        (Column::Summed { name, expression }, Source::Column(wanted)) if expression == *wanted => Some(name),
+fn column_name(source: &Source) -> Option<&'static str> {
+    columns().iter().find_map(|column| match (column, source) {
+        (Column::Summed { name, expression }, Source::Column(wanted)) if expression == wanted => Some(name.as_str()),
         (Column::Ratio { name, numerator, denominator }, Source::Ratio { numerator: n, denominator: d })
-            if numerator == *n && denominator == *d =>
+            if numerator == n && denominator == d =>
         {
-            Some(name)
+            Some(name.as_str())
         }
         _ => None,
     })
