@@ -335,9 +335,7 @@ $fn$;
 
 -- The records already stored.
 INSERT INTO evaluation_sums ({all_names})
-SELECT {key_sql}, {backfill}
-FROM evaluations e
-GROUP BY {key_positions};
+{recount};
 ",
         definitions = indent(definitions, "    ", ","),
         key_list = key_list,
@@ -348,9 +346,7 @@ GROUP BY {key_positions};
         sums = values.iter().map(|(name, _, _)| format!("sum(d.{name}) AS {name}")).collect::<Vec<_>>().join(", "),
         value_list = value_names.join(", "),
         merge = indent(merge, "            ", ","),
-        key_sql = KEY.iter().map(|(_, _, sql)| *sql).collect::<Vec<_>>().join(", "),
-        backfill = values.iter().map(|(_, _, sql)| format!("sum({sql})")).collect::<Vec<_>>().join(", "),
-        key_positions = (1..=KEY.len()).map(|p| p.to_string()).collect::<Vec<_>>().join(", "),
+        recount = recount_sql(),
     )
 }
 
