@@ -22,6 +22,21 @@ pub struct GroupQuery<'a> {
     pub min_count: i64,
     /// The division names, by code, that name the region groups.
     pub names: &'a RegionNames,
+    /// Only one page of a single level's groups, chosen by the statement (see `Page`).
+    pub page: Option<Page<'a>>,
+}
+
+/// A page of the groups, ordered and cut in the statement, so that only its rows are sent: the
+/// groups ordered by `order` (dimensions of the level, each descending or not) and then by the
+/// level's other dimensions, `limit` of them from `offset`. The order is the one
+/// `domain::aggregate` sorts lines in, and total, so each page is a slice of it: region codes of
+/// one level are ASCII digits of one length (the same order in every collation, which lets the
+/// sums' key index serve it), other texts compare as bytes (`COLLATE "C"`), and a missing grade
+/// as the text `null`.
+pub struct Page<'a> {
+    pub order: &'a [(Dimension, bool)],
+    pub offset: usize,
+    pub limit: usize,
 }
 
 fn dimension_sql(dimension: Dimension) -> &'static str {
@@ -164,7 +179,25 @@ pub async fn group(conn: &mut AsyncPgConnection, query: &GroupQuery<'_>) -> Quer
     }
     let min = b.bind_value(super::evaluation_list::SortValue::Int(query.min_count));
     // A key whose records were all deleted may still sum to zero records until it is compacted.
-    b.sql(&format!(" HAVING {count} >= {min} AND {count} > 0) g"));
+    b.sql(&format!(" HAVING {count} >= {min} AND {count} > 0"));
+    if let Some(page) = &query.page {
+        assert!(!sets, "a page is cut from one level's groups");
+        let order = page_order(&columns, page.order);
+        let inner = order(&|i| grouped[i].to_owned());
+        let outer = order(&|i| format!("g.d{i}"));
+        let offset = b.bind_value(super::evaluation_list::SortValue::Int(page.offset as i64));
+        let limit = b.bind_value(super::evaluation_list::SortValue::Int(page.limit as i64));
+        // Ordered again outside: the subquery's order is the planner's to keep, not a promise.
+        // (With no dimension there is one group, and nothing to order.)
+        let (inner, outer) = if columns.is_empty() {
+            (String::new(), String::new())
+        } else {
+            (format!(" ORDER BY {inner}"), format!(" ORDER BY {outer}"))
+        };
+        b.sql(&format!("{inner} LIMIT {limit} OFFSET {offset}) g{outer}"));
+    } else {
+        b.sql(") g");
+    }
     // One text column, read by position.
     let rows: Vec<String> = b.prepared().by_position::<Text>().load(conn).await?;
     let masks: Vec<i64> = query.levels.iter().map(|level| grouping_mask(&columns, level)).collect();
@@ -175,6 +208,35 @@ pub async fn group(conn: &mut AsyncPgConnection, query: &GroupQuery<'_>) -> Quer
         per_level[level].push(group);
     }
     Ok(per_level)
+}
+
+/// The `ORDER BY` of a page over the grouped columns, each written by `column` from its position.
+fn page_order<'a>(
+    columns: &'a [Dimension],
+    order: &'a [(Dimension, bool)],
+) -> impl Fn(&dyn Fn(usize) -> String) -> String + 'a {
+    move |column| {
+        let rest = columns.iter().filter(|c| !order.iter().any(|(d, _)| d == *c)).map(|c| (*c, false));
+        order
+            .iter()
+            .copied()
+            .chain(rest)
+            .map(|(dimension, descending)| {
+                let i = columns.iter().position(|c| *c == dimension).expect("a page is ordered by grouped dimensions");
+                let direction = if descending { "DESC" } else { "ASC" };
+                let column = column(i);
+                if dimension.code_len().is_some() || dimension == Dimension::FiscalYear {
+                    format!("{column} {direction}")
+                } else if dimension == Dimension::Grade {
+                    // A missing grade sorts as the text `null`, as the lines do.
+                    format!("coalesce({column}, 'null') COLLATE \"C\" {direction}")
+                } else {
+                    format!("{column} COLLATE \"C\" {direction}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// One row's JSON array, read without building a `serde_json::Value` per cell: the cells are

@@ -478,11 +478,15 @@ fn rank_rows(lines: &mut [Line], region: Option<Dimension>, shape: &Shape) {
 }
 
 fn sort_rows(lines: &mut [Line], shape: &Shape) {
-    let order: Vec<(String, bool)> = if shape.order.is_empty() {
-        shape.dimensions.iter().map(|d| (d.as_str().to_owned(), false)).collect()
-    } else {
-        shape.order.to_vec()
-    };
+    // The order keys, then every dimension they leave out: no two groups tie, so the order does
+    // not depend on the order the groups were fetched in, and a page can be cut in SQL
+    // (`db::aggregates::Page`) in the same order.
+    let mut order: Vec<(String, bool)> = shape.order.to_vec();
+    for dimension in shape.dimensions {
+        if !order.iter().any(|(key, _)| key == dimension.as_str()) {
+            order.push((dimension.as_str().to_owned(), false));
+        }
+    }
     // Each line's key is computed once (not on every comparison): regions by code, numbers as numbers.
     lines.sort_by_cached_key(|line| {
         order

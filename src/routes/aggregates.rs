@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::{
     cache::VersionMemo,
     db::{
-        aggregates::{self, GroupQuery},
+        aggregates::{self, GroupQuery, Page},
         data_version::Versions,
         evaluation_list::{self, ListFilter},
     },
@@ -70,7 +70,7 @@ pub struct AggregateParams {
     /// Only groups with at least this many records
     #[param(minimum = 1)]
     min_count: Option<i64>,
-    /// Sort keys: measure keys (`expenditure.total:sum` or `expenditure.total`) or dimensions, `-` for descending
+    /// Sort keys: measure keys (`expenditure.total:sum` or `expenditure.total`) or dimensions, `-` for descending; ties are ordered by the grouped dimensions not named, ascending
     #[param(example = json!(["-expenditure.total"]), style = Form, explode = false, min_items = 1)]
     order: Option<Vec<OrderText>>,
     /// Rows per page, 1–1000 (default 100)
@@ -203,6 +203,18 @@ struct Plan {
 }
 
 impl Plan {
+    /// The order of the lines, when only the detail level's groups are lines (no compare, rollup,
+    /// share or rank) and every order key is a dimension: then a statement can cut the page.
+    fn page_order(&self) -> Option<Vec<(Dimension, bool)>> {
+        if self.compare || self.rollup || self.share.is_some() || self.rank {
+            return None;
+        }
+        if self.order.is_empty() {
+            return Some(self.dimensions.iter().map(|d| (*d, false)).collect());
+        }
+        self.order.iter().map(|(key, descending)| Dimension::parse(key).map(|d| (d, *descending))).collect()
+    }
+
     fn shape(&self) -> Shape<'_> {
         Shape {
             measures: &self.measures,
@@ -259,9 +271,10 @@ async fn aggregate(
     plan: Plan,
 ) -> Result<HttpResponse, ApiError> {
     // On a replica whose snapshot holds `versions`, else on the primary (`crate::replicas`).
-    let (plan, indicators, records, per_level, total_rows) =
+    let export = format.is_export();
+    let (plan, indicators, records, per_level, total_rows, skipped) =
         crate::replicas::on_read!(state.reads, state.pool, versions.data, |conn| async {
-            fetch(conn, &state, versions, &plan).await
+            fetch(conn, &state, versions, &plan, export).await
         })?;
     let shape = plan.shape();
     let others = shape.others();
@@ -269,11 +282,14 @@ async fn aggregate(
     // Every group becomes a line, ranked and sorted; only the lines on the page are written out.
     let lines = shape.lines(&per_level, total_rows.as_deref(), &others);
 
-    if format.is_export() {
+    if export {
         return export_rows(format, labels, &plan, lines.into_iter().map(Line::into_output).collect()).await;
     }
-    let total = lines.len();
-    let page: Vec<AggregateRow> = lines.into_iter().skip(plan.offset).take(plan.limit).map(Line::into_output).collect();
+    // The lines from the `skipped`th on: every one, or the page and one more when the statement
+    // cut the page.
+    let total = skipped + lines.len();
+    let page: Vec<AggregateRow> =
+        lines.into_iter().skip(plan.offset - skipped).take(plan.limit).map(Line::into_output).collect();
     let next_cursor =
         (plan.offset + plan.limit < total).then(|| encode_cursor(&plan.normalised, plan.offset + plan.limit));
     Ok(HttpResponse::Ok().json(AggregateResponse {
@@ -286,15 +302,23 @@ async fn aggregate(
 }
 
 /// The grouped rows of each level, the total rows and the record count, read on one read's
-/// connection; with the plan whose indicator measures the library has described.
-type Fetched =
-    (Plan, BTreeMap<String, IndicatorMeasureInfo>, i64, Vec<(String, Vec<Dimension>, Vec<Row>)>, Option<Vec<Row>>);
+/// connection; with the plan whose indicator measures the library has described, and how many
+/// of the detail level's first lines the statement left out (its page's offset, when it cut one).
+type Fetched = (
+    Plan,
+    BTreeMap<String, IndicatorMeasureInfo>,
+    i64,
+    Vec<(String, Vec<Dimension>, Vec<Row>)>,
+    Option<Vec<Row>>,
+    usize,
+);
 
 async fn fetch(
     read: &mut crate::replicas::ReadConn,
     state: &AppState,
     versions: Versions,
     plan: &Plan,
+    export: bool,
 ) -> Result<Fetched, ApiError> {
     let mut plan = plan.clone();
     // A second connection only on the primary: a replica's statements all run in its one
@@ -315,8 +339,18 @@ async fn fetch(
     let shape = plan.shape();
     let others = shape.others();
     let measure_keys = MeasureKeys::new(&plan.measures);
-    // When no group is left out by `min_count`, the grouped rows hold the record count too.
-    let counted_by_groups = plan.min_count <= 1;
+    // A page the statement can cut (its rows in the order the lines sort in, and one more to
+    // tell whether a next page exists): only from the sums, whose key index serves the common
+    // orders and whose record count is one more cheap read. Over the records, the cut would cost
+    // a second scan to count them.
+    let page_order = plan
+        .page_order()
+        .filter(|_| !export && crate::db::sums::answer(&[plan.dimensions.as_slice()], &plan.measures, &fetch_filter));
+    let page = page_order.as_deref().map(|order| Page { order, offset: plan.offset, limit: plan.limit + 1 });
+    let skipped = if page.is_some() { plan.offset } else { 0 };
+    // When no group is left out by `min_count` or by a page, the grouped rows hold the record
+    // count too.
+    let counted_by_groups = plan.min_count <= 1 && page.is_none();
     let grouping = async {
         let conn: &mut diesel_async::AsyncPgConnection = &mut *conn;
         let levels: Vec<Level> = shape.levels().into_iter().filter(|level| level.needed).collect();
@@ -330,6 +364,7 @@ async fn fetch(
                 filter: &fetch_filter,
                 min_count: plan.min_count,
                 names: &names,
+                page,
             },
         )
         .await?;
@@ -355,6 +390,7 @@ async fn fetch(
                     filter: &fetch_filter,
                     min_count: 1,
                     names: &names,
+                    page: None,
                 },
             )
             .await?
@@ -384,7 +420,7 @@ async fn fetch(
         }
     };
     drop(spare);
-    Ok((plan, indicators, records, per_level, total_rows))
+    Ok((plan, indicators, records, per_level, total_rows, skipped))
 }
 
 /// The rows as a table for csv, xlsx or ndjson: level, the dimensions (regions as code and

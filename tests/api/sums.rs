@@ -98,6 +98,29 @@ const QUERIES: [&str; 6] = [
     "measures=execution_rate,staff:avg&group_by=status,fiscal_year&region=4304",
 ];
 
+/// Queries whose pages the statement cuts from the sums (one level, ordered by dimensions), each
+/// walked page by page and also asked with `q`, whose every group the service sorts and pages.
+const PAGED: [&str; 3] = [
+    "measures=expenditure.total,records&group_by=county,fiscal_year&limit=3",
+    "measures=score:avg,records&group_by=grade,status,kind&order=-grade&limit=2",
+    "measures=expenditure.total&group_by=fiscal_year,prefecture&order=-fiscal_year,prefecture&limit=2",
+];
+
+/// Every page of a query, walked by `next_cursor`: each page's rows and record count.
+async fn pages(app: &TestApp, query: &str) -> Vec<(Value, Value)> {
+    let mut pages = Vec::new();
+    let mut path = query.to_owned();
+    loop {
+        let page = aggregate(app, &path).await;
+        pages.push((page["rows"].clone(), page["records"].clone()));
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("{query}&cursor={cursor}"),
+            None => return pages,
+        }
+        assert!(pages.len() < 100, "{query}: no last page");
+    }
+}
+
 async fn same_as_the_records(app: &TestApp, when: &str) {
     let (differ, keys) = differences(app).await;
     assert!(keys > 0, "{when}: no records");
@@ -108,6 +131,11 @@ async fn same_as_the_records(app: &TestApp, when: &str) {
         assert!(!summed["rows"].as_array().unwrap().is_empty(), "{when}: {query}: no rows");
         assert_eq!(summed["rows"], recounted["rows"], "{when}: {query}");
         assert_eq!(summed["records"], recounted["records"], "{when}: {query}");
+    }
+    for query in PAGED {
+        let summed = pages(app, query).await;
+        assert!(summed.len() > 1, "{when}: {query}: one page");
+        assert_eq!(summed, pages(app, &format!("{query}&q=单位")).await, "{when}: {query}");
     }
     // A list's `count=exact` total is summed too.
     for filter in ["", "&region=4304&fiscal_year=2022", "&status=draft,published&kind=project", "&grade=good"] {
