@@ -27,9 +27,9 @@ pub struct GroupQuery<'a> {
 }
 
 /// A page of the groups, ordered and cut in the statement, so that only its rows are sent: the
-/// groups ordered by `order` (dimensions of the level, each descending or not) and then by the
-/// level's other dimensions, `limit` of them from `offset`. The order is the one
-/// `domain::aggregate` sorts lines in, and total, so each page is a slice of it: region codes of
+/// groups ordered by `order` (every dimension of the level, each descending or not), `limit` of
+/// them from `offset`. The order is the one `domain::aggregate` sorts lines in
+/// (`Shape::sort_keys`), and total, so each page is a slice of it: region codes of
 /// one level are ASCII digits of one length (the same order in every collation, which lets the
 /// sums' key index serve it), other texts compare as bytes (`COLLATE "C"`), and a missing grade
 /// as the text `null`.
@@ -216,12 +216,9 @@ fn page_order<'a>(
     order: &'a [(Dimension, bool)],
 ) -> impl Fn(&dyn Fn(usize) -> String) -> String + 'a {
     move |column| {
-        let rest = columns.iter().filter(|c| !order.iter().any(|(d, _)| d == *c)).map(|c| (*c, false));
         order
             .iter()
-            .copied()
-            .chain(rest)
-            .map(|(dimension, descending)| {
+            .map(|&(dimension, descending)| {
                 let i = columns.iter().position(|c| *c == dimension).expect("a page is ordered by grouped dimensions");
                 let direction = if descending { "DESC" } else { "ASC" };
                 let column = column(i);

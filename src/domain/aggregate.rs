@@ -76,6 +76,19 @@ impl Shape<'_> {
             .collect()
     }
 
+    /// What the lines sort by: the order keys, then every dimension they leave out, ascending. No
+    /// two groups of a level tie, so the order does not depend on the order the groups were
+    /// fetched in, and a page can be cut in SQL in the same order (`db::aggregates::Page`).
+    pub fn sort_keys(&self) -> Vec<(String, bool)> {
+        let mut keys = self.order.to_vec();
+        for dimension in self.dimensions {
+            if !keys.iter().any(|(key, _)| key == dimension.as_str()) {
+                keys.push((dimension.as_str().to_owned(), false));
+            }
+        }
+        keys
+    }
+
     /// Whether the grand total must be grouped on its own: a share of the total with no region
     /// level, whose levels hold no `total`.
     pub fn needs_separate_total(&self) -> bool {
@@ -478,15 +491,7 @@ fn rank_rows(lines: &mut [Line], region: Option<Dimension>, shape: &Shape) {
 }
 
 fn sort_rows(lines: &mut [Line], shape: &Shape) {
-    // The order keys, then every dimension they leave out: no two groups tie, so the order does
-    // not depend on the order the groups were fetched in, and a page can be cut in SQL
-    // (`db::aggregates::Page`) in the same order.
-    let mut order: Vec<(String, bool)> = shape.order.to_vec();
-    for dimension in shape.dimensions {
-        if !order.iter().any(|(key, _)| key == dimension.as_str()) {
-            order.push((dimension.as_str().to_owned(), false));
-        }
-    }
+    let order = shape.sort_keys();
     // Each line's key is computed once (not on every comparison): regions by code, numbers as numbers.
     lines.sort_by_cached_key(|line| {
         order

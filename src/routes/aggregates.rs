@@ -204,15 +204,13 @@ struct Plan {
 
 impl Plan {
     /// The order of the lines, when only the detail level's groups are lines (no compare, rollup,
-    /// share or rank) and every order key is a dimension: then a statement can cut the page.
+    /// share or rank) and every sort key is a dimension: then a statement can cut the page.
     fn page_order(&self) -> Option<Vec<(Dimension, bool)>> {
         if self.compare || self.rollup || self.share.is_some() || self.rank {
             return None;
         }
-        if self.order.is_empty() {
-            return Some(self.dimensions.iter().map(|d| (*d, false)).collect());
-        }
-        self.order.iter().map(|(key, descending)| Dimension::parse(key).map(|d| (d, *descending))).collect()
+        let keys = self.shape().sort_keys();
+        keys.iter().map(|(key, descending)| Dimension::parse(key).map(|d| (d, *descending))).collect()
     }
 
     fn shape(&self) -> Shape<'_> {
