@@ -34,6 +34,9 @@ pub enum ErrorCode {
     IndicatorExists,
     /// Records use this indicator code, so it cannot be deleted; retire it instead.
     IndicatorInUse,
+    /// A batch or import with this Idempotency-Key and body is still being answered; retry after
+    /// `Retry-After` seconds.
+    IdempotencyKeyInUse,
     /// The write needs an `If-Match` header with the record's ETag.
     PreconditionRequired,
     /// `If-Match` does not match the record's current ETag.
@@ -74,6 +77,7 @@ impl ErrorCode {
             Self::DuplicateRecord => "duplicate_record",
             Self::IndicatorExists => "indicator_exists",
             Self::IndicatorInUse => "indicator_in_use",
+            Self::IdempotencyKeyInUse => "idempotency_key_in_use",
             Self::PreconditionRequired => "precondition_required",
             Self::PreconditionFailed => "precondition_failed",
             Self::InvalidState => "invalid_state",
@@ -235,6 +239,7 @@ impl ApiError {
             ErrorCode::DuplicateRecord => "Duplicate record",
             ErrorCode::IndicatorExists => "Indicator exists",
             ErrorCode::IndicatorInUse => "Indicator in use",
+            ErrorCode::IdempotencyKeyInUse => "Idempotency key in use",
             ErrorCode::PreconditionRequired => "Precondition required",
             ErrorCode::PreconditionFailed => "Precondition failed",
             ErrorCode::InvalidState => "Invalid state",
@@ -353,6 +358,9 @@ impl ResponseError for ApiError {
             }
             Self::TooManyRequests { retry_after } => {
                 response.insert_header(("Retry-After", retry_after.to_string()));
+            }
+            Self::Conflict { code: ErrorCode::IdempotencyKeyInUse, .. } => {
+                response.insert_header(("Retry-After", RETRY_AFTER_SECONDS.to_string()));
             }
             _ => {}
         }

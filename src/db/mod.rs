@@ -93,11 +93,30 @@ pub fn latest_migration_version() -> String {
         .unwrap_or_default()
 }
 
+/// The session advisory lock that serialises [`migrate`] across processes.
+const MIGRATION_LOCK: i64 = 0x7065_7266_6576_616c; // "perfeval"
+
 /// Runs pending migrations, then loads the built-in division table if `regions` is empty.
+///
+/// Several instances may start at once on one new database: each first takes a session advisory
+/// lock, so one migrates and loads while the others wait, then find nothing left to do. The lock
+/// is the session's, so a process that dies while holding it releases it with its connection.
 ///
 /// Migrations go through `AsyncConnectionWrapper` on a blocking thread: diesel-async's own
 /// migration harness panics under actix's runtime.
 pub async fn migrate(database_url: &str) -> anyhow::Result<()> {
+    let mut conn = connect(database_url).await?;
+    diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+        .execute(&mut conn)
+        .await
+        .context("waiting for the migration lock")?;
+    let migrated = migrate_locked(database_url, &mut conn).await;
+    // Dropping the connection would release the lock as well; unlocking says so at once.
+    let _ = diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).execute(&mut conn).await;
+    migrated
+}
+
+async fn migrate_locked(database_url: &str, conn: &mut AsyncPgConnection) -> anyhow::Result<()> {
     let url = database_url.to_owned();
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         use diesel::Connection as _;
@@ -108,8 +127,7 @@ pub async fn migrate(database_url: &str) -> anyhow::Result<()> {
     })
     .await
     .context("migration task")??;
-    let mut conn = connect(database_url).await?;
-    let loaded = regions::load_builtin_if_empty(&mut conn).await?;
+    let loaded = regions::load_builtin_if_empty(conn).await?;
     if loaded > 0 {
         tracing::info!(regions = loaded, "loaded the built-in 2023 division table");
     }

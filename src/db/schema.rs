@@ -296,6 +296,8 @@ diesel::table! {
         headers -> Jsonb,
         body -> Bytea,
         created_at -> Timestamptz,
+        claimed_until -> Nullable<Timestamptz>,
+        claimed_by -> Nullable<Int4>,
     }
 }
 

@@ -4,8 +4,8 @@ use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use sha2::{Digest, Sha256};
 
 use crate::{
-    db::idempotency::{self, KeyRef, StoredResponse},
-    error::ApiError,
+    db::idempotency::{self, Entry, KeyRef, StoredResponse},
+    error::{ApiError, ErrorCode},
 };
 
 /// The header clients send.
@@ -48,12 +48,7 @@ impl Idempotency {
     pub async fn replay(&self, conn: &mut diesel_async::AsyncPgConnection) -> Result<Option<HttpResponse>, ApiError> {
         match idempotency::find(conn, &self.key_ref()).await? {
             None => Ok(None),
-            Some(stored) if stored.request_hash == self.request_hash => Ok(Some(to_response(&stored))),
-            Some(_) => Err(ApiError::invalid_field(
-                "Idempotency-Key",
-                "reused_with_another_body",
-                "this key was already used with a different request body",
-            )),
+            Some(stored) => self.replay_stored(stored).map(Some),
         }
     }
 
@@ -80,15 +75,69 @@ impl Idempotency {
         }
     }
 
-    /// Stores a response outside any other write (for endpoints whose effect is itself idempotent).
-    pub async fn store(
+    /// Claims the key for a request whose writes commit before its answer exists (a batch, an
+    /// import). `None`: the request is this one's to run and answer (see [`Self::answer`]).
+    /// A replay when the key was answered with this body; 422 when it was used with another;
+    /// 409 with `Retry-After` while a request with this key and body runs. A claim whose request
+    /// died lapses after [`CLAIM_LEASE`], and a retry then runs the request again.
+    pub async fn claim(&self, conn: &mut diesel_async::AsyncPgConnection) -> Result<Option<HttpResponse>, ApiError> {
+        match idempotency::claim(conn, &self.key_ref(), &self.request_hash, CLAIM_LEASE).await? {
+            idempotency::Claim::Claimed => Ok(None),
+            idempotency::Claim::Taken(Entry::Answered(stored)) => self.replay_stored(stored).map(Some),
+            idempotency::Claim::Taken(Entry::Claimed { request_hash }) if request_hash == self.request_hash => {
+                Err(ApiError::Conflict {
+                    code: ErrorCode::IdempotencyKeyInUse,
+                    detail: "a request with this Idempotency-Key and body is still being answered; retry it later"
+                        .to_owned(),
+                })
+            }
+            idempotency::Claim::Taken(Entry::Claimed { .. }) => Err(reused_with_another_body()),
+        }
+    }
+
+    /// Stores the answer to the key this request claimed. The answer to send: this one, or the
+    /// one a request that took the claim over after it lapsed stored first.
+    pub async fn answer(
         &self,
         conn: &mut diesel_async::AsyncPgConnection,
-        response: &StoredResponse,
-    ) -> Result<(), ApiError> {
-        idempotency::store(conn, &self.key_ref(), response).await?;
-        Ok(())
+        response: StoredResponse,
+    ) -> Result<HttpResponse, ApiError> {
+        if idempotency::answer(conn, &self.key_ref(), &response).await? {
+            return Ok(rebuild(&response, false));
+        }
+        Ok(match idempotency::find(conn, &self.key_ref()).await? {
+            Some(first) => to_response(&first),
+            None => rebuild(&response, false),
+        })
     }
+
+    /// Gives up the claim of a request that failed, so that its retry runs at once. A claim
+    /// that cannot be released (the database is down) lapses after [`CLAIM_LEASE`].
+    pub async fn release(&self, conn: &mut diesel_async::AsyncPgConnection) {
+        if let Err(error) = idempotency::release(conn, &self.key_ref(), &self.request_hash).await {
+            tracing::warn!(%error, "could not release an Idempotency-Key claim; it lapses on its own");
+        }
+    }
+
+    fn replay_stored(&self, stored: StoredResponse) -> Result<HttpResponse, ApiError> {
+        if stored.request_hash == self.request_hash {
+            Ok(to_response(&stored))
+        } else {
+            Err(reused_with_another_body())
+        }
+    }
+}
+
+/// How long a batch's or an import's claim on its key holds, when its request neither answers
+/// nor fails (its instance died). A retry meeting the claim meanwhile gets 409 with `Retry-After`.
+pub const CLAIM_LEASE: std::time::Duration = std::time::Duration::from_secs(60);
+
+fn reused_with_another_body() -> ApiError {
+    ApiError::invalid_field(
+        "Idempotency-Key",
+        "reused_with_another_body",
+        "this key was already used with a different request body",
+    )
 }
 
 /// Equal JSON bodies hash equally whatever their spacing or member order; other bodies by their bytes.
@@ -97,8 +146,12 @@ fn body_hash(body: &[u8]) -> Vec<u8> {
     Sha256::digest(canonical.as_deref().unwrap_or(body)).to_vec()
 }
 
-/// Rebuilds a stored response.
+/// Rebuilds a stored response, marked as a replay.
 pub fn to_response(stored: &StoredResponse) -> HttpResponse {
+    rebuild(stored, true)
+}
+
+fn rebuild(stored: &StoredResponse, replayed: bool) -> HttpResponse {
     let status = StatusCode::from_u16(stored.status as u16).unwrap_or(StatusCode::OK);
     let mut builder = HttpResponse::build(status);
     for pair in stored.headers.as_array().into_iter().flatten() {
@@ -106,7 +159,9 @@ pub fn to_response(stored: &StoredResponse) -> HttpResponse {
             builder.insert_header((name, value));
         }
     }
-    builder.insert_header((REPLAYED, "true"));
+    if replayed {
+        builder.insert_header((REPLAYED, "true"));
+    }
     builder.body(web::Bytes::from(stored.body.clone()))
 }
 

@@ -237,6 +237,131 @@ async fn a_retried_batch_with_its_idempotency_key_replays_the_first_result() {
     assert_eq!(app.count_rows("evaluations").await, 2);
 }
 
+/// Runs a statement on a connection.
+async fn execute(conn: &mut diesel_async::AsyncPgConnection, sql: &str) -> usize {
+    diesel_async::RunQueryDsl::execute(diesel::sql_query(sql), conn).await.unwrap()
+}
+
+/// Turns the stored answer back into a claim held by `holder`'s session, as a request still
+/// running holds it, and removes the records, so that a rerun would show.
+async fn claim_again(app: &TestApp, holder: &mut diesel_async::AsyncPgConnection) {
+    let claimed = execute(
+        holder,
+        "UPDATE idempotency_keys SET status = 0, headers = '[]', body = '', created_at = now(), \
+         claimed_until = now() + interval '1 minute', claimed_by = pg_backend_pid()",
+    )
+    .await;
+    assert_eq!(claimed, 1);
+    execute(&mut app.db.connect().await, "DELETE FROM evaluations").await;
+}
+
+/// A batch's writes commit before its answer exists, so its key is claimed first, by the
+/// request's database session. A retry that meets the claim while that session lives is told to
+/// come back and writes nothing. One that meets a claim whose session is gone (its instance was
+/// killed) or whose time ran out runs the batch again, and its answer is then replayed.
+#[tokio::test]
+async fn a_retry_meeting_a_running_batch_is_told_to_come_back_and_one_meeting_a_lapsed_claim_runs_it() {
+    let app = spawn_app().await;
+    let body = Value::Array(mixed());
+    let key = [("idempotency-key", "hunan-2022-push-8")];
+    let app = &app;
+    let post = move |body: Value| async move {
+        app.request(reqwest::Method::POST, "/api/v1/evaluations/batch", Some(&body), &key).await
+    };
+    assert_eq!(post(body.clone()).await.status, 200);
+    let mut holder = app.db.connect().await;
+    claim_again(app, &mut holder).await;
+
+    let busy = post(body.clone()).await;
+    let problem = busy.problem(409, "idempotency_key_in_use");
+    assert!(problem["detail"].as_str().unwrap().contains("still being answered"), "{problem}");
+    assert_eq!(busy.header("retry-after"), Some("2"));
+    assert_eq!(app.count_rows("evaluations").await, 0, "nothing written while the first request runs");
+    let other = post(Value::Array(vec![yintian()])).await;
+    assert_eq!(other.problem(422, "validation_failed")["errors"][0]["code"], "reused_with_another_body");
+
+    // The claim's time ran out (its request was dropped, its session lives on): a retry runs it.
+    execute(&mut holder, "UPDATE idempotency_keys SET claimed_until = now() - interval '1 second'").await;
+    let rerun = post(body.clone()).await;
+    assert_eq!(rerun.status, 200, "{}", rerun.text);
+    assert_eq!(rerun.header("idempotency-replayed"), None);
+    assert_eq!(outcomes(&rerun.json()), ["created", "invalid", "created"]);
+    assert_eq!(app.count_rows("evaluations").await, 2);
+    let replay = post(body.clone()).await;
+    assert_eq!(replay.header("idempotency-replayed"), Some("true"));
+    assert_eq!(replay.json(), rerun.json());
+    let answered = app.count_rows("idempotency_keys WHERE claimed_until IS NULL AND status = 200").await;
+    assert_eq!(answered, 1, "the rerun's answer is stored and the claim ended");
+
+    // The claim's session is gone (its instance was killed): a retry runs it at once.
+    claim_again(app, &mut holder).await;
+    assert_eq!(post(body.clone()).await.status, 409);
+    drop(holder);
+    let mut gone = false;
+    for _ in 0..100 {
+        let sessions = app.count_rows("pg_stat_activity WHERE pid = (SELECT claimed_by FROM idempotency_keys)").await;
+        if sessions == 0 {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(gone, "the holder's session ended");
+    let rerun = post(body).await;
+    assert_eq!(rerun.status, 200, "{}", rerun.text);
+    assert_eq!(outcomes(&rerun.json()), ["created", "invalid", "created"]);
+    assert_eq!(app.count_rows("evaluations").await, 2);
+}
+
+/// A batch that fails gives its key back: the key is not spent on an answer nobody stored, and
+/// the corrected batch may use it.
+#[tokio::test]
+async fn a_failed_batch_releases_its_idempotency_key() {
+    let app = spawn_app().await;
+    let key = [("idempotency-key", "hunan-2022-push-9")];
+    let rejected = app
+        .request(reqwest::Method::POST, "/api/v1/evaluations/batch?atomic=true", Some(&Value::Array(mixed())), &key)
+        .await;
+    rejected.problem(422, "batch_rejected");
+    assert_eq!(app.count_rows("idempotency_keys").await, 0, "the claim is released");
+    let malformed = app.post_raw("/api/v1/evaluations/batch", "application/json", b"[{".to_vec()).await;
+    malformed.problem(400, "malformed_json");
+
+    let mut fixed = mixed();
+    fixed.remove(1);
+    let accepted = app
+        .request(reqwest::Method::POST, "/api/v1/evaluations/batch?atomic=true", Some(&Value::Array(fixed)), &key)
+        .await;
+    assert_eq!(accepted.status, 200, "{}", accepted.text);
+    assert_eq!(outcomes(&accepted.json()), ["created", "created"]);
+}
+
+/// The same keyed batch sent twice at once (a platform retrying on another instance before the
+/// first answered): the records are written once, and every 200 is the first run's answer; a
+/// retry that came while the first ran is told to come back.
+#[tokio::test]
+async fn the_same_keyed_batch_sent_twice_at_once_is_run_once() {
+    let app = spawn_app().await;
+    let records: Vec<Value> = (0..400).map(|i| minimal("430482104", 2022, &format!("常宁市荫田镇第{i}单位"))).collect();
+    let body = Value::Array(records);
+    let key = [("idempotency-key", "hunan-2022-push-10")];
+    let send = || app.request(reqwest::Method::POST, "/api/v1/evaluations/batch", Some(&body), &key);
+    let (first, second) = tokio::join!(send(), send());
+    let mut answered = Vec::new();
+    for reply in [&first, &second] {
+        match reply.status.as_u16() {
+            200 => answered.push(reply.json()),
+            409 => assert_eq!(reply.json()["code"], "idempotency_key_in_use"),
+            other => panic!("{other}: {}", reply.text),
+        }
+    }
+    assert!(!answered.is_empty());
+    for body in &answered {
+        assert_eq!(body["summary"], json!({"created": 400, "updated": 0, "unchanged": 0, "invalid": 0}));
+    }
+    assert_eq!(app.count_rows("evaluations").await, 400);
+}
+
 #[tokio::test]
 async fn batches_are_limited_to_ten_thousand_records() {
     let app = spawn_app().await;

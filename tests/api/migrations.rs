@@ -14,12 +14,34 @@ async fn migrations_run_revert_and_run_again() {
         assert!(conn.pending_migrations(perfeval::db::MIGRATIONS).unwrap().is_empty(), "the template is migrated");
         conn.revert_all_migrations(perfeval::db::MIGRATIONS).expect("every down.sql runs");
         let pending = conn.pending_migrations(perfeval::db::MIGRATIONS).unwrap().len();
-        assert_eq!(pending, 13);
+        assert_eq!(pending, 14);
         conn.run_pending_migrations(perfeval::db::MIGRATIONS).expect("up again after down");
         assert!(conn.pending_migrations(perfeval::db::MIGRATIONS).unwrap().is_empty());
     })
     .await
     .unwrap();
+}
+
+/// Instances started at once on one new database all come up: one migrates and loads the
+/// divisions while the others wait for it, then find nothing left to do. Without the lock two
+/// of them would run the first migration side by side and one would fail on its tables.
+#[tokio::test]
+async fn instances_migrating_one_new_database_at_once_all_succeed() {
+    let db = TestDatabase::empty().await;
+    let runs = (0..4).map(|_| {
+        let url = db.url.clone();
+        tokio::spawn(async move { perfeval::db::migrate(&url).await })
+    });
+    for run in futures_util::future::join_all(runs).await {
+        run.unwrap().expect("every instance's migration run succeeds");
+    }
+    let mut conn = db.connect().await;
+    assert_eq!(
+        perfeval::db::applied_migration_version(&mut conn).await.unwrap(),
+        Some(perfeval::db::latest_migration_version())
+    );
+    assert_eq!(db.count_rows("__diesel_schema_migrations").await, 14, "each migration recorded once");
+    assert_eq!(db.count_rows("regions").await, 44_703, "the built-in divisions are loaded");
 }
 
 /// Records written before the forms migration (2026-12-01-000005) read back unchanged after it:
@@ -139,8 +161,10 @@ async fn every_revision_reads_back_the_same_after_copies_become_pointers() {
     let url = app.db.url.clone();
     tokio::task::spawn_blocking(move || {
         let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url).unwrap();
-        // The sums' two, the regions version's, the data version's, the indicator library's and
-        // the change feed's migrations come after the one under test.
+        // The idempotency claims', the sums' two, the regions version's, the data version's, the
+        // indicator library's and the change feed's migrations come after the one under test.
+        let claims = conn.revert_last_migration(perfeval::db::MIGRATIONS).unwrap();
+        assert!(claims.to_string().contains("000016"), "{claims}");
         let records = conn.revert_last_migration(perfeval::db::MIGRATIONS).unwrap();
         assert!(records.to_string().contains("000015"), "{records}");
         let sums = conn.revert_last_migration(perfeval::db::MIGRATIONS).unwrap();

@@ -353,13 +353,15 @@ pub async fn write_progress(conn: &mut AsyncPgConnection) -> (i64, bool) {
     (row.stored, row.writing > 0)
 }
 
-/// Stored idempotency keys named `key` (any caller, any endpoint).
+/// Stored answers to idempotency keys named `key` (any caller, any endpoint).
 pub async fn stored_keys(conn: &mut AsyncPgConnection, key: &str) -> i64 {
-    let row: Count = diesel::sql_query("SELECT count(*) AS n FROM idempotency_keys WHERE key = $1")
-        .bind::<Text, _>(key)
-        .get_result(conn)
-        .await
-        .unwrap();
+    // A claim (a request with the key still running, or killed) is not an answer.
+    let row: Count =
+        diesel::sql_query("SELECT count(*) AS n FROM idempotency_keys WHERE key = $1 AND claimed_until IS NULL")
+            .bind::<Text, _>(key)
+            .get_result(conn)
+            .await
+            .unwrap();
     row.n
 }
 

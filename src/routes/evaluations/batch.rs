@@ -99,6 +99,7 @@ pub struct BatchResult {
         (status = 413, description = "Body over the limit", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is neither JSON nor NDJSON", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "More than 10,000 records, an atomic batch with invalid records (nothing written), or the Idempotency-Key was used with another body", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A request with this Idempotency-Key and body is still being answered (`idempotency_key_in_use`); retry after `Retry-After` seconds. A claim lapses when its request's database session ends (its instance died), or after 60 s", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "Unknown or revoked bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
     )
@@ -117,16 +118,34 @@ pub async fn batch_evaluations(
     let atomic = query.flag("atomic")?;
     let idempotency = Idempotency::from_request(&req, &body.bytes)?;
     let mut conn = state.pool.get().await?;
-    if let Some(replay) = Idempotency::replay_any(idempotency.as_ref(), &mut conn).await? {
-        return Ok(replay);
-    }
-    let parsed = split(&body)?;
+    // A dry run writes nothing, so it only replays; a real one claims its key first (its
+    // writes commit before its answer exists), and a retry meets the claim or the answer.
+    let claimed = match (&idempotency, dry_run) {
+        (Some(key), false) => match key.claim(&mut conn).await? {
+            Some(replay) => return Ok(replay),
+            None => Some(key),
+        },
+        _ => {
+            if let Some(replay) = Idempotency::replay_any(idempotency.as_ref(), &mut conn).await? {
+                return Ok(replay);
+            }
+            None
+        }
+    };
+    let parsed = match split(&body) {
+        Ok(parsed) => parsed,
+        Err(error) => return Err(release(claimed, &mut conn, error).await),
+    };
     drop(body);
     let total = parsed.len();
     let started = std::time::Instant::now();
-    let result = upsert(&mut conn, parsed, BatchOptions { dry_run, atomic }, &actor, Some(&state.pool))
-        .await
-        .inspect_err(|error| count_rejected(error, |outcome, n| crate::metrics::batch_records(outcome, dry_run, n)))?;
+    let result = match upsert(&mut conn, parsed, BatchOptions { dry_run, atomic }, &actor, Some(&state.pool)).await {
+        Ok(result) => result,
+        Err(error) => {
+            count_rejected(&error, |outcome, n| crate::metrics::batch_records(outcome, dry_run, n));
+            return Err(release(claimed, &mut conn, error).await);
+        }
+    };
     for (outcome, n) in result.summary.by_outcome() {
         crate::metrics::batch_records(outcome.as_str(), dry_run, n);
     }
@@ -154,14 +173,25 @@ pub async fn batch_evaluations(
     let body = serde_json::to_vec(&result).expect("a batch result serialises");
     drop(result);
     release_freed_memory();
-    if let (Some(key), false) = (&idempotency, dry_run) {
-        key.store(
-            &mut conn,
-            &key.stored(StatusCode::OK, &[("content-type", "application/json".to_owned())], body.clone()),
-        )
-        .await?;
+    match claimed {
+        Some(key) => {
+            key.answer(&mut conn, key.stored(StatusCode::OK, &[("content-type", "application/json".to_owned())], body))
+                .await
+        }
+        None => Ok(HttpResponse::Ok().content_type("application/json").body(body)),
     }
-    Ok(HttpResponse::Ok().content_type("application/json").body(body))
+}
+
+/// A failed request's error, once the key it claimed (if any) is released for its retry.
+pub async fn release(
+    claimed: Option<&Idempotency>,
+    conn: &mut diesel_async::AsyncPgConnection,
+    error: ApiError,
+) -> ApiError {
+    if let Some(key) = claimed {
+        key.release(conn).await;
+    }
+    error
 }
 
 /// Hands the heap memory a batch freed back to the operating system. glibc keeps freed memory

@@ -172,6 +172,7 @@ pub struct ImportFile<'a> {
         (status = 413, description = "Body over the limit, or an archive that decompresses beyond it", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 415, description = "A kind of file that is not read (old .doc/.xls, PDF, images); the message says what to send instead", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "A corrupt file, a workbook with no self-evaluation table (naming the labels looked for), a text with no figures, or an atomic commit with an invalid draft", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A request with this Idempotency-Key and body is still being answered (`idempotency_key_in_use`); retry after `Retry-After` seconds. A claim lapses when its request's database session ends (its instance died), or after 60 s", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "Unknown or revoked bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
     )
@@ -222,13 +223,21 @@ pub async fn import_evaluations(
         None
     };
     let mut conn = state.pool.get().await?;
-    if let Some(replay) = Idempotency::replay_any(idempotency.as_ref(), &mut conn).await? {
-        return Ok(replay);
+    // Only a commit has a key (see above); its writes commit before its answer exists, so it
+    // claims the key first, as a batch does.
+    if let Some(key) = &idempotency {
+        if let Some(replay) = key.claim(&mut conn).await? {
+            return Ok(replay);
+        }
     }
     let max_uncompressed = state.settings.max_body_bytes as u64 * DECOMPRESSION_FACTOR;
-    let result = import_document(&mut conn, &file, &options, &actor, max_uncompressed)
-        .await
-        .inspect_err(|error| super::batch::count_rejected(error, crate::metrics::import_drafts))?;
+    let result = match import_document(&mut conn, &file, &options, &actor, max_uncompressed).await {
+        Ok(result) => result,
+        Err(error) => {
+            super::batch::count_rejected(&error, crate::metrics::import_drafts);
+            return Err(super::batch::release(idempotency.as_ref(), &mut conn, error).await);
+        }
+    };
     match &result.summary {
         Some(summary) => {
             for (outcome, n) in summary.by_outcome() {
@@ -250,14 +259,13 @@ pub async fn import_evaluations(
         );
     }
     let body = serde_json::to_vec(&result).expect("an import result serialises");
-    if let Some(key) = &idempotency {
-        key.store(
-            &mut conn,
-            &key.stored(StatusCode::OK, &[("content-type", "application/json".to_owned())], body.clone()),
-        )
-        .await?;
+    match &idempotency {
+        Some(key) => {
+            key.answer(&mut conn, key.stored(StatusCode::OK, &[("content-type", "application/json".to_owned())], body))
+                .await
+        }
+        None => Ok(HttpResponse::Ok().content_type("application/json").body(body)),
     }
-    Ok(HttpResponse::Ok().content_type("application/json").body(body))
 }
 
 /// A file's bytes, as the body itself.
