@@ -78,8 +78,10 @@ impl Idempotency {
     /// Claims the key for a request whose writes commit before its answer exists (a batch, an
     /// import). `None`: the request is this one's to run and answer (see [`Self::answer`]).
     /// A replay when the key was answered with this body; 422 when it was used with another;
-    /// 409 with `Retry-After` while a request with this key and body runs. A claim whose request
-    /// died lapses after [`CLAIM_LEASE`], and a retry then runs the request again.
+    /// 409 with `Retry-After` while a request with this key and body runs. The claim is held by
+    /// `conn`'s session, which the request must keep until it answers: it lapses when that
+    /// session ends (the instance died) or after [`CLAIM_LEASE`], and a retry then runs the
+    /// request again.
     pub async fn claim(&self, conn: &mut diesel_async::AsyncPgConnection) -> Result<Option<HttpResponse>, ApiError> {
         match idempotency::claim(conn, &self.key_ref(), &self.request_hash, CLAIM_LEASE).await? {
             idempotency::Claim::Claimed => Ok(None),
@@ -112,7 +114,7 @@ impl Idempotency {
     }
 
     /// Gives up the claim of a request that failed, so that its retry runs at once. A claim
-    /// that cannot be released (the database is down) lapses after [`CLAIM_LEASE`].
+    /// that cannot be released (the database is down) lapses with its session or its time.
     pub async fn release(&self, conn: &mut diesel_async::AsyncPgConnection) {
         if let Err(error) = idempotency::release(conn, &self.key_ref(), &self.request_hash).await {
             tracing::warn!(%error, "could not release an Idempotency-Key claim; it lapses on its own");
@@ -128,8 +130,9 @@ impl Idempotency {
     }
 }
 
-/// How long a batch's or an import's claim on its key holds, when its request neither answers
-/// nor fails (its instance died). A retry meeting the claim meanwhile gets 409 with `Retry-After`.
+/// How long a batch's or an import's claim on its key holds at most while its session lives: a
+/// request dropped before it answered (its client went away) leaves its session to the pool.
+/// A retry meeting the claim meanwhile gets 409 with `Retry-After`.
 pub const CLAIM_LEASE: std::time::Duration = std::time::Duration::from_secs(60);
 
 fn reused_with_another_body() -> ApiError {
