@@ -185,5 +185,5 @@ if cpu_rows:
            "cores used by anything else"), cpu_rows)
 
 print(f"Machine: {r.get('nproc')} cores ({r.get('cpu_model')}), {r.get('pg_version')}, load average before the run "
-      f"{r.get('loadavg')}; perfeval {r.get('commit')}; wrk -t{threads} -c{conns} and pgbench -j{threads} -c{conns} "
+      f"{r.get('loadavg')}; sched_autogroup {r.get('autogroup', 'n/a')}; perfeval {r.get('commit')}; wrk -t{threads} -c{conns} and pgbench -j{threads} -c{conns} "
       f"-M prepared for throughput, -t1/-j1 -c1 for latency; {r.get('pool')}.")

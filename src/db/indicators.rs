@@ -159,8 +159,37 @@ fn plain<T: serde::Serialize>(value: &T) -> String {
     serde_plain::to_string(value).expect("a unit variant is plain text")
 }
 
-fn kinds(input: &IndicatorDefinitionInput) -> Vec<String> {
-    input.kinds.iter().map(plain).collect()
+/// A definition's own fields, as both an insert and an update write them.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = defs, check_for_backend(Pg), treat_none_as_null = true)]
+struct Fields<'a> {
+    name: &'a str,
+    level_1: String,
+    level_2: String,
+    unit_of_measure: Option<&'a str>,
+    direction: Option<String>,
+    kinds: Vec<String>,
+    aliases: &'a [String],
+    scoring_method: Option<&'a str>,
+    source: Option<&'a str>,
+    updated_by: &'a str,
+}
+
+impl<'a> Fields<'a> {
+    fn of(input: &'a IndicatorDefinitionInput, actor: &'a str) -> Self {
+        Self {
+            name: &input.name,
+            level_1: plain(&input.level_1),
+            level_2: plain(&input.level_2),
+            unit_of_measure: input.unit_of_measure.as_deref(),
+            direction: input.direction.as_ref().map(plain),
+            kinds: input.kinds.iter().map(plain).collect(),
+            aliases: &input.aliases,
+            scoring_method: input.scoring_method.as_deref(),
+            source: input.source.as_deref(),
+            updated_by: actor,
+        }
+    }
 }
 
 /// Adds a definition.
@@ -171,19 +200,7 @@ pub async fn insert(
     actor: &str,
 ) -> Result<DefinitionRow, LibraryError> {
     Ok(diesel::insert_into(defs::table)
-        .values((
-            defs::code.eq(code),
-            defs::name.eq(&input.name),
-            defs::level_1.eq(plain(&input.level_1)),
-            defs::level_2.eq(plain(&input.level_2)),
-            defs::unit_of_measure.eq(&input.unit_of_measure),
-            defs::direction.eq(input.direction.as_ref().map(plain)),
-            defs::kinds.eq(kinds(input)),
-            defs::aliases.eq(&input.aliases),
-            defs::scoring_method.eq(&input.scoring_method),
-            defs::source.eq(&input.source),
-            defs::updated_by.eq(actor),
-        ))
+        .values((defs::code.eq(code), Fields::of(input, actor)))
         .returning(DefinitionRow::as_returning())
         .get_result(conn)
         .await?)
@@ -215,18 +232,9 @@ pub async fn update(
         lock(conn, code, expected).await?;
         Ok(diesel::update(defs::table.find(code))
             .set((
-                defs::name.eq(&input.name),
-                defs::level_1.eq(plain(&input.level_1)),
-                defs::level_2.eq(plain(&input.level_2)),
-                defs::unit_of_measure.eq(&input.unit_of_measure),
-                defs::direction.eq(input.direction.as_ref().map(plain)),
-                defs::kinds.eq(kinds(input)),
-                defs::aliases.eq(&input.aliases),
-                defs::scoring_method.eq(&input.scoring_method),
-                defs::source.eq(&input.source),
+                Fields::of(input, actor),
                 defs::revision.eq(defs::revision + 1),
                 defs::updated_at.eq(diesel::dsl::now),
-                defs::updated_by.eq(actor),
             ))
             .returning(DefinitionRow::as_returning())
             .get_result(conn)

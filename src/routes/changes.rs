@@ -8,12 +8,9 @@ use utoipa::{IntoParams, ToSchema};
 use crate::{
     auth::Actor,
     db::changes::{self, ChangeFilter, ChangeRow},
-    domain::{
-        record::{EvaluationKind, Status},
-        region_code::RegionCode,
-    },
+    domain::record::{EvaluationKind, Status},
     error::ApiError,
-    routes::QueryPairs,
+    routes::{filters, QueryPairs},
     state::AppState,
 };
 
@@ -171,21 +168,8 @@ pub fn parse(query: &QueryPairs) -> Result<(i64, ChangeFilter, i64), ApiError> {
             )
         })?,
     };
-    let region_prefixes = query
-        .all("region")?
-        .iter()
-        .map(|code| {
-            RegionCode::parse(code).map(|c| c.to_string()).map_err(|e| ApiError::invalid_query("region", e.to_string()))
-        })
-        .collect::<Result<_, _>>()?;
-    let kinds = query
-        .all("kind")?
-        .into_iter()
-        .map(|kind| match serde_plain::from_str::<EvaluationKind>(&kind) {
-            Ok(_) => Ok(kind),
-            Err(_) => Err(ApiError::invalid_query("kind", format!("`{kind}` is not a known value"))),
-        })
-        .collect::<Result<_, _>>()?;
+    let region_prefixes = filters::region_prefixes(query)?;
+    let kinds = filters::enum_values::<EvaluationKind>(query, "kind")?;
     let actions = query
         .all("action")?
         .into_iter()

@@ -20,15 +20,7 @@ pub const FILTER_PARAMETERS: [&str; 6] = ["fiscal_year", "region", "status", "ki
 pub fn parse_filter(query: &QueryPairs) -> Result<ListFilter, ApiError> {
     Ok(ListFilter {
         fiscal_years: query.one("fiscal_year")?.map(parse_years).transpose()?,
-        region_prefixes: query
-            .all("region")?
-            .iter()
-            .map(|code| {
-                RegionCode::parse(code)
-                    .map(|c| c.to_string())
-                    .map_err(|e| ApiError::invalid_query("region", e.to_string()))
-            })
-            .collect::<Result<_, _>>()?,
+        region_prefixes: region_prefixes(query)?,
         statuses: enum_values::<Status>(query, "status")?,
         kinds: enum_values::<EvaluationKind>(query, "kind")?,
         grades: enum_values::<Grade>(query, "grade")?,
@@ -71,7 +63,19 @@ pub fn parse_years(text: &str) -> Result<(i16, i16), ApiError> {
     Ok((from, to))
 }
 
-fn enum_values<T: DeserializeOwned + Serialize>(query: &QueryPairs, name: &str) -> Result<Vec<String>, ApiError> {
+/// Every `region`: a division code (`43`, `4304`, `430482`, `430482104`), under which records are selected.
+pub fn region_prefixes(query: &QueryPairs) -> Result<Vec<String>, ApiError> {
+    query
+        .all("region")?
+        .iter()
+        .map(|code| {
+            RegionCode::parse(code).map(|c| c.to_string()).map_err(|e| ApiError::invalid_query("region", e.to_string()))
+        })
+        .collect()
+}
+
+/// Every value of a parameter naming one of `T`'s values.
+pub fn enum_values<T: DeserializeOwned + Serialize>(query: &QueryPairs, name: &str) -> Result<Vec<String>, ApiError> {
     query
         .all(name)?
         .into_iter()
