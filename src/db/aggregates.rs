@@ -101,6 +101,17 @@ fn measure_sql(b: &mut Builder, spec: &MeasureSpec) -> Vec<String> {
     }
 }
 
+/// The earlier measure whose sorted values a percentile measure shares: every percentile of one
+/// source (a median, p25 and p75 of the score) reads the same sorted list, so the statement
+/// sorts and sends it once.
+fn shared_sorted(measures: &[MeasureSpec], index: usize) -> Option<usize> {
+    let spec = &measures[index];
+    spec.aggregation.percentile()?;
+    measures[..index]
+        .iter()
+        .position(|earlier| earlier.aggregation.percentile().is_some() && earlier.measure.source == spec.measure.source)
+}
+
 /// The dimensions of every level, each once, in order of first use: the grouped columns of the
 /// statement.
 fn columns_of(levels: &[&[Dimension]]) -> Vec<Dimension> {
@@ -140,7 +151,10 @@ pub async fn group(conn: &mut AsyncPgConnection, query: &GroupQuery<'_>) -> Quer
     let count = if summed { "sum(e.records)" } else { "count(*)" };
     inner_columns.push(format!("{count} AS n"));
     let mut measure_columns = Vec::new();
-    for spec in query.measures {
+    for (index, spec) in query.measures.iter().enumerate() {
+        if shared_sorted(query.measures, index).is_some() {
+            continue;
+        }
         let columns = if summed { sums::measure_sql(spec) } else { measure_sql(&mut b, spec) };
         let names: Vec<String> = (0..columns.len()).map(|k| format!("m{}_{k}", measure_columns.len())).collect();
         for (column, name) in columns.iter().zip(&names) {
@@ -271,8 +285,12 @@ fn decode(
         keys.push(key);
     }
     let records = next()?.get().parse::<i64>().map_err(|_| "no count")?;
-    let mut raw = Vec::with_capacity(query.measures.len());
-    for spec in query.measures {
+    let mut raw: Vec<RawValue> = Vec::with_capacity(query.measures.len());
+    for (index, spec) in query.measures.iter().enumerate() {
+        if let Some(earlier) = shared_sorted(query.measures, index) {
+            raw.push(raw[earlier].clone());
+            continue;
+        }
         raw.push(match (&spec.measure.source, spec.aggregation) {
             (Source::Ratio { .. } | Source::IndicatorCompletion { .. }, _) => {
                 RawValue::Ratio(decimal(next()?.get())?, decimal(next()?.get())?)
