@@ -113,12 +113,36 @@ impl Idempotency {
         })
     }
 
-    /// Gives up the claim of a request that failed, so that its retry runs at once. A claim
-    /// that cannot be released (the database is down) lapses with its session or its time.
-    pub async fn release(&self, conn: &mut diesel_async::AsyncPgConnection) {
-        if let Err(error) = idempotency::release(conn, &self.key_ref(), &self.request_hash).await {
-            tracing::warn!(%error, "could not release an Idempotency-Key claim; it lapses on its own");
+    /// A claimed request's 200 JSON answer, stored for its key first (see [`Self::answer`]);
+    /// a request without a claim answers it as it is.
+    pub async fn answer_json(
+        claimed: Option<&Self>,
+        conn: &mut diesel_async::AsyncPgConnection,
+        body: Vec<u8>,
+    ) -> Result<HttpResponse, ApiError> {
+        match claimed {
+            Some(key) => {
+                let json = [("content-type", "application/json".to_owned())];
+                key.answer(conn, key.stored(StatusCode::OK, &json, body)).await
+            }
+            None => Ok(HttpResponse::Ok().content_type("application/json").body(body)),
         }
+    }
+
+    /// A failed request's error, once the key it claimed (if any) is given up, so that its
+    /// retry runs at once. A claim that cannot be released (the database is down) lapses with
+    /// its session or its time.
+    pub async fn failed(
+        claimed: Option<&Self>,
+        conn: &mut diesel_async::AsyncPgConnection,
+        error: ApiError,
+    ) -> ApiError {
+        if let Some(key) = claimed {
+            if let Err(cause) = idempotency::release(conn, &key.key_ref(), &key.request_hash).await {
+                tracing::warn!(error = %cause, "could not release an Idempotency-Key claim; it lapses on its own");
+            }
+        }
+        error
     }
 
     fn replay_stored(&self, stored: StoredResponse) -> Result<HttpResponse, ApiError> {

@@ -1,7 +1,7 @@
 //! `POST /api/v1/evaluations/batch`
 use std::collections::HashMap;
 
-use actix_web::{http::StatusCode, post, web, HttpRequest, HttpResponse};
+use actix_web::{post, web, HttpRequest, HttpResponse};
 use diesel_async::AsyncConnection;
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
@@ -134,7 +134,7 @@ pub async fn batch_evaluations(
     };
     let parsed = match split(&body) {
         Ok(parsed) => parsed,
-        Err(error) => return Err(release(claimed, &mut conn, error).await),
+        Err(error) => return Err(Idempotency::failed(claimed, &mut conn, error).await),
     };
     drop(body);
     let total = parsed.len();
@@ -143,7 +143,7 @@ pub async fn batch_evaluations(
         Ok(result) => result,
         Err(error) => {
             count_rejected(&error, |outcome, n| crate::metrics::batch_records(outcome, dry_run, n));
-            return Err(release(claimed, &mut conn, error).await);
+            return Err(Idempotency::failed(claimed, &mut conn, error).await);
         }
     };
     for (outcome, n) in result.summary.by_outcome() {
@@ -173,25 +173,7 @@ pub async fn batch_evaluations(
     let body = serde_json::to_vec(&result).expect("a batch result serialises");
     drop(result);
     release_freed_memory();
-    match claimed {
-        Some(key) => {
-            key.answer(&mut conn, key.stored(StatusCode::OK, &[("content-type", "application/json".to_owned())], body))
-                .await
-        }
-        None => Ok(HttpResponse::Ok().content_type("application/json").body(body)),
-    }
-}
-
-/// A failed request's error, once the key it claimed (if any) is released for its retry.
-pub async fn release(
-    claimed: Option<&Idempotency>,
-    conn: &mut diesel_async::AsyncPgConnection,
-    error: ApiError,
-) -> ApiError {
-    if let Some(key) = claimed {
-        key.release(conn).await;
-    }
-    error
+    Idempotency::answer_json(claimed, &mut conn, body).await
 }
 
 /// Hands the heap memory a batch freed back to the operating system. glibc keeps freed memory

@@ -1,6 +1,6 @@
 //! `POST /api/v1/evaluations/import`: a self-evaluation table (XLSX) or a narrative report (Word
 //! or text) becomes draft records, previewed, or stored with `commit=true`.
-use actix_web::{http::StatusCode, post, web, HttpRequest, HttpResponse};
+use actix_web::{post, web, HttpRequest, HttpResponse};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
@@ -235,7 +235,7 @@ pub async fn import_evaluations(
         Ok(result) => result,
         Err(error) => {
             super::batch::count_rejected(&error, crate::metrics::import_drafts);
-            return Err(super::batch::release(idempotency.as_ref(), &mut conn, error).await);
+            return Err(Idempotency::failed(idempotency.as_ref(), &mut conn, error).await);
         }
     };
     match &result.summary {
@@ -259,13 +259,7 @@ pub async fn import_evaluations(
         );
     }
     let body = serde_json::to_vec(&result).expect("an import result serialises");
-    match &idempotency {
-        Some(key) => {
-            key.answer(&mut conn, key.stored(StatusCode::OK, &[("content-type", "application/json".to_owned())], body))
-                .await
-        }
-        None => Ok(HttpResponse::Ok().content_type("application/json").body(body)),
-    }
+    Idempotency::answer_json(idempotency.as_ref(), &mut conn, body).await
 }
 
 /// A file's bytes, as the body itself.
