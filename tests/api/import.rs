@@ -184,6 +184,42 @@ async fn a_commit_stores_drafts_with_their_file_and_a_retry_replays() {
     assert!(preview.json()["drafts"][0].get("outcome").is_none());
 }
 
+/// The JSON and the workbook are two representations of one URL: each has its own ETag and
+/// revalidates against its own, `Vary: Accept` says what chooses between them, and a write made
+/// from the workbook may send the workbook's tag as its If-Match.
+#[tokio::test]
+async fn a_records_workbook_has_a_tag_of_its_own() {
+    let app = spawn_app().await;
+    let (id, json_tag) = app.create(&yintian()).await;
+    let path = format!("/api/v1/evaluations/{id}");
+    let workbook = app.request(Method::GET, &format!("{path}?format=xlsx"), None, &[]).await;
+    assert_eq!(workbook.status, 200);
+    assert_eq!(workbook.header("etag"), Some("\"1-xlsx\""));
+    assert_eq!(workbook.header("vary"), Some("Accept"));
+    let json = app.get(&path).await;
+    assert_eq!(json.header("etag"), Some(json_tag.as_str()));
+    assert_eq!(json.header("vary"), Some("Accept"));
+
+    let by_accept = [("accept", XLSX), ("if-none-match", "\"1-xlsx\"")];
+    let revalidated = app.request(Method::GET, &path, None, &by_accept).await;
+    assert_eq!(revalidated.status, 304, "the workbook revalidates against its own tag");
+    assert_eq!(revalidated.header("etag"), Some("\"1-xlsx\""));
+    let crossed = app.request(Method::GET, &path, None, &[("if-none-match", "\"1-xlsx\"")]).await;
+    assert_eq!(crossed.status, 200, "the workbook's tag does not validate the JSON");
+    assert_eq!(crossed.header("content-type"), Some("application/json"));
+    let crossed = app.request(Method::GET, &format!("{path}?format=xlsx"), None, &[("if-none-match", &json_tag)]).await;
+    assert_eq!(crossed.status, 200, "nor the JSON's the workbook");
+    assert_eq!(crossed.header("content-type"), Some(XLSX));
+
+    let mut changed = yintian();
+    changed["issuer"] = json!("常宁市荫田镇人民政府（改）");
+    let written = app.put(&path, &changed, Some("\"1-xlsx\"")).await;
+    assert_eq!(written.status, 200, "{}", written.text);
+    assert_eq!(written.header("etag"), Some("\"2\""));
+    let stale = app.put(&path, &changed, Some("\"1-xlsx\"")).await;
+    stale.problem(412, "precondition_failed");
+}
+
 #[tokio::test]
 async fn a_record_prints_as_its_standard_table_and_imports_back_the_same() {
     let app = spawn_app().await;

@@ -2,7 +2,7 @@
 use actix_web::{get, http::header, web, HttpRequest, HttpResponse};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{etag, not_found, parse_id, record_response, EvaluationView};
+use super::{etag, not_found, parse_id, record_response, workbook_etag, EvaluationView};
 use crate::{
     auth::Actor,
     db::evaluations,
@@ -46,7 +46,10 @@ pub enum RecordFormat {
                 (EvaluationView = "application/json"),
                 (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             ),
-            headers(("ETag" = String, description = "The record's revision, for If-Match"))),
+            headers(
+                ("ETag" = String, description = "The record's revision, for If-Match: `\"3\"` for the JSON, `\"3-xlsx\"` for the workbook (If-Match takes either)"),
+                ("Vary" = String, description = "`Accept`: it chooses between the JSON and the workbook"),
+            )),
         (status = 400, description = "An unknown format", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such record", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "Database unavailable", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -62,14 +65,20 @@ pub async fn get_evaluation(
     let id = parse_id(&path)?;
     let xlsx = wants_xlsx(&req)?;
     let mut conn = state.pool.get().await?;
+    // The JSON and the workbook are two representations of one URL: each has its own tag, and
+    // `Vary` tells caches that `Accept` chooses between them.
+    let tag = if xlsx { workbook_etag } else { etag };
     // Revalidation: the revision alone (one indexed row, no child groups) answers 304.
-    if let (false, Some(tags)) = (xlsx, req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok())) {
+    if let Some(tags) = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
         let (region_code, status, revision) =
             evaluations::locate_revision(&mut conn, id).await?.ok_or_else(|| not_found(id))?;
         actor.check(actor.principal.may_read(&region_code, &status), Some(id))?;
-        let current = etag(revision);
-        if tags.split(',').any(|tag| tag.trim() == "*" || tag.trim().trim_start_matches("W/") == current) {
-            return Ok(HttpResponse::NotModified().insert_header((header::ETAG, current)).finish());
+        let current = tag(revision);
+        if tags.split(',').any(|t| t.trim() == "*" || t.trim().trim_start_matches("W/") == current) {
+            return Ok(HttpResponse::NotModified()
+                .insert_header((header::ETAG, current))
+                .insert_header((header::VARY, "Accept"))
+                .finish());
         }
     }
     let stored = evaluations::fetch(&mut conn, id).await?.ok_or_else(|| not_found(id))?;
@@ -79,11 +88,14 @@ pub async fn get_evaluation(
         let workbook = intake::table::render_record(&stored.record);
         return Ok(HttpResponse::Ok()
             .content_type(XLSX_MEDIA_TYPE)
-            .insert_header((header::ETAG, etag(revision)))
+            .insert_header((header::ETAG, tag(revision)))
+            .insert_header((header::VARY, "Accept"))
             .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"evaluation-{id}.xlsx\"")))
             .body(workbook));
     }
-    Ok(record_response(HttpResponse::Ok(), &EvaluationView::new(stored, None)))
+    let mut response = HttpResponse::Ok();
+    response.insert_header((header::VARY, "Accept"));
+    Ok(record_response(response, &EvaluationView::new(stored, None)))
 }
 
 /// Whether the record is asked for as a workbook: `format=xlsx`, or `Accept` naming the XLSX type

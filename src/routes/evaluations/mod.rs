@@ -201,6 +201,14 @@ pub fn etag(revision: i32) -> String {
     format!("\"{revision}\"")
 }
 
+/// The ETag of a record's workbook (`format=xlsx`) at a revision: another representation, so
+/// another tag. `If-Match` takes it as well, for a write made from the workbook.
+pub fn workbook_etag(revision: i32) -> String {
+    format!("\"{revision}{WORKBOOK_TAG}\"")
+}
+
+const WORKBOOK_TAG: &str = "-xlsx";
+
 pub fn location(id: i64) -> String {
     format!("/api/v1/evaluations/{id}")
 }
@@ -304,7 +312,12 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<Vec<i32>>, ApiError> {
     if tags.contains(&"*") {
         return Ok(None);
     }
-    Ok(Some(tags.iter().filter_map(|tag| tag.trim_start_matches("W/").trim_matches('"').parse::<i32>().ok()).collect()))
+    Ok(Some(
+        tags.iter()
+            .map(|tag| tag.trim_start_matches("W/").trim_matches('"'))
+            .filter_map(|tag| tag.strip_suffix(WORKBOOK_TAG).unwrap_or(tag).parse::<i32>().ok())
+            .collect(),
+    ))
 }
 
 /// Validates a body, mapping field problems to 422.
