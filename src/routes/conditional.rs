@@ -80,12 +80,10 @@ impl Validator {
 
     /// Whether the request's `If-None-Match` names this answer (weak comparison, `*` too).
     pub fn matches(&self, req: &HttpRequest) -> bool {
-        let Some(value) = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) else {
-            return false;
-        };
-        let opaque = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
-        let ours = opaque(&self.etag);
-        value.split(',').any(|tag| tag.trim() == "*" || opaque(tag) == ours)
+        req.headers()
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|tags| names(tags, &self.etag))
     }
 
     /// 304 Not Modified, with the validator and caching headers and no body.
@@ -105,6 +103,13 @@ impl Validator {
         );
         headers.insert(header::VARY, header::HeaderValue::from_static(VARY));
     }
+}
+
+/// Whether an `If-None-Match` value names `etag` (weak comparison, `*` too).
+pub fn names(tags: &str, etag: &str) -> bool {
+    let opaque = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
+    let ours = opaque(etag);
+    tags.split(',').any(|tag| tag.trim() == "*" || opaque(tag) == ours)
 }
 
 /// Answers a read through its validator: 304 when `If-None-Match` names the current answer, the

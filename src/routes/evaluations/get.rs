@@ -74,7 +74,7 @@ pub async fn get_evaluation(
             evaluations::locate_revision(&mut conn, id).await?.ok_or_else(|| not_found(id))?;
         actor.check(actor.principal.may_read(&region_code, &status), Some(id))?;
         let current = tag(revision);
-        if tags.split(',').any(|t| t.trim() == "*" || t.trim().trim_start_matches("W/") == current) {
+        if crate::routes::conditional::names(tags, &current) {
             return Ok(HttpResponse::NotModified()
                 .insert_header((header::ETAG, current))
                 .insert_header((header::VARY, "Accept"))
