@@ -23,7 +23,12 @@ enum Command {
     /// Serve the API (the default).
     Serve,
     /// Run pending database migrations (and load the built-in division table if empty).
-    Migrate,
+    Migrate {
+        /// Instead, revert every migration newer than this version (its folder's digits,
+        /// e.g. 20261202000016), newest first.
+        #[arg(long, value_name = "VERSION")]
+        revert_to: Option<String>,
+    },
     /// Manage the division table.
     Regions {
         #[command(subcommand)]
@@ -160,7 +165,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     telemetry::init_for(settings.log_format, stream);
     match command {
         Command::Serve => startup::Application::build(settings).await?.run_until_stopped().await,
-        Command::Migrate => with_database(&settings, |url| async move { db::migrate(&url).await }).await,
+        Command::Migrate { revert_to: None } => {
+            with_database(&settings, |url| async move { db::migrate(&url).await }).await
+        }
+        Command::Migrate { revert_to: Some(version) } => {
+            with_database(&settings, |url| async move {
+                for reverted in db::revert_to(&url, &version).await? {
+                    eprintln!("reverted {reverted}");
+                }
+                Ok(())
+            })
+            .await
+        }
         Command::Regions { command: RegionsCommand::Load { files } } => {
             let rows = if files.is_empty() {
                 db::regions::builtin_rows()

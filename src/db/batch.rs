@@ -3,13 +3,12 @@ use std::collections::HashMap;
 
 use diesel::{
     prelude::*,
-    sql_types::{Array, BigInt, Integer, Jsonb, Nullable, SmallInt, Text},
+    sql_types::{Array, BigInt, Integer, Nullable, SmallInt, Text},
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::evaluations::{
-    assemble_main_row, insert_children, text, ChildRows, Derived, EvaluationData, JsonbText, WriteError,
-};
+use super::evaluations::{assemble_main_row, insert_children, text, ChildRows, Derived, EvaluationData, WriteError};
+use super::revisions::{archive_all, content_of};
 use super::schema::{evaluation_revisions as revisions, evaluations, scoring_rule_sets};
 use crate::domain::{record::EvaluationInput, scoring::ScoringRuleSet};
 
@@ -39,7 +38,7 @@ pub struct Existing {
     pub unchanged: bool,
 }
 
-/// One row of the look-up: the stored record's current content as JSON.
+/// One row of the look-up.
 #[derive(QueryableByName)]
 struct ExistingRow {
     #[diesel(sql_type = BigInt)]
@@ -58,12 +57,10 @@ struct ExistingRow {
     status: String,
     #[diesel(sql_type = Integer)]
     revision: i32,
-    #[diesel(sql_type = Jsonb)]
-    record: serde_json::Value,
 }
 
-/// Records looked up per query: the stored contents of one group are compared and dropped
-/// before the next is read, so a 10,000-record batch never holds them all as JSON trees.
+/// Records looked up per query: the stored records of one group are read, compared and dropped
+/// before the next is looked up, so a 10,000-record batch never holds them all.
 const RECORDS_PER_LOOKUP: usize = 200;
 
 /// The stored records with these identities, compared with the records sent.
@@ -85,14 +82,11 @@ pub async fn find_existing(
         }
         let rows: Vec<ExistingRow> = crate::db::Prepared(
             diesel::sql_query(
-                "SELECT e.id, e.region_code, e.fiscal_year, e.kind, e.unit, e.project_name, e.status, e.revision, \
-                        r.record \
+                "SELECT e.id, e.region_code, e.fiscal_year, e.kind, e.unit, e.project_name, e.status, e.revision \
                  FROM unnest($1::text[], $2::int2[], $3::text[], $4::text[], $5::text[]) \
                       AS k(region_code, fiscal_year, kind, unit, project_name) \
                  JOIN evaluations e ON e.region_code = k.region_code AND e.fiscal_year = k.fiscal_year \
-                      AND e.kind = k.kind AND e.unit = k.unit AND e.project_name IS NOT DISTINCT FROM k.project_name \
-                 JOIN evaluation_revisions now ON now.evaluation_id = e.id AND now.revision = e.revision \
-                 JOIN evaluation_revisions r ON r.evaluation_id = e.id AND r.revision = now.content_revision",
+                      AND e.kind = k.kind AND e.unit = k.unit AND e.project_name IS NOT DISTINCT FROM k.project_name",
             )
             .bind::<Array<Text>, _>(&regions)
             .bind::<Array<SmallInt>, _>(&years)
@@ -103,10 +97,11 @@ pub async fn find_existing(
         .load(conn)
         .await?;
         for row in rows {
+            // The current content is the record as its tables hold it.
+            let stored = super::evaluations::fetch(conn, row.id).await?.map(|s| content_of(&s.record));
             let key = (row.region_code, i32::from(row.fiscal_year), row.kind, row.unit, row.project_name);
-            let unchanged = sent
-                .get(&key)
-                .is_some_and(|record| serde_json::to_value(record).is_ok_and(|value| value == row.record));
+            let unchanged =
+                sent.get(&key).is_some_and(|record| stored.as_ref().is_some_and(|s| *s == content_of(record)));
             found.insert(key, Existing { id: row.id, status: row.status, revision: row.revision, unchanged });
         }
     }
@@ -212,6 +207,9 @@ pub async fn write_all(
         }
     }
     let updated: Vec<usize> = (0..writes.len()).filter(|&i| writes[i].replaces.is_some()).collect();
+    // A batch writes only records whose content changed: the contents they replace become copies.
+    let replaced: Vec<(i64, i32)> = updated.iter().filter_map(|&i| writes[i].replaces).collect();
+    archive_all(conn, &replaced).await?;
     for &i in &updated {
         let (id, revision) = writes[i].replaces.expect("filtered on replaces");
         let status: Option<String> = diesel::update(
@@ -252,8 +250,7 @@ pub async fn write_all(
                 revisions::action.eq(if w.replaces.is_some() { "replace" } else { "create" }),
                 revisions::status.eq(statuses[i].clone()),
                 revisions::actor.eq(actor),
-                revisions::record.eq(Some(JsonbText::of(w.record))),
-                // A batch writes only records whose content changed: each revision holds its own.
+                // Each is its own content version, held by the record's tables.
                 revisions::content_revision.eq(revisions_of[i]),
             )
         })

@@ -1,7 +1,8 @@
 //! The change feed: every create, replace, transition and delete, in commit order.
 //!
-//! Triggers (migration `000010_changes`) write a row for each change in the writing
-//! transaction and number it (`seq`) at commit, under a lock held until the commit is visible.
+//! Triggers (migrations `000010_changes`, `000018_changes_once`) stage each change in the writing
+//! transaction and write it, numbered (`seq`), at commit, under a lock held until the commit is
+//! visible.
 //! So numbers appear in commit order, with no number ever becoming visible below one already
 //! seen: a reader that resumes after `seq` n misses nothing and sees nothing twice.
 use chrono::{DateTime, Utc};
@@ -15,12 +16,6 @@ use crate::domain::access::Visibility;
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, QueryableByName)]
 #[diesel(table_name = changes, check_for_backend(Pg))]
 pub struct ChangeRow {
-    /// Only committed changes are read, and those are numbered.
-    #[diesel(
-        select_expression = changes::seq.assume_not_null(),
-        select_expression_type = diesel::dsl::AssumeNotNull<changes::seq>,
-        sql_type = diesel::sql_types::BigInt
-    )]
     pub seq: i64,
     pub evaluation_id: i64,
     pub region_code: String,

@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 use serde::{de::DeserializeOwned, Serialize};
 
 use super::idempotency::{self, KeyRef, StoredResponse};
+use super::revisions::Content;
 use super::schema::{
     evaluation_consolidated_units as consolidated_units, evaluation_expenditure_lines as expenditure_lines,
     evaluation_income_lines as income_lines, evaluation_indicators as indicators,
@@ -96,20 +97,15 @@ pub struct WriteContext<'a> {
     pub idempotency: Option<IdempotentWrite<'a>>,
 }
 
-/// A write's version: the record when its content differs from the content the revision before
-/// pointed at; otherwise (a review transition, a replace that changed nothing) no copy, and a
-/// pointer to the revision that holds the content.
+/// A write's version. A write that changed the content (a create, a replace with new content)
+/// is its own content version; the content itself is in the record's tables until a later write
+/// replaces it (`revisions::archive_current`). Any other write (a review transition, a replace
+/// that changed nothing) points at the revision the one before it pointed at.
 const STORE_VERSION: &str = "\
-WITH unchanged AS (
-    SELECT content.revision FROM evaluation_revisions before
-    JOIN evaluation_revisions content
-      ON content.evaluation_id = before.evaluation_id AND content.revision = before.content_revision
-    WHERE before.evaluation_id = $1 AND before.revision = $2 - 1 AND content.record = $7
-)
 INSERT INTO evaluation_revisions (evaluation_id, revision, action, status, actor, comment, record, content_revision, created_at)
-SELECT $1, $2, $3, $4, $5, $6,
-       CASE WHEN (SELECT revision FROM unchanged) IS NULL THEN $7 END,
-       coalesce((SELECT revision FROM unchanged), $2),
+SELECT $1, $2, $3, $4, $5, $6, NULL,
+       CASE WHEN $7 THEN $2 ELSE (SELECT content_revision FROM evaluation_revisions
+                                  WHERE evaluation_id = $1 AND revision = $2 - 1) END,
        $8";
 
 /// Stores the version just written, reads the record back and stores the idempotent response
@@ -119,10 +115,10 @@ async fn finish_write(
     meta: &EvaluationMeta,
     action: &str,
     comment: Option<&str>,
-    record: &EvaluationInput,
+    content: Content,
     context: &WriteContext<'_>,
 ) -> Result<StoredEvaluation, WriteError> {
-    use diesel::sql_types::{BigInt, Integer, Jsonb, Nullable, Text, Timestamptz};
+    use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamptz};
     super::Prepared(
         diesel::sql_query(STORE_VERSION)
             .bind::<BigInt, _>(meta.id)
@@ -131,7 +127,7 @@ async fn finish_write(
             .bind::<Text, _>(&meta.status)
             .bind::<Text, _>(context.actor)
             .bind::<Nullable<Text>, _>(comment)
-            .bind::<Jsonb, _>(JsonbText::of(record))
+            .bind::<Bool, _>(content == Content::Changed)
             .bind::<Timestamptz, _>(meta.updated_at),
     )
     .execute(conn)
@@ -691,7 +687,7 @@ pub async fn insert(
                 .optional()?;
             let Some(meta) = meta else { return Ok(None) };
             ChildRows::from_record(meta.id, &valid.record).insert(conn).await?;
-            Ok(Some(finish_write(conn, &meta, "create", None, &valid.record, context).await?))
+            Ok(Some(finish_write(conn, &meta, "create", None, Content::Changed, context).await?))
         })
         .await?;
     match outcome {
@@ -731,6 +727,8 @@ pub async fn replace(
             if !Status::parse(&status).is_some_and(Status::is_editable) {
                 return Err(WriteError::NotEditable { status });
             }
+            // The content this replaces goes into its own revision before the tables change.
+            let content = super::revisions::archive_current(conn, id, revision, &valid.record).await?;
             let meta = diesel::update(evaluations::table.find(id))
                 .set((
                     &data,
@@ -743,7 +741,7 @@ pub async fn replace(
                 .await?;
             delete_children(conn, id).await?;
             ChildRows::from_record(id, &valid.record).insert(conn).await?;
-            finish_write(conn, &meta, "replace", None, &valid.record, context).await
+            finish_write(conn, &meta, "replace", None, content, context).await
         })
         .await;
     match result {
@@ -1009,7 +1007,7 @@ pub async fn transition(
             ))
             .execute(conn)
             .await?;
-        finish_write(conn, &meta, action.as_str(), comment, &stored.record, context).await
+        finish_write(conn, &meta, action.as_str(), comment, Content::Unchanged, context).await
     })
     .await
 }
@@ -1052,29 +1050,38 @@ pub async fn list_revisions(conn: &mut AsyncPgConnection, id: i64) -> QueryResul
     Ok((!rows.is_empty()).then_some(rows))
 }
 
-/// One version of a record: its header and the record as it was.
+/// One version of a record: its header and the record as it was. A content version with no copy
+/// is the current content, read from the record's tables in the same snapshot.
 pub async fn get_revision(
     conn: &mut AsyncPgConnection,
     id: i64,
     revision: i32,
 ) -> QueryResult<Option<(RevisionRow, serde_json::Value)>> {
-    let Some(row) = revisions::table
-        .find((id, revision))
-        .select(RevisionRow::as_select())
-        .first::<RevisionRow>(conn)
+    conn.build_transaction()
+        .read_only()
+        .repeatable_read()
+        .run(async |conn| {
+            let Some(row) = revisions::table
+                .find((id, revision))
+                .select(RevisionRow::as_select())
+                .first::<RevisionRow>(conn)
+                .await
+                .optional()?
+            else {
+                return Ok(None);
+            };
+            let copy: Option<serde_json::Value> =
+                revisions::table.find((id, row.content_revision)).select(revisions::record).first(conn).await?;
+            let record = match copy {
+                Some(record) => record,
+                None => {
+                    let current = fetch(conn, id).await?.ok_or(diesel::result::Error::NotFound)?;
+                    super::revisions::content_of(&current.record)
+                }
+            };
+            Ok(Some((row, record)))
+        })
         .await
-        .optional()?
-    else {
-        return Ok(None);
-    };
-    let record: Option<serde_json::Value> =
-        revisions::table.find((id, row.content_revision)).select(revisions::record).first(conn).await?;
-    let record = record.ok_or_else(|| {
-        diesel::result::Error::DeserializationError(
-            format!("revision {} of {id} holds no content", row.content_revision).into(),
-        )
-    })?;
-    Ok(Some((row, record)))
 }
 
 /// The stored record of the same township, kind and project for the year before, preferring the

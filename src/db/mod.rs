@@ -12,6 +12,7 @@ pub mod numeric;
 pub mod plain;
 pub mod private_pg;
 pub mod regions;
+pub mod revisions;
 pub mod schema;
 pub mod sources;
 pub mod statement_timer;
@@ -118,20 +119,74 @@ pub async fn migrate(database_url: &str) -> anyhow::Result<()> {
 
 async fn migrate_locked(database_url: &str, conn: &mut AsyncPgConnection) -> anyhow::Result<()> {
     let url = database_url.to_owned();
-    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+    let applied = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
         use diesel::Connection as _;
         let mut conn =
             AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url).context("connecting to run migrations")?;
-        conn.run_pending_migrations(MIGRATIONS).map_err(|e| anyhow::anyhow!("running migrations: {e}"))?;
-        Ok(())
+        let applied =
+            conn.run_pending_migrations(MIGRATIONS).map_err(|e| anyhow::anyhow!("running migrations: {e}"))?;
+        Ok(applied.iter().map(ToString::to_string).collect())
     })
     .await
     .context("migration task")??;
+    if applied.iter().any(|version| version.as_str() == CURRENT_CONTENT_MIGRATION) {
+        let converted = revisions::drop_current_copies(conn).await.context("dropping copies of current content")?;
+        tracing::info!(
+            dropped = converted.changed,
+            kept = converted.kept,
+            "current contents are held by the records' tables alone"
+        );
+    }
     let loaded = regions::load_builtin_if_empty(conn).await?;
     if loaded > 0 {
         tracing::info!(regions = loaded, "loaded the built-in 2023 division table");
     }
     Ok(())
+}
+
+/// The migration after which a current content is held by the record's tables alone.
+const CURRENT_CONTENT_MIGRATION: &str = "20261202000017";
+
+/// Reverts every migration newer than `version` (a migration's version, its folder name's
+/// digits: `20261202000016`), newest first, under the migration lock. Going below
+/// [`CURRENT_CONTENT_MIGRATION`], it first stores a copy of every current content, as the schema
+/// before holds them. Returns the versions reverted.
+pub async fn revert_to(database_url: &str, version: &str) -> anyhow::Result<Vec<String>> {
+    let mut conn = connect(database_url).await?;
+    diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+        .execute(&mut conn)
+        .await
+        .context("waiting for the migration lock")?;
+    let reverted = revert_locked(database_url, &mut conn, version).await;
+    let _ = diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).execute(&mut conn).await;
+    reverted
+}
+
+async fn revert_locked(database_url: &str, conn: &mut AsyncPgConnection, target: &str) -> anyhow::Result<Vec<String>> {
+    let newest = applied_migration_version(conn).await?.unwrap_or_default();
+    if newest.as_str() >= CURRENT_CONTENT_MIGRATION && target < CURRENT_CONTENT_MIGRATION {
+        let stored = revisions::store_current_copies(conn).await.context("copying current contents")?;
+        tracing::info!(stored, "current contents copied into their revisions");
+    }
+    let (url, target) = (database_url.to_owned(), target.to_owned());
+    tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
+        use diesel::Connection as _;
+        let mut conn =
+            AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url).context("connecting to revert migrations")?;
+        let mut reverted = Vec::new();
+        loop {
+            let applied = conn.applied_migrations().map_err(|e| anyhow::anyhow!("reading migrations: {e}"))?;
+            match applied.iter().map(ToString::to_string).max() {
+                Some(newest) if newest.as_str() > target.as_str() => {}
+                _ => return Ok(reverted),
+            }
+            let version =
+                conn.revert_last_migration(MIGRATIONS).map_err(|e| anyhow::anyhow!("reverting migrations: {e}"))?;
+            reverted.push(version.to_string());
+        }
+    })
+    .await
+    .context("migration task")?
 }
 
 /// One connection outside the pool (migrations, command-line tasks).

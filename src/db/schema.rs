@@ -354,7 +354,7 @@ diesel::table! {
     /// `xid` (xid8) is left out: only the database's triggers use it.
     changes (id) {
         id -> Int8,
-        seq -> Nullable<Int8>,
+        seq -> Int8,
         evaluation_id -> Int8,
         region_code -> Text,
         fiscal_year -> Int2,

@@ -60,6 +60,12 @@ async fn sending_the_same_batch_again_changes_nothing_and_a_change_is_an_update(
     assert_eq!(stored["expenditure"]["total"], "950.00");
     assert_eq!(stored["workflow"]["revision"], 2);
     assert_eq!(app.count_rows("evaluations").await, 2);
+    // The content the update replaced is kept as its revision; the current one is the record.
+    let first = app.get(&format!("/api/v1/evaluations/{id}/revisions/1")).await.json();
+    assert_eq!(first["record"]["expenditure"]["total"], mixed()[2]["expenditure"]["total"]);
+    let second = app.get(&format!("/api/v1/evaluations/{id}/revisions/2")).await.json();
+    assert_eq!(second["record"]["expenditure"]["total"], "950.00");
+    assert_eq!(app.count_rows("evaluation_revisions WHERE record IS NOT NULL").await, 1);
 }
 
 #[tokio::test]

@@ -14,7 +14,7 @@ async fn migrations_run_revert_and_run_again() {
         assert!(conn.pending_migrations(perfeval::db::MIGRATIONS).unwrap().is_empty(), "the template is migrated");
         conn.revert_all_migrations(perfeval::db::MIGRATIONS).expect("every down.sql runs");
         let pending = conn.pending_migrations(perfeval::db::MIGRATIONS).unwrap().len();
-        assert_eq!(pending, 14);
+        assert_eq!(pending, 16);
         conn.run_pending_migrations(perfeval::db::MIGRATIONS).expect("up again after down");
         assert!(conn.pending_migrations(perfeval::db::MIGRATIONS).unwrap().is_empty());
     })
@@ -40,7 +40,7 @@ async fn instances_migrating_one_new_database_at_once_all_succeed() {
         perfeval::db::applied_migration_version(&mut conn).await.unwrap(),
         Some(perfeval::db::latest_migration_version())
     );
-    assert_eq!(db.count_rows("__diesel_schema_migrations").await, 14, "each migration recorded once");
+    assert_eq!(db.count_rows("__diesel_schema_migrations").await, 16, "each migration recorded once");
     assert_eq!(db.count_rows("regions").await, 44_703, "the built-in divisions are loaded");
 }
 
@@ -87,16 +87,12 @@ async fn records_written_before_the_forms_migration_read_back_unchanged_after_it
     }
     let before = snapshot(&app.address, &app.admin_token, &ids).await;
 
+    // Every migration from the forms one on, newest first.
+    let reverted = perfeval::db::revert_to(&app.db.url, "20261128000004").await.expect("down.sql runs over records");
+    assert!(reverted.last().unwrap().contains("000005"), "{reverted:?}");
     let url = app.db.url.clone();
     tokio::task::spawn_blocking(move || {
         let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url).unwrap();
-        // Every migration from the forms one on, newest first.
-        loop {
-            let reverted = conn.revert_last_migration(perfeval::db::MIGRATIONS).expect("down.sql runs over records");
-            if reverted.to_string().contains("000005") {
-                break;
-            }
-        }
         conn.run_pending_migrations(perfeval::db::MIGRATIONS).expect("up.sql runs over records");
     })
     .await
@@ -157,31 +153,11 @@ async fn every_revision_reads_back_the_same_after_copies_become_pointers() {
         ids.push(id);
     }
 
-    // The schema before: every revision a full copy.
-    let url = app.db.url.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url).unwrap();
-        // The idempotency claims', the sums' two, the regions version's, the data version's, the
-        // indicator library's and the change feed's migrations come after the one under test.
-        let claims = conn.revert_last_migration(perfeval::db::MIGRATIONS).unwrap();
-        assert!(claims.to_string().contains("000016"), "{claims}");
-        let records = conn.revert_last_migration(perfeval::db::MIGRATIONS).unwrap();
-        assert!(records.to_string().contains("000015"), "{records}");
-        let sums = conn.revert_last_migration(perfeval::db::MIGRATIONS).unwrap();
-        assert!(sums.to_string().contains("000014"), "{sums}");
-        let regions = conn.revert_last_migration(perfeval::db::MIGRATIONS).unwrap();
-        assert!(regions.to_string().contains("000013"), "{regions}");
-        let version = conn.revert_last_migration(perfeval::db::MIGRATIONS).unwrap();
-        assert!(version.to_string().contains("000012"), "{version}");
-        let library = conn.revert_last_migration(perfeval::db::MIGRATIONS).unwrap();
-        assert!(library.to_string().contains("000011"), "{library}");
-        let feed = conn.revert_last_migration(perfeval::db::MIGRATIONS).unwrap();
-        assert!(feed.to_string().contains("000010"), "{feed}");
-        let reverted = conn.revert_last_migration(perfeval::db::MIGRATIONS).unwrap();
-        assert!(reverted.to_string().contains("000009"), "{reverted}");
-    })
-    .await
-    .unwrap();
+    // The schema before: every revision a full copy. The migrations after the one under test are
+    // reverted with it, the current-content one (000017) storing the copies its down.sql needs.
+    let reverted = perfeval::db::revert_to(&app.db.url, "20261201000006").await.unwrap();
+    assert_eq!(reverted.len(), 10, "{reverted:?}");
+    assert!(reverted[0].contains("000018") && reverted[9].contains("000009"), "{reverted:?}");
     #[derive(QueryableByName)]
     struct Version {
         #[diesel(sql_type = Text)]
@@ -199,13 +175,8 @@ async fn every_revision_reads_back_the_same_after_copies_become_pointers() {
     assert_eq!(before.len(), 27, "9 revisions of 3 records");
     drop(conn);
 
-    let url = app.db.url.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url).unwrap();
-        conn.run_pending_migrations(perfeval::db::MIGRATIONS).unwrap();
-    })
-    .await
-    .unwrap();
+    // The service's migration: the migrations, then the copies of current contents dropped.
+    perfeval::db::migrate(&app.db.url).await.unwrap();
     // Through a service started afresh, every revision is the record as it was.
     let mut settings = perfeval::config::Settings::from_lookup(|_| None).unwrap();
     settings.database_url = Some(app.db.url.clone());
@@ -262,7 +233,78 @@ async fn every_revision_reads_back_the_same_after_copies_become_pointers() {
         }
     }
     assert_eq!(after, before, "every revision reads back as it was stored before");
-    // Copies remain only where the content changed: the create and the first replace.
+    // Copies remain only where the content changed and was later replaced: the create's. The
+    // first replace's content is current, held by the record's tables alone.
+    assert_eq!(app.count_rows("evaluation_revisions WHERE record IS NOT NULL").await, 3);
+    assert_eq!(app.count_rows("evaluation_revisions WHERE record IS NULL").await, 24);
+}
+
+/// Every revision of a set of records, and the change feed, read back the same before the
+/// current-content migration (2026-12-02-000017: current contents held by the records' tables
+/// alone) and after it, and after the change-feed one (000018: changes written once): reverted
+/// under stored records, each current content copied back, then run again.
+#[tokio::test]
+async fn every_revision_reads_back_the_same_across_the_current_content_migration() {
+    use serde_json::json;
+
+    let app = crate::helpers::spawn_app().await;
+    let mut ids = Vec::new();
+    for (i, unit) in ["宜阳街道办事处", "培元街道办事处", "泉峰街道办事处", "南岳镇人民政府"].iter().enumerate()
+    {
+        let record = crate::helpers::minimal(&format!("43048210{}", i + 1), 2022, unit);
+        let (id, mut etag) = app.create(&record).await;
+        // Record i: i replaces that change the content, one that does not, i review steps.
+        let mut body = record.clone();
+        for n in 0..i {
+            body["expenditure"]["total"] = json!(format!("96{n}.00"));
+            let reply = app.put(&format!("/api/v1/evaluations/{id}"), &body, Some(&etag)).await;
+            assert_eq!(reply.status, 200, "{}", reply.text);
+            etag = reply.header("etag").unwrap().to_owned();
+        }
+        let reply = app.put(&format!("/api/v1/evaluations/{id}"), &body, Some(&etag)).await;
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        etag = reply.header("etag").unwrap().to_owned();
+        for action in ["submit", "approve", "publish"].iter().take(i) {
+            let reply = app
+                .request(
+                    reqwest::Method::POST,
+                    &format!("/api/v1/evaluations/{id}/transitions"),
+                    Some(&json!({"action": action})),
+                    &[("if-match", &etag)],
+                )
+                .await;
+            assert_eq!(reply.status, 200, "{action}: {}", reply.text);
+            etag = reply.header("etag").unwrap().to_owned();
+        }
+        ids.push(id);
+    }
+    let snapshot = async || {
+        let mut bodies = vec![app.get("/api/v1/changes?limit=1000").await.text];
+        for id in &ids {
+            let list = app.get(&format!("/api/v1/evaluations/{id}/revisions")).await;
+            assert_eq!(list.status, 200, "{}", list.text);
+            for item in list.json()["items"].as_array().unwrap() {
+                let n = item["revision"].as_i64().unwrap();
+                let detail = app.get(&format!("/api/v1/evaluations/{id}/revisions/{n}")).await;
+                assert_eq!(detail.status, 200, "{}", detail.text);
+                bodies.push(detail.text);
+            }
+        }
+        bodies
+    };
+    let before = snapshot().await;
+    // 4 records: 1 + i + 1 + i revisions each.
+    assert_eq!(before.len(), 1 + 2 + 4 + 6 + 8);
+    // Copies only of replaced contents: 0 + 1 + 2 + 3.
     assert_eq!(app.count_rows("evaluation_revisions WHERE record IS NOT NULL").await, 6);
-    assert_eq!(app.count_rows("evaluation_revisions WHERE record IS NULL").await, 21);
+
+    let reverted = perfeval::db::revert_to(&app.db.url, "20261202000016").await.unwrap();
+    assert_eq!(reverted.len(), 2, "{reverted:?}");
+    // The schema before: every content version holds its copy.
+    assert_eq!(app.count_rows("evaluation_revisions WHERE record IS NOT NULL").await, 10);
+    assert_eq!(snapshot().await, before, "the same before the migration");
+
+    perfeval::db::migrate(&app.db.url).await.unwrap();
+    assert_eq!(app.count_rows("evaluation_revisions WHERE record IS NOT NULL").await, 6);
+    assert_eq!(snapshot().await, before, "the same after it");
 }

@@ -230,6 +230,10 @@ async fn every_write_is_kept_as_a_revision() {
     assert_eq!(first["record"]["income"]["total"], "18094800.00");
     let second = app.get(&format!("{path}/revisions/2")).await.json();
     assert_eq!(second["record"]["issuer"], "荫田镇财政所");
+    let third = app.get(&format!("{path}/revisions/3")).await.json();
+    assert_eq!(third["record"], second["record"], "a transition keeps the content");
+    // One copy: the content the replace changed. The current content is the record itself.
+    assert_eq!(app.count_rows("evaluation_revisions WHERE record IS NOT NULL").await, 1);
     app.get(&format!("{path}/revisions/4")).await.problem(404, "not_found");
     app.get("/api/v1/evaluations/999/revisions").await.problem(404, "not_found");
 }

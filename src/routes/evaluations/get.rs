@@ -62,11 +62,21 @@ pub async fn get_evaluation(
     actor: Actor,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&path)?;
+    let mut response = read_record(req, parse_id(&path)?, actor, state).await?;
+    // The JSON and the workbook are two representations of one URL: `Accept` chooses.
+    response.headers_mut().insert(header::VARY, header::HeaderValue::from_static("Accept"));
+    Ok(response)
+}
+
+async fn read_record(
+    req: HttpRequest,
+    id: i64,
+    actor: Actor,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let xlsx = wants_xlsx(&req)?;
     let mut conn = state.pool.get().await?;
-    // The JSON and the workbook are two representations of one URL: each has its own tag, and
-    // `Vary` tells caches that `Accept` chooses between them.
+    // Each representation has its own tag.
     let tag = if xlsx { workbook_etag } else { etag };
     // Revalidation: the revision alone (one indexed row, no child groups) answers 304.
     if let Some(tags) = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
@@ -75,10 +85,7 @@ pub async fn get_evaluation(
         actor.check(actor.principal.may_read(&region_code, &status), Some(id))?;
         let current = tag(revision);
         if crate::routes::conditional::names(tags, &current) {
-            return Ok(HttpResponse::NotModified()
-                .insert_header((header::ETAG, current))
-                .insert_header((header::VARY, "Accept"))
-                .finish());
+            return Ok(HttpResponse::NotModified().insert_header((header::ETAG, current)).finish());
         }
     }
     let stored = evaluations::fetch(&mut conn, id).await?.ok_or_else(|| not_found(id))?;
@@ -89,13 +96,10 @@ pub async fn get_evaluation(
         return Ok(HttpResponse::Ok()
             .content_type(XLSX_MEDIA_TYPE)
             .insert_header((header::ETAG, tag(revision)))
-            .insert_header((header::VARY, "Accept"))
             .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"evaluation-{id}.xlsx\"")))
             .body(workbook));
     }
-    let mut response = HttpResponse::Ok();
-    response.insert_header((header::VARY, "Accept"));
-    Ok(record_response(response, &EvaluationView::new(stored, None)))
+    Ok(record_response(HttpResponse::Ok(), &EvaluationView::new(stored, None)))
 }
 
 /// Whether the record is asked for as a workbook: `format=xlsx`, or `Accept` naming the XLSX type
