@@ -106,15 +106,23 @@ const MIGRATION_LOCK: i64 = 0x7065_7266_6576_616c; // "perfeval"
 /// Migrations go through `AsyncConnectionWrapper` on a blocking thread: diesel-async's own
 /// migration harness panics under actix's runtime.
 pub async fn migrate(database_url: &str) -> anyhow::Result<()> {
+    under_migration_lock(database_url, async |conn| migrate_locked(database_url, conn).await).await
+}
+
+/// Runs `work` on a connection holding the migration lock ([`MIGRATION_LOCK`]).
+async fn under_migration_lock<T>(
+    database_url: &str,
+    work: impl AsyncFnOnce(&mut AsyncPgConnection) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
     let mut conn = connect(database_url).await?;
     diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
         .execute(&mut conn)
         .await
         .context("waiting for the migration lock")?;
-    let migrated = migrate_locked(database_url, &mut conn).await;
+    let done = work(&mut conn).await;
     // Dropping the connection would release the lock as well; unlocking says so at once.
     let _ = diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).execute(&mut conn).await;
-    migrated
+    done
 }
 
 async fn migrate_locked(database_url: &str, conn: &mut AsyncPgConnection) -> anyhow::Result<()> {
@@ -152,14 +160,7 @@ const CURRENT_CONTENT_MIGRATION: &str = "20261202000017";
 /// [`CURRENT_CONTENT_MIGRATION`], it first stores a copy of every current content, as the schema
 /// before holds them. Returns the versions reverted.
 pub async fn revert_to(database_url: &str, version: &str) -> anyhow::Result<Vec<String>> {
-    let mut conn = connect(database_url).await?;
-    diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
-        .execute(&mut conn)
-        .await
-        .context("waiting for the migration lock")?;
-    let reverted = revert_locked(database_url, &mut conn, version).await;
-    let _ = diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).execute(&mut conn).await;
-    reverted
+    under_migration_lock(database_url, async |conn| revert_locked(database_url, conn, version).await).await
 }
 
 async fn revert_locked(database_url: &str, conn: &mut AsyncPgConnection, target: &str) -> anyhow::Result<Vec<String>> {
