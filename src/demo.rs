@@ -152,8 +152,8 @@ pub async fn load(database_url: &str, plan: &DemoPlan) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The review history of untouched demo drafts under `region`, written in one transaction with
-/// the transitions and versions the API would have stored.
+/// The review history of untouched demo drafts under `region`, written in one transaction as the
+/// versions the API would have stored (a transition is the version it makes).
 async fn review(conn: &mut diesel_async::AsyncPgConnection, region: &str, last_year: i16) -> anyhow::Result<usize> {
     use diesel::sql_types::{SmallInt, Text};
     use diesel_async::{AsyncConnection, RunQueryDsl};
@@ -176,7 +176,7 @@ async fn review(conn: &mut diesel_async::AsyncPgConnection, region: &str, last_y
 /// by a hash of the township, stays a draft, is submitted, returned, or approved.
 const REVIEW_STEPS: &str = "\
 CREATE TEMP TABLE demo_steps ON COMMIT DROP AS
-SELECT e.id, e.revision + s.n AS revision, s.action, s.from_status, s.to_status, s.n,
+SELECT e.id, e.revision + s.n AS revision, s.action, s.to_status, s.n,
        CASE WHEN s.action = 'return' THEN '请补充项目绩效目标完成情况说明' END AS comment
 FROM evaluations e
 CROSS JOIN LATERAL (
@@ -188,21 +188,18 @@ CROSS JOIN LATERAL (
 ) t
 CROSS JOIN LATERAL (
     SELECT * FROM (VALUES
-        (1, 'submit', 'draft', 'submitted'),
-        (2, CASE t.target WHEN 'returned' THEN 'return' ELSE 'approve' END, 'submitted',
+        (1, 'submit', 'submitted'),
+        (2, CASE t.target WHEN 'returned' THEN 'return' ELSE 'approve' END,
             CASE t.target WHEN 'returned' THEN 'returned' ELSE 'approved' END),
-        (3, 'publish', 'approved', 'published')
-    ) v(n, action, from_status, to_status)
+        (3, 'publish', 'published')
+    ) v(n, action, to_status)
     WHERE v.n <= CASE t.target WHEN 'submitted' THEN 1 WHEN 'returned' THEN 2 WHEN 'approved' THEN 2
                                WHEN 'published' THEN 3 ELSE 0 END
 ) s
 WHERE e.status = 'draft' AND e.revision = 1 AND e.region_code >= $1 AND e.region_code < $2";
 
 const REVIEW_APPLY: &str = "\
-WITH transitions AS (
-    INSERT INTO evaluation_transitions (evaluation_id, action, from_status, to_status, actor, comment, revision)
-    SELECT id, action, from_status, to_status, 'demo-data', comment, revision FROM demo_steps ORDER BY id, n
-), versions AS (
+WITH versions AS (
     INSERT INTO evaluation_revisions (evaluation_id, revision, action, status, actor, comment, record, content_revision)
     SELECT s.id, s.revision, s.action, s.to_status, 'demo-data', s.comment, NULL, 1
     FROM demo_steps s

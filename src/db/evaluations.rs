@@ -12,7 +12,7 @@ use super::schema::{
     evaluation_income_lines as income_lines, evaluation_indicators as indicators,
     evaluation_internal_units as internal_units, evaluation_narrative_sections as narrative_sections,
     evaluation_projects as projects, evaluation_revisions as revisions,
-    evaluation_three_public_prior as three_public_prior, evaluation_transitions as transitions, evaluations,
+    evaluation_three_public_prior as three_public_prior, evaluations,
     scoring_rule_sets,
 };
 use crate::domain::{
@@ -869,7 +869,7 @@ fn fetch_columns() -> FetchColumns {
                 narrative_sections::evaluation_id,
                 narrative_sections::position,
             )),
-            sql(&child_rows::<TransitionRow>(transitions::table, transitions::evaluation_id, transitions::id)),
+            sql(HISTORY),
             sql(&child_rows::<ConsolidatedUnitRow>(
                 consolidated_units::table,
                 consolidated_units::evaluation_id,
@@ -878,6 +878,15 @@ fn fetch_columns() -> FetchColumns {
         ),
     )
 }
+
+/// The review history, oldest first: the revisions made by review steps (every action but a
+/// content write's), each with the status it left, which is its predecessor's, in
+/// `TransitionRow`'s field order. A transition is its revision; nothing else stores it.
+const HISTORY: &str = "(SELECT coalesce(json_agg(json_build_array(h.action, h.from_status, h.status, h.actor, \
+h.comment, h.revision, h.created_at) ORDER BY h.revision), '[]')::text FROM (SELECT r.action, \
+lag(r.status) OVER (ORDER BY r.revision) AS from_status, r.status, r.actor, r.comment, r.revision, r.created_at \
+FROM evaluation_revisions r WHERE r.evaluation_id = \"evaluations\".\"id\") h \
+WHERE h.action NOT IN ('create', 'replace'))";
 
 /// A child table's rows of the record, as one JSON array of arrays, for a column of the main
 /// query. Each array holds the row struct's own `Selectable` columns in its field order, which
@@ -971,7 +980,7 @@ pub async fn fetch(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<
 }
 
 /// Moves a record to `to_status` by `action`, if it is still at `revision`: bumps the revision,
-/// records the transition and stores the version, all in one transaction.
+/// and stores the version that records the transition, all in one transaction.
 pub async fn transition(
     conn: &mut AsyncPgConnection,
     stored: &StoredEvaluation,
@@ -982,7 +991,7 @@ pub async fn transition(
 ) -> Result<StoredEvaluation, WriteError> {
     let id = stored.meta.id;
     conn.transaction::<_, WriteError, _>(async |conn| {
-        let (status, revision) = lock(conn, id).await?;
+        let (_, revision) = lock(conn, id).await?;
         check_revision(revision, Some(&[stored.meta.revision]))?;
         let meta = diesel::update(evaluations::table.find(id))
             .set((
@@ -994,27 +1003,13 @@ pub async fn transition(
             .returning(EvaluationMeta::as_returning())
             .get_result(conn)
             .await?;
-        diesel::insert_into(transitions::table)
-            .values((
-                transitions::evaluation_id.eq(id),
-                transitions::action.eq(action.as_str()),
-                transitions::from_status.eq(&status),
-                transitions::to_status.eq(to_status.as_str()),
-                transitions::actor.eq(context.actor),
-                transitions::comment.eq(comment),
-                transitions::revision.eq(meta.revision),
-                transitions::created_at.eq(meta.updated_at),
-            ))
-            .execute(conn)
-            .await?;
         finish_write(conn, &meta, action.as_str(), comment, Content::Unchanged, context).await
     })
     .await
 }
 
-/// One review transition as recorded.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, serde::Deserialize)]
-#[diesel(table_name = transitions, check_for_backend(Pg))]
+/// One review transition, as the revision it made records it (`HISTORY`).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct TransitionRow {
     pub action: String,
     pub from_status: String,

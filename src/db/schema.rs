@@ -274,20 +274,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    evaluation_transitions (id) {
-        id -> Int8,
-        evaluation_id -> Int8,
-        action -> Text,
-        from_status -> Text,
-        to_status -> Text,
-        actor -> Text,
-        comment -> Nullable<Text>,
-        revision -> Int4,
-        created_at -> Timestamptz,
-    }
-}
-
-diesel::table! {
     idempotency_keys (scope, key) {
         scope -> Text,
         key -> Text,
@@ -310,8 +296,7 @@ diesel::table! {
 }
 
 diesel::joinable!(evaluation_revisions -> evaluations (evaluation_id));
-diesel::joinable!(evaluation_transitions -> evaluations (evaluation_id));
-diesel::allow_tables_to_appear_in_same_query!(evaluations, evaluation_revisions, evaluation_transitions);
+diesel::allow_tables_to_appear_in_same_query!(evaluations, evaluation_revisions);
 
 diesel::table! {
     api_tokens (id) {

@@ -14,7 +14,7 @@ async fn migrations_run_revert_and_run_again() {
         assert!(conn.pending_migrations(perfeval::db::MIGRATIONS).unwrap().is_empty(), "the template is migrated");
         conn.revert_all_migrations(perfeval::db::MIGRATIONS).expect("every down.sql runs");
         let pending = conn.pending_migrations(perfeval::db::MIGRATIONS).unwrap().len();
-        assert_eq!(pending, 16);
+        assert_eq!(pending, 17);
         conn.run_pending_migrations(perfeval::db::MIGRATIONS).expect("up again after down");
         assert!(conn.pending_migrations(perfeval::db::MIGRATIONS).unwrap().is_empty());
     })
@@ -40,7 +40,7 @@ async fn instances_migrating_one_new_database_at_once_all_succeed() {
         perfeval::db::applied_migration_version(&mut conn).await.unwrap(),
         Some(perfeval::db::latest_migration_version())
     );
-    assert_eq!(db.count_rows("__diesel_schema_migrations").await, 16, "each migration recorded once");
+    assert_eq!(db.count_rows("__diesel_schema_migrations").await, 17, "each migration recorded once");
     assert_eq!(db.count_rows("regions").await, 44_703, "the built-in divisions are loaded");
 }
 
@@ -156,8 +156,8 @@ async fn every_revision_reads_back_the_same_after_copies_become_pointers() {
     // The schema before: every revision a full copy. The migrations after the one under test are
     // reverted with it, the current-content one (000017) storing the copies its down.sql needs.
     let reverted = perfeval::db::revert_to(&app.db.url, "20261201000006").await.unwrap();
-    assert_eq!(reverted.len(), 10, "{reverted:?}");
-    assert!(reverted[0].contains("000018") && reverted[9].contains("000009"), "{reverted:?}");
+    assert_eq!(reverted.len(), 11, "{reverted:?}");
+    assert!(reverted[0].contains("000019") && reverted[10].contains("000009"), "{reverted:?}");
     #[derive(QueryableByName)]
     struct Version {
         #[diesel(sql_type = Text)]
@@ -299,7 +299,7 @@ async fn every_revision_reads_back_the_same_across_the_current_content_migration
     assert_eq!(app.count_rows("evaluation_revisions WHERE record IS NOT NULL").await, 6);
 
     let reverted = perfeval::db::revert_to(&app.db.url, "20261202000016").await.unwrap();
-    assert_eq!(reverted.len(), 2, "{reverted:?}");
+    assert_eq!(reverted.len(), 3, "{reverted:?}");
     // The schema before: every content version holds its copy.
     assert_eq!(app.count_rows("evaluation_revisions WHERE record IS NOT NULL").await, 10);
     assert_eq!(snapshot().await, before, "the same before the migration");
@@ -307,4 +307,115 @@ async fn every_revision_reads_back_the_same_across_the_current_content_migration
     perfeval::db::migrate(&app.db.url).await.unwrap();
     assert_eq!(app.count_rows("evaluation_revisions WHERE record IS NOT NULL").await, 6);
     assert_eq!(snapshot().await, before, "the same after it");
+}
+
+/// Three records, one returned, fixed and resubmitted, one approved, published, reopened and
+/// fixed, one never reviewed: their ids.
+async fn reviewed_records(app: &crate::helpers::TestApp) -> Vec<i64> {
+    use serde_json::json;
+    let steps: [&[(&str, Option<&str>)]; 3] = [
+        &[("submit", None), ("return", Some("请补充项目绩效目标完成情况说明")), ("fix", None), ("submit", None)],
+        &[("submit", None), ("approve", Some("同意")), ("publish", None), ("reopen", Some("更正三公经费")), ("fix", None)],
+        &[],
+    ];
+    let mut ids = Vec::new();
+    for (i, path) in steps.iter().enumerate() {
+        let mut record = crate::helpers::minimal(&format!("43048210{}", i + 1), 2023, "南岳镇人民政府");
+        let (id, mut etag) = app.create(&record).await;
+        for (n, (action, comment)) in path.iter().enumerate() {
+            let reply = if *action == "fix" {
+                record["expenditure"]["total"] = json!(format!("97{n}.00"));
+                app.put(&format!("/api/v1/evaluations/{id}"), &record, Some(&etag)).await
+            } else {
+                let body = json!({"action": action, "comment": comment});
+                let path = format!("/api/v1/evaluations/{id}/transitions");
+                app.request(reqwest::Method::POST, &path, Some(&body), &[("if-match", &etag)]).await
+            };
+            assert_eq!(reply.status, 200, "{action}: {}", reply.text);
+            etag = reply.header("etag").unwrap().to_owned();
+        }
+        ids.push(id);
+    }
+    ids
+}
+
+/// Each record as GET returns it (its review history with who, when, why and the status change)
+/// and every revision of it, read back the same before the review transitions became the
+/// revisions they made (2026-12-03-000019: no table of transitions) and after it, and after it was
+/// reverted (the table rebuilt from the revisions) and run again.
+#[tokio::test]
+async fn the_review_history_reads_back_the_same_after_transitions_become_their_revisions() {
+    let app = crate::helpers::spawn_app().await;
+    let ids = reviewed_records(&app).await;
+    let snapshot = async || {
+        let mut bodies = Vec::new();
+        for id in &ids {
+            let record = app.get(&format!("/api/v1/evaluations/{id}")).await;
+            assert_eq!(record.status, 200, "{}", record.text);
+            bodies.push(record.text);
+            let list = app.get(&format!("/api/v1/evaluations/{id}/revisions")).await;
+            assert_eq!(list.status, 200, "{}", list.text);
+            for item in list.json()["items"].as_array().unwrap() {
+                let n = item["revision"].as_i64().unwrap();
+                bodies.push(app.get(&format!("/api/v1/evaluations/{id}/revisions/{n}")).await.text);
+            }
+        }
+        bodies
+    };
+    let after = snapshot().await;
+    // The first record's history as GET states it: four steps, with the status each one left.
+    let first: serde_json::Value = serde_json::from_str(&after[0]).unwrap();
+    let steps: Vec<String> = first["workflow"]["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|step| {
+            format!(
+                "{} {}→{} r{} {}",
+                step["action"].as_str().unwrap(),
+                step["from_status"].as_str().unwrap(),
+                step["to_status"].as_str().unwrap(),
+                step["revision"],
+                step["comment"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "submit draft→submitted r2 -",
+            "return submitted→returned r3 请补充项目绩效目标完成情况说明",
+            "submit returned→submitted r5 -",
+        ]
+    );
+
+    let reverted = perfeval::db::revert_to(&app.db.url, "20261202000018").await.unwrap();
+    assert_eq!(reverted.len(), 1, "{reverted:?}");
+    // The table as it was: a row per review step of the three records (4 - 1 fix, 5 - 1 fix, 0).
+    assert_eq!(app.count_rows("evaluation_transitions").await, 3 + 4);
+    assert_eq!(snapshot().await, after, "the same with a table of transitions");
+
+    perfeval::db::migrate(&app.db.url).await.unwrap();
+    assert_eq!(app.count_rows("pg_tables WHERE tablename = 'evaluation_transitions'").await, 0);
+    assert_eq!(snapshot().await, after, "the same after it went again");
+}
+
+/// A table of transitions that says something its revisions do not (here, another actor) stops
+/// the migration: the table stays, with its rows, and the migration stays pending.
+#[tokio::test]
+async fn a_transition_its_revision_contradicts_stops_the_migration_and_loses_nothing() {
+    use diesel_async::RunQueryDsl;
+    let app = crate::helpers::spawn_app().await;
+    reviewed_records(&app).await;
+    perfeval::db::revert_to(&app.db.url, "20261202000018").await.unwrap();
+    let mut conn = app.db.connect().await;
+    diesel::sql_query("UPDATE evaluation_transitions SET actor = '县财政局 张三' WHERE action = 'approve'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+
+    let error = perfeval::db::migrate(&app.db.url).await.expect_err("the migration refuses");
+    assert!(format!("{error:#}").contains("1 review transitions differ from the revisions they made"), "{error:#}");
+    assert_eq!(app.count_rows("evaluation_transitions").await, 7);
+    assert_eq!(app.count_rows("evaluation_transitions WHERE actor = '县财政局 张三'").await, 1);
 }
