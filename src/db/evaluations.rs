@@ -12,8 +12,7 @@ use super::schema::{
     evaluation_income_lines as income_lines, evaluation_indicators as indicators,
     evaluation_internal_units as internal_units, evaluation_narrative_sections as narrative_sections,
     evaluation_projects as projects, evaluation_revisions as revisions,
-    evaluation_three_public_prior as three_public_prior, evaluations,
-    scoring_rule_sets,
+    evaluation_three_public_prior as three_public_prior, evaluations, scoring_rule_sets,
 };
 use crate::domain::{
     money::canonical_rate, record::*, scoring::ScoringRuleSet, validation::ValidEvaluation, workflow::Action,

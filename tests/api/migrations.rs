@@ -315,7 +315,13 @@ async fn reviewed_records(app: &crate::helpers::TestApp) -> Vec<i64> {
     use serde_json::json;
     let steps: [&[(&str, Option<&str>)]; 3] = [
         &[("submit", None), ("return", Some("请补充项目绩效目标完成情况说明")), ("fix", None), ("submit", None)],
-        &[("submit", None), ("approve", Some("同意")), ("publish", None), ("reopen", Some("更正三公经费")), ("fix", None)],
+        &[
+            ("submit", None),
+            ("approve", Some("同意")),
+            ("publish", None),
+            ("reopen", Some("更正三公经费")),
+            ("fix", None),
+        ],
         &[],
     ];
     let mut ids = Vec::new();
