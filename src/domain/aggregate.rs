@@ -432,6 +432,11 @@ impl Line<'_> {
         self.row.key(self.dimensions, dimension)
     }
 
+    /// The line's region, at whatever level it is grouped by one.
+    fn region_key(&self) -> Option<&serde_json::Value> {
+        self.dimensions.iter().zip(&self.row.keys).find(|(d, _)| d.code_len().is_some()).map(|(_, key)| key)
+    }
+
     pub fn into_output(self) -> AggregateRow {
         let mut out = self.row.to_output(self.level, self.dimensions);
         if let Some(previous) = self.previous {
@@ -498,7 +503,8 @@ fn sort_rows(lines: &mut [Line], shape: &Shape) {
             .iter()
             .map(|(key, descending)| {
                 let part = match Dimension::parse(key) {
-                    Some(d) => match line.key(d) {
+                    // A rollup line above the level ordered by sorts by its own region instead.
+                    Some(d) => match line.key(d).or_else(|| d.code_len().and_then(|_| line.region_key())) {
                         Some(value) if d.code_len().is_some() => SortKey::Text(value.as_str().unwrap_or("").to_owned()),
                         Some(value) => match value.as_i64() {
                             Some(n) => SortKey::Number(n),
