@@ -7,6 +7,7 @@ use serde_json::value::RawValue as RawJson;
 
 use super::{
     evaluation_list::{Builder, ListFilter},
+    indicator_sums,
     regions::RegionNames,
     sums,
 };
@@ -150,12 +151,25 @@ pub async fn group(conn: &mut AsyncPgConnection, query: &GroupQuery<'_>) -> Quer
     }
     let count = if summed { "sum(e.records)" } else { "count(*)" };
     inner_columns.push(format!("{count} AS n"));
+    // Over the sums, each indicator code's totals are a branch of what the statement reads.
+    let codes = if summed { indicator_sums::codes(query.measures) } else { Vec::new() };
+    let code_binds: Vec<String> = codes.iter().map(|code| b.bind_text(code.clone())).collect();
     let mut measure_columns = Vec::new();
     for (index, spec) in query.measures.iter().enumerate() {
         if shared_sorted(query.measures, index).is_some() {
             continue;
         }
-        let columns = if summed { sums::measure_sql(spec) } else { measure_sql(&mut b, spec) };
+        let code = match &spec.measure.source {
+            Source::IndicatorActual(code) | Source::IndicatorCompletion { code, .. } => {
+                codes.iter().position(|c| c == code)
+            }
+            _ => None,
+        };
+        let columns = match (summed, code) {
+            (true, Some(k)) => indicator_sums::measure_sql(spec, k),
+            (true, None) => sums::measure_sql(spec),
+            (false, _) => measure_sql(&mut b, spec),
+        };
         let names: Vec<String> = (0..columns.len()).map(|k| format!("m{}_{k}", measure_columns.len())).collect();
         for (column, name) in columns.iter().zip(&names) {
             inner_columns.push(format!("{column} AS {name}"));
@@ -173,7 +187,11 @@ pub async fn group(conn: &mut AsyncPgConnection, query: &GroupQuery<'_>) -> Quer
         "SELECT json_build_array({})::text AS row FROM (SELECT {} FROM {} e",
         outer.join(", "),
         inner_columns.join(", "),
-        if summed { "evaluation_totals" } else { "evaluations" },
+        match (summed, code_binds.is_empty()) {
+            (true, true) => "evaluation_totals".to_owned(),
+            (true, false) => indicator_sums::from_sql(&sums::value_column_types(), &code_binds),
+            (false, _) => "evaluations".to_owned(),
+        },
     ));
     if summed {
         b.filters_grading(query.filter, sums::GRADE_SQL);

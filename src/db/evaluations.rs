@@ -82,6 +82,20 @@ pub struct Derived {
     pub warning_count: i32,
 }
 
+/// What the indicator sums need of a record's indicator rows, written with it
+/// (`super::indicator_sums::values_of`).
+#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
+#[diesel(table_name = evaluations, check_for_backend(Pg), treat_none_as_null = true)]
+pub(super) struct IndicatorValues {
+    indicator_values: Option<serde_json::Value>,
+}
+
+impl IndicatorValues {
+    pub(super) fn of(record: &EvaluationInput) -> Self {
+        Self { indicator_values: super::indicator_sums::values_of(record) }
+    }
+}
+
 /// The first response to store with the write, when the request carried an Idempotency-Key.
 pub struct IdempotentWrite<'a> {
     pub key: KeyRef<'a>,
@@ -678,7 +692,7 @@ pub async fn insert(
     let outcome = conn
         .transaction::<_, WriteError, _>(async |conn| {
             let meta: Option<EvaluationMeta> = diesel::insert_into(evaluations::table)
-                .values((&data, derived))
+                .values((&data, derived, &IndicatorValues::of(&valid.record)))
                 .on_conflict_do_nothing()
                 .returning(EvaluationMeta::as_returning())
                 .get_result(conn)
@@ -732,6 +746,7 @@ pub async fn replace(
                 .set((
                     &data,
                     derived,
+                    &IndicatorValues::of(&valid.record),
                     evaluations::revision.eq(revision + 1),
                     evaluations::updated_at.eq(diesel::dsl::now),
                 ))

@@ -7,6 +7,7 @@ pub mod data_version;
 pub mod evaluation_list;
 pub mod evaluations;
 pub mod idempotency;
+pub mod indicator_sums;
 pub mod indicators;
 pub mod numeric;
 pub mod plain;

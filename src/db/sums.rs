@@ -65,14 +65,16 @@ fn column_name(source: &Source) -> Option<&'static str> {
 }
 
 /// Whether the sums answer an aggregate of these levels, measures and filter exactly: no
-/// township, no minimum, maximum or percentile, no indicator, and a filter they hold.
+/// township, no minimum, maximum or percentile, and a filter they hold. An indicator's actual
+/// (its sum, average or count) and completion are answered from the indicator sums
+/// (`super::indicator_sums`).
 pub fn answer(levels: &[&[Dimension]], measures: &[MeasureSpec], filter: &ListFilter) -> bool {
     let dimensions_ok = levels.iter().flat_map(|level| level.iter()).all(|d| *d != Dimension::Township);
     let measures_ok = measures.iter().all(|spec| match &spec.measure.source {
         Source::Records => true,
         Source::Ratio { .. } => true,
         Source::Column(_) => matches!(spec.aggregation, Aggregation::Sum | Aggregation::Avg | Aggregation::Count),
-        Source::IndicatorActual(_) | Source::IndicatorCompletion { .. } => false,
+        Source::IndicatorActual(_) | Source::IndicatorCompletion { .. } => super::indicator_sums::answers(spec),
     });
     dimensions_ok && measures_ok && hold(filter)
 }
@@ -136,7 +138,9 @@ pub async fn compact(conn: &mut AsyncPgConnection) -> diesel::QueryResult<i64> {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         moved: i64,
     }
-    let row: Moved = diesel::sql_query("SELECT evaluation_sums_compact() AS moved").get_result(conn).await?;
+    let row: Moved = diesel::sql_query("SELECT evaluation_sums_compact() + indicator_sums_compact() AS moved")
+        .get_result(conn)
+        .await?;
     Ok(row.moved)
 }
 
@@ -194,6 +198,11 @@ fn value_columns() -> Vec<(String, &'static str, String)> {
         }
     }
     out
+}
+
+/// Every value column after the key, with its type: what `evaluation_totals` holds per key.
+pub fn value_column_types() -> Vec<(String, &'static str)> {
+    value_columns().into_iter().map(|(name, ty, _)| (name, ty)).collect()
 }
 
 /// Every key's values recounted from the records: what the sums must hold.

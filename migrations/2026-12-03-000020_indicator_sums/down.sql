@@ -1,0 +1,11 @@
+DROP TRIGGER indicator_sums_truncate ON evaluations;
+DROP TRIGGER indicator_sums_delete ON evaluations;
+DROP TRIGGER indicator_sums_update ON evaluations;
+DROP TRIGGER indicator_sums_insert ON evaluations;
+DROP FUNCTION indicator_sums_truncate();
+DROP FUNCTION indicator_sums_delta();
+DROP FUNCTION indicator_sums_compact();
+DROP VIEW indicator_totals;
+DROP TABLE indicator_sum_deltas;
+DROP TABLE indicator_sums;
+ALTER TABLE evaluations DROP COLUMN indicator_values;
