@@ -42,7 +42,7 @@ CREATE TABLE indicator_sums (
     CONSTRAINT indicator_sums_key UNIQUE NULLS NOT DISTINCT (code, fiscal_year, region_code, kind, status, grade)
 );
 
--- Each write's net change, appended by the trigger.
+-- Each write's net change, appended by the trigger; writers never update a shared row.
 CREATE TABLE indicator_sum_deltas (LIKE indicator_sums);
 
 -- What a reader sums: exact at its snapshot, compacted or not.

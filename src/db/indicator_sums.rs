@@ -278,44 +278,7 @@ CREATE TABLE indicator_sums (
     CONSTRAINT indicator_sums_key UNIQUE NULLS NOT DISTINCT (code, fiscal_year, region_code, kind, status, grade)
 );
 
--- Each write's net change, appended by the trigger.
-CREATE TABLE indicator_sum_deltas (LIKE indicator_sums);
-
--- What a reader sums: exact at its snapshot, compacted or not.
-CREATE VIEW indicator_totals AS
-    SELECT {all_names} FROM indicator_sums
-    UNION ALL
-    SELECT {all_names} FROM indicator_sum_deltas;
-
-CREATE FUNCTION indicator_sums_delta() RETURNS trigger LANGUAGE plpgsql AS $fn$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        {insert_plus}
-    ELSIF TG_OP = 'DELETE' THEN
-        {insert_minus}
-    ELSE
-        {insert_both}
-    END IF;
-    RETURN NULL;
-END
-$fn$;
-
-CREATE TRIGGER indicator_sums_insert AFTER INSERT ON evaluations
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION indicator_sums_delta();
-CREATE TRIGGER indicator_sums_update AFTER UPDATE ON evaluations
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION indicator_sums_delta();
-CREATE TRIGGER indicator_sums_delete AFTER DELETE ON evaluations
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION indicator_sums_delta();
-
-CREATE FUNCTION indicator_sums_truncate() RETURNS trigger LANGUAGE plpgsql AS $fn$
-BEGIN
-    TRUNCATE indicator_sums, indicator_sum_deltas;
-    RETURN NULL;
-END
-$fn$;
-CREATE TRIGGER indicator_sums_truncate AFTER TRUNCATE ON evaluations
-    FOR EACH STATEMENT EXECUTE FUNCTION indicator_sums_truncate();
-
+{shared}
 -- Moves the deltas into the sums in one transaction, one compactor at a time; returns the delta
 -- rows moved (0 when another session holds the lock). A key and code whose records are all gone
 -- is deleted by the position its merge returned, not by scanning the sums.
@@ -354,9 +317,11 @@ GROUP BY {key_d}
 HAVING sum(d.count_actual) > 0 OR sum(d.both_completion) > 0;
 ",
         definitions = definitions.join(",\n    "),
-        insert_plus = insert_deltas(plus.clone()),
-        insert_minus = insert_deltas(minus.clone()),
-        insert_both = insert_deltas(format!("{minus} UNION ALL {plus}")),
+        shared = super::sums::shared_sql(
+            ("indicator_sums", "indicator_sum_deltas", "indicator_totals"),
+            &all_names,
+            [insert_deltas(plus.clone()), insert_deltas(minus.clone()), insert_deltas(format!("{minus} UNION ALL {plus}"))],
+        ),
         sums_as = VALUES.iter().map(|(name, _, _)| format!("sum(d.{name}) AS {name}")).collect::<Vec<_>>().join(", "),
         merge = merge.join(",\n            "),
         fill = contribution("", "evaluations"),

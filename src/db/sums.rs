@@ -279,44 +279,7 @@ CREATE TABLE evaluation_sums (
 );
 CREATE INDEX evaluation_sums_year ON evaluation_sums (fiscal_year, region_code);
 
--- Each write's net change, appended by the trigger; writers never update a shared row.
-CREATE TABLE evaluation_sum_deltas (LIKE evaluation_sums);
-
--- What a reader sums: exact at its snapshot, compacted or not.
-CREATE VIEW evaluation_totals AS
-    SELECT {all_names} FROM evaluation_sums
-    UNION ALL
-    SELECT {all_names} FROM evaluation_sum_deltas;
-
-CREATE FUNCTION evaluation_sums_delta() RETURNS trigger LANGUAGE plpgsql AS $fn$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        {insert_plus}
-    ELSIF TG_OP = 'DELETE' THEN
-        {insert_minus}
-    ELSE
-        {insert_both}
-    END IF;
-    RETURN NULL;
-END
-$fn$;
-
-CREATE TRIGGER evaluation_sums_insert AFTER INSERT ON evaluations
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION evaluation_sums_delta();
-CREATE TRIGGER evaluation_sums_update AFTER UPDATE ON evaluations
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION evaluation_sums_delta();
-CREATE TRIGGER evaluation_sums_delete AFTER DELETE ON evaluations
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION evaluation_sums_delta();
-
-CREATE FUNCTION evaluation_sums_truncate() RETURNS trigger LANGUAGE plpgsql AS $fn$
-BEGIN
-    TRUNCATE evaluation_sums, evaluation_sum_deltas;
-    RETURN NULL;
-END
-$fn$;
-CREATE TRIGGER evaluation_sums_truncate AFTER TRUNCATE ON evaluations
-    FOR EACH STATEMENT EXECUTE FUNCTION evaluation_sums_truncate();
-
+{shared}
 -- Moves the deltas into the sums in one transaction, one compactor at a time; returns the delta
 -- rows moved (0 when another session holds the lock).
 CREATE FUNCTION evaluation_sums_compact() RETURNS bigint LANGUAGE plpgsql AS $fn$
@@ -348,14 +311,65 @@ INSERT INTO evaluation_sums ({all_names})
 ",
         definitions = indent(definitions, "    ", ","),
         key_list = key_list,
-        insert_plus = insert_deltas(&plus),
-        insert_minus = insert_deltas(&minus),
-        insert_both = insert_deltas(&format!("{minus} UNION ALL {plus}")),
+        shared = shared_sql(
+            ("evaluation_sums", "evaluation_sum_deltas", "evaluation_totals"),
+            &all_names,
+            [insert_deltas(&plus), insert_deltas(&minus), insert_deltas(&format!("{minus} UNION ALL {plus}"))],
+        ),
         key_d = key_names.iter().map(|k| format!("d.{k}")).collect::<Vec<_>>().join(", "),
         sums = values.iter().map(|(name, _, _)| format!("sum(d.{name}) AS {name}")).collect::<Vec<_>>().join(", "),
         value_list = value_names.join(", "),
         merge = indent(merge, "            ", ","),
         recount = recount_sql(),
+    )
+}
+
+/// What the records' sums and the indicator sums (`super::indicator_sums`) both create, for
+/// (sums table, deltas table, totals view) holding `all_names`: the deltas, the view a reader
+/// sums, the trigger function that appends each statement's net change to the deltas
+/// (`inserts`: over the new rows of an INSERT, the old rows of a DELETE, both of an UPDATE), its
+/// three statement triggers on `evaluations`, and the truncation of both tables with the records.
+pub(super) fn shared_sql((sums, deltas, totals): (&str, &str, &str), all_names: &str, inserts: [String; 3]) -> String {
+    let [plus, minus, both] = inserts;
+    format!(
+        "-- Each write's net change, appended by the trigger; writers never update a shared row.
+CREATE TABLE {deltas} (LIKE {sums});
+
+-- What a reader sums: exact at its snapshot, compacted or not.
+CREATE VIEW {totals} AS
+    SELECT {all_names} FROM {sums}
+    UNION ALL
+    SELECT {all_names} FROM {deltas};
+
+CREATE FUNCTION {sums}_delta() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        {plus}
+    ELSIF TG_OP = 'DELETE' THEN
+        {minus}
+    ELSE
+        {both}
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+
+CREATE TRIGGER {sums}_insert AFTER INSERT ON evaluations
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {sums}_delta();
+CREATE TRIGGER {sums}_update AFTER UPDATE ON evaluations
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {sums}_delta();
+CREATE TRIGGER {sums}_delete AFTER DELETE ON evaluations
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION {sums}_delta();
+
+CREATE FUNCTION {sums}_truncate() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    TRUNCATE {sums}, {deltas};
+    RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER {sums}_truncate AFTER TRUNCATE ON evaluations
+    FOR EACH STATEMENT EXECUTE FUNCTION {sums}_truncate();
+"
     )
 }
 
