@@ -188,7 +188,7 @@ pub async fn group(conn: &mut AsyncPgConnection, query: &GroupQuery<'_>) -> Quer
         outer.join(", "),
         inner_columns.join(", "),
         match (summed, code_binds.is_empty()) {
-            (true, true) => "evaluation_totals".to_owned(),
+            (true, true) => sums::totals_for(query.levels, query.filter).to_owned(),
             (true, false) => indicator_sums::from_sql(&sums::value_column_types(), &code_binds),
             (false, _) => "evaluations".to_owned(),
         },

@@ -110,6 +110,11 @@ async fn differences(app: &TestApp) -> (i64, i64) {
     differences_of(app, &sums::recount_sql(), &sums::totals_sql()).await
 }
 
+/// The same for the province sums.
+async fn province_differences(app: &TestApp) -> (i64, i64) {
+    differences_of(app, &sums::province_recount_sql(), &sums::province_totals_sql()).await
+}
+
 /// The same for the indicator sums, recounted from the indicator rows.
 async fn indicator_differences(app: &TestApp) -> (i64, i64) {
     differences_of(app, &indicator_sums::recount_sql(), &indicator_sums::totals_sql()).await
@@ -176,6 +181,9 @@ async fn same_as_the_records(app: &TestApp, when: &str) {
     let (differ, keys) = differences(app).await;
     assert!(keys > 0, "{when}: no records");
     assert_eq!(differ, 0, "{when}: the sums differ from a recount in {differ} rows");
+    let (differ, keys) = province_differences(app).await;
+    assert!(keys > 0, "{when}: no records");
+    assert_eq!(differ, 0, "{when}: the province sums differ from a recount in {differ} rows");
     let (differ, keys) = indicator_differences(app).await;
     assert!(keys > 0, "{when}: no indicator values");
     assert_eq!(differ, 0, "{when}: the indicator sums differ from a recount in {differ} rows");
@@ -289,6 +297,7 @@ async fn the_sums_equal_a_recount_after_random_writes_transitions_and_deletes() 
     sums::compact(&mut conn).await.unwrap();
     assert_eq!(app.db.count_rows("evaluation_sum_deltas").await, 0);
     assert_eq!(app.db.count_rows("indicator_sum_deltas").await, 0);
+    assert_eq!(app.db.count_rows("province_sums WHERE records = 0").await, 0);
     // A key and code whose values were all replaced or deleted away is gone, not held as zeros.
     assert_eq!(app.db.count_rows("indicator_sums WHERE count_actual = 0 AND both_completion = 0").await, 0);
     same_as_the_records(&app, "after compaction").await;
@@ -302,13 +311,27 @@ async fn an_aggregate_the_sums_answer_is_read_from_them_and_one_they_cannot_from
     app.create(&record).await;
     let mut conn = app.db.connect().await;
     sums::compact(&mut conn).await.unwrap();
-    // Tamper with the sums: only an answer read from them can show it.
+    // Tamper with the sums: only an answer read from them can show it. An aggregate that groups
+    // and filters no finer than a province reads the province sums, any other the county sums.
     diesel::sql_query("UPDATE evaluation_sums SET sum_expenditure_total = sum_expenditure_total + 1")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    diesel::sql_query("UPDATE province_sums SET sum_expenditure_total = sum_expenditure_total + 2")
         .execute(&mut conn)
         .await
         .unwrap();
     let summed = aggregate(&app, "measures=expenditure.total&group_by=county").await;
     assert_eq!(summed["rows"][0]["values"]["expenditure.total:sum"], "1201.50", "{summed}");
+    for (query, sum) in [
+        ("measures=expenditure.total&group_by=province,fiscal_year", "1202.50"),
+        ("measures=expenditure.total&group_by=kind&region=43", "1202.50"),
+        ("measures=expenditure.total&group_by=kind&region=4304", "1201.50"),
+        ("measures=expenditure.total&group_by=prefecture", "1201.50"),
+    ] {
+        let summed = aggregate(&app, query).await;
+        assert_eq!(summed["rows"][0]["values"]["expenditure.total:sum"], sum, "{query}: {summed}");
+    }
     for fallback in [
         "measures=expenditure.total:max,expenditure.total&group_by=county",
         "measures=expenditure.total&group_by=township",
@@ -384,12 +407,14 @@ async fn records_stored_before_the_indicator_sums_aggregate_the_same_after_them(
     assert!(keys > 3, "{keys} keys");
 
     let reverted = perfeval::db::revert_to(&app.db.url, "20261203000019").await.unwrap();
-    assert_eq!(reverted.len(), 1, "{reverted:?}");
+    assert_eq!(reverted.len(), 2, "{reverted:?}");
+    assert_eq!(app.db.count_rows("pg_tables WHERE tablename IN ('indicator_sums', 'province_sums')").await, 0);
     assert_eq!(app.db.count_rows("information_schema.columns WHERE column_name = 'indicator_values'").await, 0);
     perfeval::db::migrate(&app.db.url).await.unwrap();
     assert_eq!(app.db.count_rows("indicator_sum_deltas").await, 0, "filled straight into the sums");
     assert_eq!(indicator_differences(&app).await, (0, keys));
     assert_eq!(differences(&app).await.0, 0);
+    assert_eq!(province_differences(&app).await.0, 0);
     assert_eq!(aggregate(&app, query).await, before);
     assert_eq!(aggregate(&app, &format!("{query}&q=单位")).await["rows"], before["rows"]);
 
