@@ -1,5 +1,5 @@
 #!/bin/bash
-# The streaming replica (docker/compose.scale.yml): waits for the primary, takes a base backup
+# The streaming replica (docker/compose.yml): waits for the primary, takes a base backup
 # into an empty data folder (`pg_basebackup -R` writes standby.signal and primary_conninfo), then
 # starts PostgreSQL through the image's own entrypoint, which finds the folder initialised and
 # only starts the server, as a hot standby. Later starts skip the backup and just stream.
