@@ -7,9 +7,7 @@ use diesel::{
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::evaluations::{
-    assemble_main_row, insert_children, text, ChildRows, Derived, EvaluationData, IndicatorValues, WriteError,
-};
+use super::evaluations::{assemble_main_row, insert_children, text, ChildRows, Derived, EvaluationData, WriteError};
 use super::revisions::{archive_all, content_of};
 use super::schema::{evaluation_revisions as revisions, evaluations, scoring_rule_sets};
 use crate::domain::{record::EvaluationInput, scoring::ScoringRuleSet};
@@ -186,13 +184,8 @@ pub async fn write_all(
     let mut statuses = vec!["draft".to_owned(); writes.len()];
     let new: Vec<usize> = (0..writes.len()).filter(|&i| writes[i].replaces.is_none()).collect();
     for chunk in new.chunks(ROWS_PER_INSERT) {
-        let rows: Vec<(EvaluationData, Derived, IndicatorValues)> = chunk
-            .iter()
-            .map(|&i| {
-                let record = writes[i].record;
-                (EvaluationData::from_record(record), writes[i].derived.clone(), IndicatorValues::of(record))
-            })
-            .collect();
+        let rows: Vec<(EvaluationData, Derived)> =
+            chunk.iter().map(|&i| (EvaluationData::from_record(writes[i].record), writes[i].derived.clone())).collect();
         let returned: Vec<(i64, String, i16, String, String, Option<String>)> = diesel::insert_into(evaluations::table)
             .values(&rows)
             .returning((
@@ -228,7 +221,6 @@ pub async fn write_all(
         .set((
             &EvaluationData::from_record(writes[i].record),
             &writes[i].derived,
-            &IndicatorValues::of(writes[i].record),
             evaluations::revision.eq(revision + 1),
             evaluations::updated_at.eq(diesel::dsl::now),
         ))

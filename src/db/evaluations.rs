@@ -82,20 +82,6 @@ pub struct Derived {
     pub warning_count: i32,
 }
 
-/// What the indicator sums need of a record's indicator rows, written with it
-/// (`super::indicator_sums::values_of`).
-#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
-#[diesel(table_name = evaluations, check_for_backend(Pg), treat_none_as_null = true)]
-pub(super) struct IndicatorValues {
-    indicator_values: Option<serde_json::Value>,
-}
-
-impl IndicatorValues {
-    pub(super) fn of(record: &EvaluationInput) -> Self {
-        Self { indicator_values: super::indicator_sums::values_of(record) }
-    }
-}
-
 /// The first response to store with the write, when the request carried an Idempotency-Key.
 pub struct IdempotentWrite<'a> {
     pub key: KeyRef<'a>,
@@ -692,7 +678,7 @@ pub async fn insert(
     let outcome = conn
         .transaction::<_, WriteError, _>(async |conn| {
             let meta: Option<EvaluationMeta> = diesel::insert_into(evaluations::table)
-                .values((&data, derived, &IndicatorValues::of(&valid.record)))
+                .values((&data, derived))
                 .on_conflict_do_nothing()
                 .returning(EvaluationMeta::as_returning())
                 .get_result(conn)
@@ -746,7 +732,6 @@ pub async fn replace(
                 .set((
                     &data,
                     derived,
-                    &IndicatorValues::of(&valid.record),
                     evaluations::revision.eq(revision + 1),
                     evaluations::updated_at.eq(diesel::dsl::now),
                 ))

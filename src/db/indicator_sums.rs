@@ -1,111 +1,73 @@
 //! Pre-aggregated sums of the indicator measures (`indicator.{code}.actual`, `….completion`),
 //! kept like the records' sums (`super::sums`) and answering the aggregates they can.
 //!
-//! A record's indicator rows live in `evaluation_indicators`, which its statement-level trigger
-//! cannot read reliably: a replace updates the record before it rewrites the rows, a delete
-//! cascades after. So each record also carries what the measures need of its rows, written with
-//! it (`indicator_values`, by library code; see `values_of`). A trigger expands the old and new
-//! values of every changed record into `indicator_sum_deltas`, keyed by the records' sums' key
-//! and the code; `indicator_sums_compact()` moves them into `indicator_sums`, and a reader sums
-//! both (`indicator_totals`).
+//! Per key (the records' sums' key: county, fiscal year, kind, status, grade) and library code
+//! they hold: `count_actual`, the records whose rows state an actual, and `sum_actual`, the sum
+//! of those; `both_completion`, the records with a row stating both the actual and the target,
+//! and `num_completion` / `den_completion`, the sums of those rows' actuals and targets. That is
+//! what the statement over the records computes per record: an indicator's actual is the sum of
+//! its applicable rows' actuals, its completion the ratio of the sums over the rows that state
+//! both.
 //!
-//! Per key and code they hold: `count_actual`, the records whose rows state an actual, and
-//! `sum_actual`, the sum of those; `both_completion`, the records with a row stating both the
-//! actual and the target, and `num_completion` / `den_completion`, the sums of those rows'
-//! actuals and targets. That is what the statement over the records computes per record: an
-//! indicator's actual is the sum of its applicable rows' actuals, its completion the ratio of
-//! the sums over the rows that state both.
-use std::collections::BTreeMap;
+//! A record's contribution depends on its key (in `evaluations`) and its rows (in
+//! `evaluation_indicators`), so triggers on both append to `indicator_sum_deltas`:
+//! - on the rows, a statement trigger: for every record whose rows the statement changed, its
+//!   state by code after the statement less its state before (the rows now, less the new rows,
+//!   plus the old), under the record's key. A record already deleted (the rows of a cascade) is
+//!   left out: its delete took its contribution away;
+//! - on the records, a statement trigger on UPDATE moves the contribution of a record whose key
+//!   changed (a review step, a new grade) from the old key to the new one, from its rows as they
+//!   are (a replace updates the record before it rewrites the rows), and a row trigger BEFORE
+//!   DELETE takes a record's contribution away while its rows are still there.
+//!
+//! `indicator_sums_compact()` moves the deltas into `indicator_sums` (with the records' sums, in
+//! `sums::compact`), and a reader sums both (`indicator_totals`).
+use crate::domain::measures::{Aggregation, MeasureSpec, Source};
 
-use rust_decimal::Decimal;
-
-use crate::domain::{
-    measures::{Aggregation, MeasureSpec, Source},
-    record::EvaluationInput,
-};
-
-/// (actual, completion actual, completion target) of one code in one record.
-#[derive(Debug, Default, Clone, Copy, PartialEq)]
-struct Values {
-    actual: Option<Decimal>,
-    completed: Option<(Decimal, Decimal)>,
-}
-
-fn add(sum: Option<Decimal>, value: Decimal) -> Option<Decimal> {
-    Some(sum.map_or(value, |s| s + value))
-}
-
-/// A record's `indicator_values`: for every library code its applicable rows give or were
-/// matched to (`matched_code`), `[actual, completion actual, completion target]`, each the sum
-/// over its rows or null; codes with none of the three are left out, and a record with no such
-/// code holds null. Numbers keep their stated scale.
-pub fn values_of(record: &EvaluationInput) -> Option<serde_json::Value> {
-    let mut by_code: BTreeMap<&str, Values> = BTreeMap::new();
-    for row in record.indicators.iter().filter(|row| row.applicable) {
-        let Some(code) = row.code.as_deref().or(row.matched_code.as_deref()) else { continue };
-        let values = by_code.entry(code).or_default();
-        if let Some(actual) = row.actual {
-            values.actual = add(values.actual, actual);
-            if let Some(target) = row.target {
-                let (a, t) = values.completed.unwrap_or_default();
-                values.completed = Some((a + actual, t + target));
-            }
-        }
-    }
-    let number = |value: Option<Decimal>| match value {
-        Some(d) => serde_json::Value::Number(d.to_string().parse().expect("a decimal is a JSON number")),
-        None => serde_json::Value::Null,
-    };
-    let object: serde_json::Map<String, serde_json::Value> = by_code
-        .into_iter()
-        .filter(|(_, v)| v.actual.is_some() || v.completed.is_some())
-        .map(|(code, v)| {
-            let cells = vec![number(v.actual), number(v.completed.map(|c| c.0)), number(v.completed.map(|c| c.1))];
-            (code.to_owned(), serde_json::Value::Array(cells))
-        })
-        .collect();
-    (!object.is_empty()).then_some(serde_json::Value::Object(object))
-}
-
-/// The key columns: the records' sums' key (`super::sums`), then the code.
+/// The key columns (name, type, over a record `e` and its state by code `s`).
 const KEY: [(&str, &str, &str); 6] = [
     ("region_code", "text", "left(e.region_code, 6)"),
     ("fiscal_year", "smallint", "e.fiscal_year"),
     ("kind", "text", "e.kind"),
     ("status", "text", "e.status"),
     ("grade", "text", "coalesce(e.grade, e.computed_grade)"),
-    ("code", "text", "v.key"),
+    ("code", "text", "s.code"),
 ];
 
-/// (column, type, one record's contribution from its code's value `v`) of every value column.
+/// (column, type, a record's contribution from its state by code `s`) of every value column.
 const VALUES: [(&str, &str, &str); 5] = [
-    ("count_actual", "integer", "(v.value->>0 IS NOT NULL)::integer"),
-    ("sum_actual", "numeric", "coalesce((v.value->>0)::numeric, 0)"),
-    ("both_completion", "integer", "(v.value->>1 IS NOT NULL)::integer"),
-    ("num_completion", "numeric", "coalesce((v.value->>1)::numeric, 0)"),
-    ("den_completion", "numeric", "coalesce((v.value->>2)::numeric, 0)"),
+    ("count_actual", "integer", "(s.actual IS NOT NULL)::integer"),
+    ("sum_actual", "numeric", "coalesce(s.actual, 0)"),
+    ("both_completion", "integer", "(s.completed_actual IS NOT NULL)::integer"),
+    ("num_completion", "numeric", "coalesce(s.completed_actual, 0)"),
+    ("den_completion", "numeric", "coalesce(s.completed_target, 0)"),
 ];
+
+/// Each record's state by code over the indicator rows `rows` (a query of rows of
+/// `evaluation_indicators`): what its applicable rows with a code, given or matched, sum to.
+fn state_sql(rows: &str) -> String {
+    format!(
+        "SELECT r.evaluation_id, coalesce(r.code, r.matched_code) AS code, sum(r.actual) AS actual, \
+         sum(r.actual) FILTER (WHERE r.target IS NOT NULL) AS completed_actual, \
+         sum(r.target) FILTER (WHERE r.actual IS NOT NULL) AS completed_target \
+         FROM ({rows}) r WHERE r.applicable AND coalesce(r.code, r.matched_code) IS NOT NULL GROUP BY 1, 2"
+    )
+}
 
 fn names<const N: usize>(columns: &[(&str, &str, &str); N], prefix: &str) -> String {
     columns.iter().map(|(name, _, _)| format!("{prefix}{name}")).collect::<Vec<_>>().join(", ")
 }
 
-/// Every key's values recounted from the indicator rows themselves (not from
-/// `indicator_values`): what the sums must hold.
+/// Every key's values recounted from the records and their indicator rows: what the sums must
+/// hold.
 pub fn recount_sql() -> String {
-    "SELECT left(e.region_code, 6) AS region_code, e.fiscal_year, e.kind, e.status, \
-     coalesce(e.grade, e.computed_grade) AS grade, r.code, \
-     count(r.actual)::integer AS count_actual, coalesce(sum(r.actual), 0) AS sum_actual, \
-     count(r.completed_actual)::integer AS both_completion, coalesce(sum(r.completed_actual), 0) AS num_completion, \
-     coalesce(sum(r.completed_target), 0) AS den_completion \
-     FROM evaluations e JOIN (\
-        SELECT i.evaluation_id, coalesce(i.code, i.matched_code) AS code, sum(i.actual) AS actual, \
-        sum(i.actual) FILTER (WHERE i.target IS NOT NULL) AS completed_actual, \
-        sum(i.target) FILTER (WHERE i.actual IS NOT NULL) AS completed_target \
-        FROM evaluation_indicators i WHERE i.applicable AND coalesce(i.code, i.matched_code) IS NOT NULL GROUP BY 1, 2\
-     ) r ON r.evaluation_id = e.id \
-     GROUP BY 1, 2, 3, 4, 5, 6 HAVING count(r.actual) > 0 OR count(r.completed_actual) > 0"
-        .to_owned()
+    format!(
+        "SELECT {}, {} FROM evaluations e JOIN ({}) s ON s.evaluation_id = e.id \
+         GROUP BY 1, 2, 3, 4, 5, 6 HAVING count(s.actual) > 0",
+        KEY.iter().map(|(name, _, sql)| format!("{sql} AS {name}")).collect::<Vec<_>>().join(", "),
+        VALUES.iter().map(|(name, ty, sql)| format!("sum({sql})::{ty} AS {name}")).collect::<Vec<_>>().join(", "),
+        state_sql("SELECT * FROM evaluation_indicators"),
+    )
 }
 
 /// Every key's values as a reader sees them (sums and deltas), in the columns of `recount_sql`.
@@ -114,16 +76,8 @@ pub fn totals_sql() -> String {
         "SELECT {}, {} FROM indicator_totals e GROUP BY 1, 2, 3, 4, 5, 6 \
          HAVING sum(e.count_actual) <> 0 OR sum(e.both_completion) <> 0",
         names(&KEY, "e."),
-        VALUES
-            .iter()
-            .map(|(name, _, _)| format!("sum(e.{name})::{ty} AS {name}", ty = ty(name)))
-            .collect::<Vec<_>>()
-            .join(", "),
+        VALUES.iter().map(|(name, ty, _)| format!("sum(e.{name})::{ty} AS {name}")).collect::<Vec<_>>().join(", "),
     )
-}
-
-fn ty(name: &str) -> &'static str {
-    VALUES.iter().find(|(n, _, _)| *n == name).map_or("numeric", |(_, ty, _)| ty)
 }
 
 /// Whether the indicator sums answer this measure: an actual's sum, average or count, or a
@@ -212,8 +166,8 @@ pub fn measure_sql(spec: &MeasureSpec, k: usize) -> Vec<String> {
     }
 }
 
-/// The migration that adds `indicator_values`, fills it from the rows stored, and creates the
-/// indicator sums, their deltas, the view over both, the trigger and the compaction.
+/// The migration that creates the indicator sums, their deltas, the view over both, the
+/// triggers and the compaction, and fills the sums from the rows already stored.
 pub fn migration_sql() -> String {
     let key_list = names(&KEY, "");
     let all_names = format!("{key_list}, {}", names(&VALUES, ""));
@@ -222,10 +176,14 @@ pub fn migration_sql() -> String {
         .map(|(name, ty, _)| format!("{name} {ty}{}", if *name == "grade" { "" } else { " NOT NULL" }))
         .collect();
     definitions.extend(VALUES.iter().map(|(name, ty, _)| format!("{name} {ty} NOT NULL")));
-    let contribution = |sign: &str, rows: &str| -> String {
-        let mut cells: Vec<String> = KEY.iter().map(|(name, _, sql)| format!("{sql} AS {name}")).collect();
+    let key_of = |record: &str| -> Vec<String> {
+        KEY.iter().map(|(name, _, sql)| format!("{} AS {name}", sql.replace("e.", &format!("{record}.")))).collect()
+    };
+    // Each record's signed contribution (`sign`: an SQL factor) from its state `s`, keyed over `e`.
+    let contribution = |sign: &str, state: String, records: &str| -> String {
+        let mut cells = key_of("e");
         cells.extend(VALUES.iter().map(|(name, _, sql)| format!("{sign}{sql} AS {name}")));
-        format!("SELECT {} FROM {rows} e CROSS JOIN LATERAL jsonb_each(e.indicator_values) v", cells.join(", "))
+        format!("SELECT {} FROM ({state}) s JOIN {records} ON e.id = s.evaluation_id", cells.join(", "))
     };
     let key_d = names(&KEY, "d.");
     let sums: Vec<String> = VALUES.iter().map(|(name, _, _)| format!("sum(d.{name})")).collect();
@@ -240,45 +198,98 @@ pub fn migration_sql() -> String {
             sums.iter().map(|s| format!("{s} <> 0")).collect::<Vec<_>>().join(" OR "),
         )
     };
-    let plus = contribution("", "new_rows");
-    let minus = contribution("-", "old_rows");
+    // The rows of the records a statement on the rows touched, now and before it.
+    let now = |touched: &str| {
+        format!(
+            "SELECT i.* FROM evaluation_indicators i WHERE i.evaluation_id IN (SELECT evaluation_id FROM {touched})"
+        )
+    };
+    let not_new =
+        "NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.evaluation_id = i.evaluation_id AND n.position = i.position)";
+    let rows_change = |touched: &str, before: String| -> String {
+        insert_deltas(format!(
+            "{} UNION ALL {}",
+            contribution("", state_sql(&now(touched)), "evaluations e"),
+            contribution("-", state_sql(&before), "evaluations e"),
+        ))
+    };
+    let inserted = rows_change("new_rows", format!("{} AND {not_new}", now("new_rows")));
+    let deleted = rows_change("old_rows", format!("{} UNION ALL SELECT * FROM old_rows", now("old_rows")));
+    let updated = rows_change(
+        "(SELECT evaluation_id FROM new_rows UNION SELECT evaluation_id FROM old_rows) t",
+        format!(
+            "{} AND {not_new} UNION ALL SELECT * FROM old_rows",
+            now("(SELECT evaluation_id FROM new_rows UNION SELECT evaluation_id FROM old_rows) t")
+        ),
+    );
+    // A record whose key changed: its contribution from the old key to the new.
+    let key_sql: Vec<&str> = KEY[..5].iter().map(|(_, _, sql)| *sql).collect();
+    let moved_key = |record: &str| {
+        key_sql.iter().map(|sql| sql.replace("e.", &format!("{record}."))).collect::<Vec<_>>().join(", ")
+    };
+    let moved = format!(
+        "SELECT n.id, n.region_code, n.fiscal_year, n.kind, n.status, n.grade, n.computed_grade, 1 AS sign \
+         FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE ({old}) IS DISTINCT FROM ({new}) \
+         UNION ALL SELECT o.id, o.region_code, o.fiscal_year, o.kind, o.status, o.grade, o.computed_grade, -1 \
+         FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE ({old}) IS DISTINCT FROM ({new})",
+        old = moved_key("o"),
+        new = moved_key("n"),
+    );
+    let key_moves = insert_deltas(contribution(
+        "e.sign * ",
+        state_sql("SELECT i.* FROM evaluation_indicators i WHERE i.evaluation_id IN (SELECT id FROM moved)"),
+        "moved e",
+    ))
+    .replacen(
+        "INSERT INTO indicator_sum_deltas",
+        &format!("WITH moved AS ({moved})\n        INSERT INTO indicator_sum_deltas"),
+        1,
+    );
+    let record_deleted = {
+        let mut cells = key_of("OLD");
+        cells.extend(VALUES.iter().map(|(name, _, sql)| format!("-{sql} AS {name}")));
+        format!(
+            "INSERT INTO indicator_sum_deltas ({all_names})\n    \
+             SELECT {}\n    \
+             FROM ({}) s\n    \
+             WHERE s.actual IS NOT NULL;",
+            cells.join(", "),
+            state_sql("SELECT i.* FROM evaluation_indicators i WHERE i.evaluation_id = OLD.id"),
+        )
+    };
     let merge: Vec<String> = VALUES.iter().map(|(name, _, _)| format!("{name} = s.{name} + excluded.{name}")).collect();
     format!(
         "-- Generated by `perfeval::db::indicator_sums::migration_sql`; a test fails when they differ.
 -- Pre-aggregated sums of the indicator measures, keyed as the records' sums are and by library
 -- code (src/db/indicator_sums.rs).
-
--- What the indicator measures need of a record's rows, written with the record: by code,
--- [actual, completion actual, completion target], each a sum over its applicable rows or null.
-ALTER TABLE evaluations ADD COLUMN indicator_values jsonb;
-
--- The records already stored, from their rows. Nothing anyone reads changes: the records' sums
--- and the data version are left out of this one update (their triggers would otherwise hold
--- every row of it, twice, until the end of the migration).
-ALTER TABLE evaluations DISABLE TRIGGER evaluation_sums_update, DISABLE TRIGGER evaluations_bump_data_version;
-UPDATE evaluations e SET indicator_values = r.indicator_values
-FROM (
-    SELECT c.evaluation_id, jsonb_object_agg(c.code, jsonb_build_array(c.actual, c.completed_actual, c.completed_target)) AS indicator_values
-    FROM (
-        SELECT i.evaluation_id, coalesce(i.code, i.matched_code) AS code, sum(i.actual) AS actual,
-               sum(i.actual) FILTER (WHERE i.target IS NOT NULL) AS completed_actual,
-               sum(i.target) FILTER (WHERE i.actual IS NOT NULL) AS completed_target
-        FROM evaluation_indicators i
-        WHERE i.applicable AND coalesce(i.code, i.matched_code) IS NOT NULL
-        GROUP BY 1, 2
-    ) c
-    WHERE c.actual IS NOT NULL
-    GROUP BY c.evaluation_id
-) r
-WHERE r.evaluation_id = e.id;
-ALTER TABLE evaluations ENABLE TRIGGER evaluation_sums_update, ENABLE TRIGGER evaluations_bump_data_version;
-
 CREATE TABLE indicator_sums (
     {definitions},
     CONSTRAINT indicator_sums_key UNIQUE NULLS NOT DISTINCT (code, fiscal_year, region_code, kind, status, grade)
 );
 
 {shared}
+-- A record whose key changed (a review step, a new grade) takes its contribution from its old key
+-- to its new one, from its rows as they are.
+CREATE FUNCTION indicator_sums_key_moved() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    {key_moves}
+    RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER indicator_sums_key_moved AFTER UPDATE ON evaluations
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION indicator_sums_key_moved();
+
+-- A record deleted takes its contribution away while its rows are still there (they go after it,
+-- by the foreign key's cascade, and the rows' trigger leaves out a record already gone).
+CREATE FUNCTION indicator_sums_record_deleted() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    {record_deleted}
+    RETURN OLD;
+END
+$fn$;
+CREATE TRIGGER indicator_sums_record_deleted BEFORE DELETE ON evaluations
+    FOR EACH ROW EXECUTE FUNCTION indicator_sums_record_deleted();
+
 -- Moves the deltas into the sums in one transaction, one compactor at a time; returns the delta
 -- rows moved (0 when another session holds the lock). A key and code whose records are all gone
 -- is deleted by the position its merge returned, not by scanning the sums.
@@ -311,20 +322,18 @@ $fn$;
 
 -- The records already stored.
 INSERT INTO indicator_sums ({all_names})
-SELECT {key_d}, {sums_as}
-FROM ({fill}) d
-GROUP BY {key_d}
-HAVING sum(d.count_actual) > 0 OR sum(d.both_completion) > 0;
+{recount};
 ",
         definitions = definitions.join(",\n    "),
         shared = super::sums::shared_sql(
             ("indicator_sums", "indicator_sum_deltas", "indicator_totals"),
+            "evaluation_indicators",
             &all_names,
-            [insert_deltas(plus.clone()), insert_deltas(minus.clone()), insert_deltas(format!("{minus} UNION ALL {plus}"))],
+            [inserted, deleted, updated],
         ),
         sums_as = VALUES.iter().map(|(name, _, _)| format!("sum(d.{name}) AS {name}")).collect::<Vec<_>>().join(", "),
         merge = merge.join(",\n            "),
-        fill = contribution("", "evaluations"),
+        recount = recount_sql(),
     )
 }
 

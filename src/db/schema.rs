@@ -129,7 +129,6 @@ diesel::table! {
         execution_rate_budget -> Nullable<Text>,
         execution_rate_figures -> Nullable<Text>,
         computed_funds_score -> Nullable<Numeric>,
-        indicator_values -> Nullable<Jsonb>,
     }
 }
 

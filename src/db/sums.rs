@@ -288,6 +288,7 @@ INSERT INTO evaluation_sums ({all_names})
         key_list = key_list,
         shared = shared_sql(
             ("evaluation_sums", "evaluation_sum_deltas", "evaluation_totals"),
+            "evaluations",
             &all_names,
             [insert_deltas(&plus), insert_deltas(&minus), insert_deltas(&format!("{minus} UNION ALL {plus}"))],
         ),
@@ -465,8 +466,13 @@ pub fn province_totals_sql() -> String {
 /// (sums table, deltas table, totals view) holding `all_names`: the deltas, the view a reader
 /// sums, the trigger function that appends each statement's net change to the deltas
 /// (`inserts`: over the new rows of an INSERT, the old rows of a DELETE, both of an UPDATE), its
-/// three statement triggers on `evaluations`, and the truncation of both tables with the records.
-pub(super) fn shared_sql((sums, deltas, totals): (&str, &str, &str), all_names: &str, inserts: [String; 3]) -> String {
+/// three statement triggers on `table`, and the truncation of both tables with it.
+pub(super) fn shared_sql(
+    (sums, deltas, totals): (&str, &str, &str),
+    table: &str,
+    all_names: &str,
+    inserts: [String; 3],
+) -> String {
     let [plus, minus, both] = inserts;
     format!(
         "-- Each write's net change, appended by the trigger; writers never update a shared row.
@@ -491,11 +497,11 @@ BEGIN
 END
 $fn$;
 
-CREATE TRIGGER {sums}_insert AFTER INSERT ON evaluations
+CREATE TRIGGER {sums}_insert AFTER INSERT ON {table}
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {sums}_delta();
-CREATE TRIGGER {sums}_update AFTER UPDATE ON evaluations
+CREATE TRIGGER {sums}_update AFTER UPDATE ON {table}
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {sums}_delta();
-CREATE TRIGGER {sums}_delete AFTER DELETE ON evaluations
+CREATE TRIGGER {sums}_delete AFTER DELETE ON {table}
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION {sums}_delta();
 
 CREATE FUNCTION {sums}_truncate() RETURNS trigger LANGUAGE plpgsql AS $fn$
@@ -504,7 +510,7 @@ BEGIN
     RETURN NULL;
 END
 $fn$;
-CREATE TRIGGER {sums}_truncate AFTER TRUNCATE ON evaluations
+CREATE TRIGGER {sums}_truncate AFTER TRUNCATE ON {table}
     FOR EACH STATEMENT EXECUTE FUNCTION {sums}_truncate();
 "
     )
