@@ -67,7 +67,7 @@ if "records" in r:
     rows.append(("records by status", r.get("records_by_status") or "-"))
     rows.append(("townships, counties, years", f"{count('townships')}, {count('counties')}, {r.get('records_years')}"))
     rows.append(("revisions (`evaluation_revisions` rows)", count("revisions")))
-    rows.append(("transitions (`evaluation_transitions` rows)", count("transitions")))
+    rows.append(("review steps (revisions of review actions; no table of transitions since migration 000019)", count("transitions")))
     rows.append(("database size (`pg_database_size`)", size(r["db_bytes"]) if "db_bytes" in r else "-"))
     if num("settle_secs") is not None:
         rows.append(("VACUUM ANALYZE + CHECKPOINT after the load", f"{num('settle_secs'):,.1f} s"))

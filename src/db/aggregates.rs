@@ -137,6 +137,7 @@ fn grouping_mask(columns: &[Dimension], level: &[Dimension]) -> i64 {
 /// the order of `levels`.
 pub async fn group(conn: &mut AsyncPgConnection, query: &GroupQuery<'_>) -> QueryResult<Vec<Vec<GroupRow>>> {
     let summed = sums::answer(query.levels, query.measures, query.filter);
+    let totals = sums::totals_for(query.levels, query.filter);
     let dimension_sql = if summed { sums::dimension_sql } else { dimension_sql };
     let mut b = Builder::new("");
     let sets = query.levels.len() > 1;
@@ -188,8 +189,8 @@ pub async fn group(conn: &mut AsyncPgConnection, query: &GroupQuery<'_>) -> Quer
         outer.join(", "),
         inner_columns.join(", "),
         match (summed, code_binds.is_empty()) {
-            (true, true) => sums::totals_for(query.levels, query.filter).to_owned(),
-            (true, false) => indicator_sums::from_sql(&sums::value_column_types(), &code_binds),
+            (true, true) => totals.to_owned(),
+            (true, false) => indicator_sums::from_sql(totals, &sums::value_column_types(), &code_binds),
             (false, _) => "evaluations".to_owned(),
         },
     ));

@@ -12,8 +12,8 @@
 //! A record's contribution depends on its key (in `evaluations`) and its rows (in
 //! `evaluation_indicators`), so triggers on both append to `indicator_sum_deltas`:
 //! - on the rows, a statement trigger: for every record whose rows the statement changed, its
-//!   state by code after the statement less its state before (the rows now, less the new rows,
-//!   plus the old), under the record's key. A record already deleted (the rows of a cascade) is
+//!   contribution by code after the statement less its contribution before, each from a tally of
+//!   rows (the rows now; the rows now less the new rows plus the old), under the record's key. A record already deleted (the rows of a cascade) is
 //!   left out: its delete took its contribution away;
 //! - on the records, a statement trigger on UPDATE moves the contribution of a record whose key
 //!   changed (a review step, a new grade) from the old key to the new one, from its rows as they
@@ -24,7 +24,7 @@
 //! `sums::compact`), and a reader sums both (`indicator_totals`).
 use crate::domain::measures::{Aggregation, MeasureSpec, Source};
 
-/// The key columns (name, type, over a record `e` and its state by code `s`).
+/// The key columns (name, type, over a record `e` and its tally by code `s`).
 const KEY: [(&str, &str, &str); 6] = [
     ("region_code", "text", "left(e.region_code, 6)"),
     ("fiscal_year", "smallint", "e.fiscal_year"),
@@ -34,22 +34,27 @@ const KEY: [(&str, &str, &str); 6] = [
     ("code", "text", "s.code"),
 ];
 
-/// (column, type, a record's contribution from its state by code `s`) of every value column.
+/// (column, type, a record's contribution from its tally by code `s`) of every value column.
 const VALUES: [(&str, &str, &str); 5] = [
-    ("count_actual", "integer", "(s.actual IS NOT NULL)::integer"),
-    ("sum_actual", "numeric", "coalesce(s.actual, 0)"),
-    ("both_completion", "integer", "(s.completed_actual IS NOT NULL)::integer"),
-    ("num_completion", "numeric", "coalesce(s.completed_actual, 0)"),
-    ("den_completion", "numeric", "coalesce(s.completed_target, 0)"),
+    ("count_actual", "integer", "(s.actual_rows > 0)::integer"),
+    ("sum_actual", "numeric", "s.actual"),
+    ("both_completion", "integer", "(s.completed_rows > 0)::integer"),
+    ("num_completion", "numeric", "s.completed_actual"),
+    ("den_completion", "numeric", "s.completed_target"),
 ];
 
-/// Each record's state by code over the indicator rows `rows` (a query of rows of
-/// `evaluation_indicators`): what its applicable rows with a code, given or matched, sum to.
-fn state_sql(rows: &str) -> String {
+/// Each record's tally by code over `rows` (rows of `evaluation_indicators` with a `sign`, 1 or
+/// -1): of its applicable rows with a code, given or matched, how many state an actual and what
+/// they sum to, and how many state both an actual and a target and what those sum to. Counted
+/// rather than summed to null, so that a record's tally before a statement is one pass over its
+/// rows now, less the statement's new rows, plus its old ones.
+fn tally_sql(rows: &str) -> String {
     format!(
-        "SELECT r.evaluation_id, coalesce(r.code, r.matched_code) AS code, sum(r.actual) AS actual, \
-         sum(r.actual) FILTER (WHERE r.target IS NOT NULL) AS completed_actual, \
-         sum(r.target) FILTER (WHERE r.actual IS NOT NULL) AS completed_target \
+        "SELECT r.evaluation_id, coalesce(r.code, r.matched_code) AS code, \
+         sum(r.sign * (r.actual IS NOT NULL)::integer) AS actual_rows, sum(r.sign * coalesce(r.actual, 0)) AS actual, \
+         sum(r.sign * (r.actual IS NOT NULL AND r.target IS NOT NULL)::integer) AS completed_rows, \
+         sum(r.sign * CASE WHEN r.target IS NOT NULL THEN coalesce(r.actual, 0) ELSE 0 END) AS completed_actual, \
+         sum(r.sign * CASE WHEN r.actual IS NOT NULL THEN coalesce(r.target, 0) ELSE 0 END) AS completed_target \
          FROM ({rows}) r WHERE r.applicable AND coalesce(r.code, r.matched_code) IS NOT NULL GROUP BY 1, 2"
     )
 }
@@ -63,10 +68,10 @@ fn names<const N: usize>(columns: &[(&str, &str, &str); N], prefix: &str) -> Str
 pub fn recount_sql() -> String {
     format!(
         "SELECT {}, {} FROM evaluations e JOIN ({}) s ON s.evaluation_id = e.id \
-         GROUP BY 1, 2, 3, 4, 5, 6 HAVING count(s.actual) > 0",
+         GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum((s.actual_rows > 0)::integer) > 0",
         KEY.iter().map(|(name, _, sql)| format!("{sql} AS {name}")).collect::<Vec<_>>().join(", "),
         VALUES.iter().map(|(name, ty, sql)| format!("sum({sql})::{ty} AS {name}")).collect::<Vec<_>>().join(", "),
-        state_sql("SELECT * FROM evaluation_indicators"),
+        tally_sql("SELECT i.*, 1 AS sign FROM evaluation_indicators i"),
     )
 }
 
@@ -107,17 +112,18 @@ pub fn codes(measures: &[MeasureSpec]) -> Vec<String> {
 }
 
 /// What an aggregate over the sums reads, as `e`, when it has indicator measures: the records'
-/// totals with zero for every code's columns, and for each code (`binds[k]`, the bound
+/// totals (`totals`, the county or the province ones: `sums::totals_for`) with zero for every
+/// code's columns, and for each code (`binds[k]`, the bound
 /// parameter of `codes[k]`) its totals with zero records and zero for every other column. The
 /// filters over `e` reach into every branch.
-pub fn from_sql(record_columns: &[(String, &'static str)], binds: &[String]) -> String {
+pub fn from_sql(totals: &str, record_columns: &[(String, &'static str)], binds: &[String]) -> String {
     let code_columns = |k: usize| VALUES.iter().map(move |(name, ty, _)| (format!("i{k}_{name}"), *ty));
     let all_codes: Vec<(String, &str)> = (0..binds.len()).flat_map(code_columns).collect();
     let zero = |ty: &str| format!("0::{ty}");
     let mut branches = Vec::with_capacity(binds.len() + 1);
     let mut records: Vec<String> = vec!["t.*".to_owned()];
     records.extend(all_codes.iter().map(|(name, ty)| format!("{} AS {name}", zero(ty))));
-    branches.push(format!("SELECT {} FROM evaluation_totals t", records.join(", ")));
+    branches.push(format!("SELECT {} FROM {totals} t", records.join(", ")));
     for (k, bind) in binds.iter().enumerate() {
         let mut cells: Vec<String> = KEY[..5].iter().map(|(name, _, _)| format!("i.{name}")).collect();
         cells.extend(record_columns.iter().map(|(name, ty)| format!("{} AS {name}", zero(ty))));
@@ -179,7 +185,7 @@ pub fn migration_sql() -> String {
     let key_of = |record: &str| -> Vec<String> {
         KEY.iter().map(|(name, _, sql)| format!("{} AS {name}", sql.replace("e.", &format!("{record}.")))).collect()
     };
-    // Each record's signed contribution (`sign`: an SQL factor) from its state `s`, keyed over `e`.
+    // Each record's signed contribution (`sign`: an SQL factor) from its tally `s`, keyed over `e`.
     let contribution = |sign: &str, state: String, records: &str| -> String {
         let mut cells = key_of("e");
         cells.extend(VALUES.iter().map(|(name, _, sql)| format!("{sign}{sql} AS {name}")));
@@ -198,30 +204,26 @@ pub fn migration_sql() -> String {
             sums.iter().map(|s| format!("{s} <> 0")).collect::<Vec<_>>().join(" OR "),
         )
     };
-    // The rows of the records a statement on the rows touched, now and before it.
+    // The rows of the records a statement on the rows touched: now, and before it (now, less
+    // the new rows, plus the old).
     let now = |touched: &str| {
         format!(
-            "SELECT i.* FROM evaluation_indicators i WHERE i.evaluation_id IN (SELECT evaluation_id FROM {touched})"
+            "SELECT i.*, 1 AS sign FROM evaluation_indicators i \
+             WHERE i.evaluation_id IN (SELECT evaluation_id FROM {touched})"
         )
     };
-    let not_new =
-        "NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.evaluation_id = i.evaluation_id AND n.position = i.position)";
+    let (new, old) = ("SELECT n.*, -1 AS sign FROM new_rows n", "SELECT o.*, 1 AS sign FROM old_rows o");
     let rows_change = |touched: &str, before: String| -> String {
         insert_deltas(format!(
             "{} UNION ALL {}",
-            contribution("", state_sql(&now(touched)), "evaluations e"),
-            contribution("-", state_sql(&before), "evaluations e"),
+            contribution("", tally_sql(&now(touched)), "evaluations e"),
+            contribution("-", tally_sql(&before), "evaluations e"),
         ))
     };
-    let inserted = rows_change("new_rows", format!("{} AND {not_new}", now("new_rows")));
-    let deleted = rows_change("old_rows", format!("{} UNION ALL SELECT * FROM old_rows", now("old_rows")));
-    let updated = rows_change(
-        "(SELECT evaluation_id FROM new_rows UNION SELECT evaluation_id FROM old_rows) t",
-        format!(
-            "{} AND {not_new} UNION ALL SELECT * FROM old_rows",
-            now("(SELECT evaluation_id FROM new_rows UNION SELECT evaluation_id FROM old_rows) t")
-        ),
-    );
+    let both = "(SELECT evaluation_id FROM new_rows UNION SELECT evaluation_id FROM old_rows) t";
+    let inserted = rows_change("new_rows", format!("{} UNION ALL {new}", now("new_rows")));
+    let deleted = rows_change("old_rows", format!("{} UNION ALL {old}", now("old_rows")));
+    let updated = rows_change(both, format!("{} UNION ALL {new} UNION ALL {old}", now(both)));
     // A record whose key changed: its contribution from the old key to the new.
     let key_sql: Vec<&str> = KEY[..5].iter().map(|(_, _, sql)| *sql).collect();
     let moved_key = |record: &str| {
@@ -237,7 +239,7 @@ pub fn migration_sql() -> String {
     );
     let key_moves = insert_deltas(contribution(
         "e.sign * ",
-        state_sql("SELECT i.* FROM evaluation_indicators i WHERE i.evaluation_id IN (SELECT id FROM moved)"),
+        tally_sql("SELECT i.*, 1 AS sign FROM evaluation_indicators i WHERE i.evaluation_id IN (SELECT id FROM moved)"),
         "moved e",
     ))
     .replacen(
@@ -252,9 +254,9 @@ pub fn migration_sql() -> String {
             "INSERT INTO indicator_sum_deltas ({all_names})\n    \
              SELECT {}\n    \
              FROM ({}) s\n    \
-             WHERE s.actual IS NOT NULL;",
+             WHERE s.actual_rows > 0;",
             cells.join(", "),
-            state_sql("SELECT i.* FROM evaluation_indicators i WHERE i.evaluation_id = OLD.id"),
+            tally_sql("SELECT i.*, 1 AS sign FROM evaluation_indicators i WHERE i.evaluation_id = OLD.id"),
         )
     };
     let merge: Vec<String> = VALUES.iter().map(|(name, _, _)| format!("{name} = s.{name} + excluded.{name}")).collect();
