@@ -2,7 +2,9 @@
 //!
 //! Triggers (migrations `000010_changes`, `000018_changes_once`) stage each change in the writing
 //! transaction and write it, numbered (`seq`), at commit, under a lock held until the commit is
-//! visible.
+//! visible. A change points at its record and revision (`000022_changes_point`), which say the
+//! rest; the view `changes` reads it there, and a change states it itself once its record is
+//! deleted or renamed.
 //! So numbers appear in commit order, with no number ever becoming visible below one already
 //! seen: a reader that resumes after `seq` n misses nothing and sees nothing twice.
 use chrono::{DateTime, Utc};

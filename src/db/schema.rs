@@ -336,9 +336,9 @@ diesel::joinable!(evaluation_sources -> source_documents (document_id));
 diesel::allow_tables_to_appear_in_same_query!(evaluations, evaluation_sources, source_documents);
 
 diesel::table! {
-    /// `xid` (xid8) is left out: only the database's triggers use it.
-    changes (id) {
-        id -> Int8,
+    /// A view (migration 000022) over `change_log`, which keeps what the records and their
+    /// revisions do not say.
+    changes (seq) {
         seq -> Int8,
         evaluation_id -> Int8,
         region_code -> Text,

@@ -14,7 +14,7 @@ async fn migrations_run_revert_and_run_again() {
         assert!(conn.pending_migrations(perfeval::db::MIGRATIONS).unwrap().is_empty(), "the template is migrated");
         conn.revert_all_migrations(perfeval::db::MIGRATIONS).expect("every down.sql runs");
         let pending = conn.pending_migrations(perfeval::db::MIGRATIONS).unwrap().len();
-        assert_eq!(pending, 19);
+        assert_eq!(pending, 20);
         conn.run_pending_migrations(perfeval::db::MIGRATIONS).expect("up again after down");
         assert!(conn.pending_migrations(perfeval::db::MIGRATIONS).unwrap().is_empty());
     })
@@ -40,7 +40,7 @@ async fn instances_migrating_one_new_database_at_once_all_succeed() {
         perfeval::db::applied_migration_version(&mut conn).await.unwrap(),
         Some(perfeval::db::latest_migration_version())
     );
-    assert_eq!(db.count_rows("__diesel_schema_migrations").await, 19, "each migration recorded once");
+    assert_eq!(db.count_rows("__diesel_schema_migrations").await, 20, "each migration recorded once");
     assert_eq!(db.count_rows("regions").await, 44_703, "the built-in divisions are loaded");
 }
 
@@ -156,8 +156,8 @@ async fn every_revision_reads_back_the_same_after_copies_become_pointers() {
     // The schema before: every revision a full copy. The migrations after the one under test are
     // reverted with it, the current-content one (000017) storing the copies its down.sql needs.
     let reverted = perfeval::db::revert_to(&app.db.url, "20261201000006").await.unwrap();
-    assert_eq!(reverted.len(), 13, "{reverted:?}");
-    assert!(reverted[0].contains("000021") && reverted[12].contains("000009"), "{reverted:?}");
+    assert_eq!(reverted.len(), 14, "{reverted:?}");
+    assert!(reverted[0].contains("000022") && reverted[13].contains("000009"), "{reverted:?}");
     #[derive(QueryableByName)]
     struct Version {
         #[diesel(sql_type = Text)]
@@ -299,7 +299,7 @@ async fn every_revision_reads_back_the_same_across_the_current_content_migration
     assert_eq!(app.count_rows("evaluation_revisions WHERE record IS NOT NULL").await, 6);
 
     let reverted = perfeval::db::revert_to(&app.db.url, "20261202000016").await.unwrap();
-    assert_eq!(reverted.len(), 5, "{reverted:?}");
+    assert_eq!(reverted.len(), 6, "{reverted:?}");
     // The schema before: every content version holds its copy.
     assert_eq!(app.count_rows("evaluation_revisions WHERE record IS NOT NULL").await, 10);
     assert_eq!(snapshot().await, before, "the same before the migration");
@@ -396,7 +396,7 @@ async fn the_review_history_reads_back_the_same_after_transitions_become_their_r
     );
 
     let reverted = perfeval::db::revert_to(&app.db.url, "20261202000018").await.unwrap();
-    assert_eq!(reverted.len(), 3, "{reverted:?}");
+    assert_eq!(reverted.len(), 4, "{reverted:?}");
     // The table as it was: a row per review step of the three records (4 - 1 fix, 5 - 1 fix, 0).
     assert_eq!(app.count_rows("evaluation_transitions").await, 3 + 4);
     assert_eq!(snapshot().await, after, "the same with a table of transitions");
@@ -424,4 +424,84 @@ async fn a_transition_its_revision_contradicts_stops_the_migration_and_loses_not
     assert!(format!("{error:#}").contains("1 review transitions differ from the revisions they made"), "{error:#}");
     assert_eq!(app.count_rows("evaluation_transitions").await, 7);
     assert_eq!(app.count_rows("evaluation_transitions WHERE actor = '县财政局 张三'").await, 1);
+}
+
+/// The feed reads back the same when its lines stop repeating what the records and revisions
+/// say (2026-12-04-000022: a line points at its record and revision), after it is reverted (the
+/// table rebuilt in full) and run again; and a line keeps what it said when its record is later
+/// renamed or deleted.
+#[tokio::test]
+async fn the_change_feed_reads_back_the_same_when_its_lines_point_at_the_revisions() {
+    use serde_json::json;
+    let app = crate::helpers::spawn_app().await;
+    let ids = reviewed_records(&app).await;
+    // The third record is renamed (another unit), then the second is deleted.
+    let path = format!("/api/v1/evaluations/{}", ids[2]);
+    let current = app.get(&path).await;
+    let mut record = crate::helpers::minimal("430482103", 2023, "南岳镇人民政府（本级）");
+    let renamed = app.put(&path, &record, current.header("etag")).await;
+    assert_eq!(renamed.status, 200, "{}", renamed.text);
+    let path = format!("/api/v1/evaluations/{}", ids[1]);
+    let etag = app.get(&path).await.header("etag").unwrap().to_owned();
+    assert_eq!(app.delete(&path, Some(&etag)).await.status, 204);
+
+    let feed = async || app.get("/api/v1/changes?limit=1000").await.json()["items"].clone();
+    let before = feed().await;
+    let lines: Vec<String> = before
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} {} {}",
+                c["evaluation_id"],
+                c["action"].as_str().unwrap(),
+                c["revision"],
+                c["unit"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let (first, second, third) = (ids[0], ids[1], ids[2]);
+    let mut expected = Vec::new();
+    for (n, action) in ["create", "submit", "return", "replace", "submit"].iter().enumerate() {
+        expected.push(format!("{first} {action} {} 南岳镇人民政府", n + 1));
+    }
+    for (n, action) in ["create", "submit", "approve", "publish", "reopen", "replace"].iter().enumerate() {
+        expected.push(format!("{second} {action} {} 南岳镇人民政府", n + 1));
+    }
+    expected.push(format!("{third} create 1 南岳镇人民政府"));
+    expected.push(format!("{third} replace 2 南岳镇人民政府（本级）"));
+    expected.push(format!("{second} delete 6 南岳镇人民政府"));
+    assert_eq!(lines, expected);
+    // What the lines state themselves: the tombstone, the deleted record's six lines and the
+    // renamed record's line from before the rename. Every other line points.
+    assert_eq!(app.count_rows("change_log WHERE action IS NOT NULL").await, 1 + 6 + 1);
+    assert_eq!(app.count_rows("change_log WHERE action IS NULL").await, 5 + 1);
+
+    let reverted = perfeval::db::revert_to(&app.db.url, "20261203000021").await.unwrap();
+    assert_eq!(reverted, ["20261204000022"]);
+    assert_eq!(app.count_rows("pg_tables WHERE tablename = 'changes'").await, 1);
+    assert_eq!(feed().await, before, "the same from the table in full");
+
+    perfeval::db::migrate(&app.db.url).await.unwrap();
+    assert_eq!(app.count_rows("change_log WHERE action IS NOT NULL").await, 1 + 6 + 1);
+    assert_eq!(feed().await, before, "the same after the migration");
+
+    // The third record renamed again and deleted after the migration: its lines keep their unit.
+    let path = format!("/api/v1/evaluations/{third}");
+    let current = app.get(&path).await;
+    record["unit"] = json!("南岳镇");
+    let renamed = app.put(&path, &record, current.header("etag")).await;
+    assert_eq!(renamed.status, 200, "{}", renamed.text);
+    let etag = renamed.header("etag").unwrap().to_owned();
+    assert_eq!(app.delete(&path, Some(&etag)).await.status, 204);
+    let after = feed().await;
+    let after = after.as_array().unwrap();
+    assert_eq!(&after[..before.as_array().unwrap().len()], before.as_array().unwrap().as_slice());
+    let tail: Vec<String> = after[before.as_array().unwrap().len()..]
+        .iter()
+        .map(|c| format!("{} {} {}", c["action"].as_str().unwrap(), c["revision"], c["unit"].as_str().unwrap()))
+        .collect();
+    assert_eq!(tail, ["replace 3 南岳镇", "delete 3 南岳镇"]);
+    assert_eq!(app.count_rows("change_log WHERE action IS NULL").await, 5);
 }
