@@ -27,6 +27,8 @@ pub struct DemoPlan {
     pub years: std::ops::RangeInclusive<i32>,
     townships: Vec<Township>,
     reference: EvaluationInput,
+    /// Whether each department-overall record comes with its township's project records
+    projects: bool,
 }
 
 impl DemoPlan {
@@ -64,7 +66,14 @@ impl DemoPlan {
             bail!("no township under --region {}", regions.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(","));
         }
         let reference: EvaluationInput = serde_json::from_str(REFERENCE).expect("the reference fixture is a record");
-        Ok(Self { regions, years: from..=to, townships, reference })
+        Ok(Self { regions, years: from..=to, townships, reference, projects: true })
+    }
+
+    /// The department-overall records alone (the dataset as it was before project records):
+    /// `--without-projects`.
+    pub fn without_projects(mut self) -> Self {
+        self.projects = false;
+        self
     }
 
     /// How many records `records` yields, counted without making them.
@@ -75,7 +84,7 @@ impl DemoPlan {
                 self.townships
                     .iter()
                     .filter(|t| self.is_reference(t, year) || demo::files(&t.code, year))
-                    .map(|t| 1 + demo::project_count(&t.code, year))
+                    .map(|t| 1 + if self.projects { demo::project_count(&t.code, year) } else { 0 })
                     .sum::<usize>()
             })
             .sum()
@@ -103,7 +112,7 @@ impl DemoPlan {
                 } else {
                     None
                 };
-                let projects = department.is_some().then(|| demo::project_records(township, year));
+                let projects = (self.projects && department.is_some()).then(|| demo::project_records(township, year));
                 department.into_iter().chain(projects.into_iter().flatten())
             })
         })
@@ -396,5 +405,17 @@ mod tests {
         assert!(all.len() > 120_000, "{}", all.len());
         assert!(DemoPlan::new("43,9", "2022").is_err());
         assert!(DemoPlan::new("43", "2024..2022").is_err());
+    }
+
+    #[test]
+    fn without_projects_a_plan_makes_the_department_records_alone() {
+        let whole: Vec<EvaluationInput> = DemoPlan::new("430482", "2021..2022").unwrap().records().collect();
+        let plan = DemoPlan::new("430482", "2021..2022").unwrap().without_projects();
+        let departments: Vec<EvaluationInput> = plan.records().collect();
+        assert_eq!(plan.len(), departments.len());
+        assert!(departments.iter().all(|r| r.project.is_none()), "no project record");
+        let expected: Vec<&EvaluationInput> = whole.iter().filter(|r| r.project.is_none()).collect();
+        assert_eq!(departments.iter().collect::<Vec<_>>(), expected, "the same department records, in order");
+        assert!(whole.len() > 2 * departments.len(), "{} of {}", departments.len(), whole.len());
     }
 }

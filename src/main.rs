@@ -48,6 +48,9 @@ enum Command {
         /// Write NDJSON to this file (`-`: standard output) instead of loading the database
         #[arg(long)]
         ndjson: Option<PathBuf>,
+        /// Only the department-overall self-evaluations, without each township's project ones
+        #[arg(long)]
+        without_projects: bool,
     },
     /// Upsert records from an NDJSON file (one record per line), as the batch endpoint does.
     Import { file: PathBuf },
@@ -197,8 +200,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             })
             .await
         }
-        Command::DemoData { region, years, ndjson } => {
-            let plan = perfeval::demo::DemoPlan::new(&region, &years)?;
+        Command::DemoData { region, years, ndjson, without_projects } => {
+            let mut plan = perfeval::demo::DemoPlan::new(&region, &years)?;
+            if without_projects {
+                plan = plan.without_projects();
+            }
             match ndjson {
                 Some(path) => perfeval::demo::write_ndjson(&path, plan.records()),
                 None => with_database(&settings, |url| async move { perfeval::demo::load(&url, &plan).await }).await,

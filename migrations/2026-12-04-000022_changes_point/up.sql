@@ -8,7 +8,7 @@
 --
 -- A change states the rest itself only once its record stops saying it: a delete's tombstone, the
 -- earlier changes of a record being deleted (before its revisions go with it), and the earlier
--- changes of a record whose year, kind, unit or project name is being changed (they keep the
+-- changes of a record whose region, year, kind, unit or project name is being changed (they keep the
 -- identity they were made under). Those rows have `action` set; the others have it NULL.
 CREATE TABLE change_log (
     seq             bigint PRIMARY KEY,
