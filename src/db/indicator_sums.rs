@@ -13,8 +13,7 @@
 //! `evaluation_indicators`), so triggers on both append to `indicator_sum_deltas`:
 //! - on the rows, a statement trigger: for every record whose rows the statement changed, its
 //!   contribution by code after the statement less its contribution before, each from a tally of
-//!   rows (the rows now; the rows now less the new rows plus the old; both tallied in one pass
-//!   since 000023), under the record's key. A record already deleted (the rows of a cascade) is
+//!   rows (the rows now; the rows now less the new rows plus the old), under the record's key. A record already deleted (the rows of a cascade) is
 //!   left out: its delete took its contribution away;
 //! - on the records, a statement trigger on UPDATE moves the contribution of a record whose key
 //!   changed (a review step, a new grade) from the old key to the new one, from its rows as they
@@ -44,37 +43,19 @@ const VALUES: [(&str, &str, &str); 5] = [
     ("den_completion", "numeric", "s.completed_target"),
 ];
 
-/// What a record's tally counts or sums of each of its rows `r`: the rows stating an actual and
-/// their actuals, the rows stating both an actual and a target and their actuals and targets.
-const TALLY: [(&str, &str); 5] = [
-    ("actual_rows", "(r.actual IS NOT NULL)::integer"),
-    ("actual", "coalesce(r.actual, 0)"),
-    ("completed_rows", "(r.actual IS NOT NULL AND r.target IS NOT NULL)::integer"),
-    ("completed_actual", "CASE WHEN r.target IS NOT NULL THEN coalesce(r.actual, 0) ELSE 0 END"),
-    ("completed_target", "CASE WHEN r.actual IS NOT NULL THEN coalesce(r.target, 0) ELSE 0 END"),
-];
-
 /// Each record's tally by code over `rows` (rows of `evaluation_indicators` with a `sign`, 1 or
 /// -1): of its applicable rows with a code, given or matched, how many state an actual and what
 /// they sum to, and how many state both an actual and a target and what those sum to. Counted
 /// rather than summed to null, so that a record's tally before a statement is one pass over its
 /// rows now, less the statement's new rows, plus its old ones.
 fn tally_sql(rows: &str) -> String {
-    tallies_sql(rows, &[("sign", "")])
-}
-
-/// Several tallies in one pass over `rows`: one per (sign column, prefix of its tally's columns).
-fn tallies_sql(rows: &str, signs: &[(&str, &str)]) -> String {
-    let columns: Vec<String> = signs
-        .iter()
-        .flat_map(|(sign, prefix)| {
-            TALLY.iter().map(move |(name, row)| format!("sum(r.{sign} * {row}) AS {prefix}{name}"))
-        })
-        .collect();
     format!(
-        "SELECT r.evaluation_id, coalesce(r.code, r.matched_code) AS code, {} \
-         FROM ({rows}) r WHERE r.applicable AND coalesce(r.code, r.matched_code) IS NOT NULL GROUP BY 1, 2",
-        columns.join(", ")
+        "SELECT r.evaluation_id, coalesce(r.code, r.matched_code) AS code, \
+         sum(r.sign * (r.actual IS NOT NULL)::integer) AS actual_rows, sum(r.sign * coalesce(r.actual, 0)) AS actual, \
+         sum(r.sign * (r.actual IS NOT NULL AND r.target IS NOT NULL)::integer) AS completed_rows, \
+         sum(r.sign * CASE WHEN r.target IS NOT NULL THEN coalesce(r.actual, 0) ELSE 0 END) AS completed_actual, \
+         sum(r.sign * CASE WHEN r.actual IS NOT NULL THEN coalesce(r.target, 0) ELSE 0 END) AS completed_target \
+         FROM ({rows}) r WHERE r.applicable AND coalesce(r.code, r.matched_code) IS NOT NULL GROUP BY 1, 2"
     )
 }
 
@@ -193,109 +174,6 @@ pub fn measure_sql(spec: &MeasureSpec, k: usize) -> Vec<String> {
 
 /// The migration that creates the indicator sums, their deltas, the view over both, the
 /// triggers and the compaction, and fills the sums from the rows already stored.
-/// The key columns over a record `record`, each `AS` its name.
-fn key_of(record: &str) -> Vec<String> {
-    KEY.iter().map(|(name, _, sql)| format!("{} AS {name}", sql.replace("e.", &format!("{record}.")))).collect()
-}
-
-/// Each record's signed contribution (`sign`: an SQL factor) from its tally `state`, keyed over
-/// `e` in `records`.
-fn contribution(sign: &str, state: String, records: &str) -> String {
-    let mut cells = key_of("e");
-    cells.extend(VALUES.iter().map(|(name, _, sql)| format!("{sign}{sql} AS {name}")));
-    format!("SELECT {} FROM ({state}) s JOIN {records} ON e.id = s.evaluation_id", cells.join(", "))
-}
-
-/// The deltas `from` yields (one row per record and code), summed by key, the empty left out.
-fn insert_deltas(from: String) -> String {
-    let all_names = format!("{}, {}", names(&KEY, ""), names(&VALUES, ""));
-    let key_d = names(&KEY, "d.");
-    let sums: Vec<String> = VALUES.iter().map(|(name, _, _)| format!("sum(d.{name})")).collect();
-    format!(
-        "INSERT INTO indicator_sum_deltas ({all_names})\n        \
-         SELECT {key_d}, {}\n        \
-         FROM ({from}) d\n        \
-         GROUP BY {key_d}\n        \
-         HAVING {};",
-        sums.join(", "),
-        sums.iter().map(|s| format!("{s} <> 0")).collect::<Vec<_>>().join(" OR "),
-    )
-}
-
-/// What a statement on the indicator rows inserted, deleted or updated adds to the deltas: for
-/// every record it touched, its contribution after the statement less its contribution before.
-/// Its rows now are the rows before less the statement's new rows plus its old ones.
-///
-/// `one_pass` (migration 000023) tallies both states in one pass over the touched records' rows
-/// and joins the records once, one delta row per record and code. Without it (000020, kept for
-/// its down.sql) each state is its own pass, join and delta row.
-fn rows_changes(one_pass: bool) -> [String; 3] {
-    let now = |touched: &str, signs: &str| {
-        format!(
-            "SELECT i.*, {signs} FROM evaluation_indicators i \
-             WHERE i.evaluation_id IN (SELECT evaluation_id FROM {touched})"
-        )
-    };
-    let both = "(SELECT evaluation_id FROM new_rows UNION SELECT evaluation_id FROM old_rows) t";
-    if one_pass {
-        let (new, old) = ("SELECT n.*, 0 AS now, -1 AS before FROM new_rows n", "SELECT o.*, 0, 1 FROM old_rows o");
-        let change = |touched: &str, rows: String| {
-            let mut cells = key_of("e");
-            cells.extend(VALUES.iter().map(|(name, _, sql)| {
-                format!("{} - {} AS {name}", sql.replace("s.", "s.now_"), sql.replace("s.", "s.before_"))
-            }));
-            insert_deltas(format!(
-                "SELECT {} FROM ({}) s JOIN evaluations e ON e.id = s.evaluation_id",
-                cells.join(", "),
-                tallies_sql(
-                    &format!("{} UNION ALL {rows}", now(touched, "1 AS now, 1 AS before")),
-                    &[("now", "now_"), ("before", "before_")]
-                ),
-            ))
-        };
-        return [
-            change("new_rows", new.to_owned()),
-            change("old_rows", old.replace("0, 1", "0 AS now, 1 AS before")),
-            change(both, format!("{new} UNION ALL {old}")),
-        ];
-    }
-    let (new, old) = ("SELECT n.*, -1 AS sign FROM new_rows n", "SELECT o.*, 1 AS sign FROM old_rows o");
-    let rows_change = |touched: &str, before: String| -> String {
-        insert_deltas(format!(
-            "{} UNION ALL {}",
-            contribution("", tally_sql(&now(touched, "1 AS sign")), "evaluations e"),
-            contribution("-", tally_sql(&before), "evaluations e"),
-        ))
-    };
-    [
-        rows_change("new_rows", format!("{} UNION ALL {new}", now("new_rows", "1 AS sign"))),
-        rows_change("old_rows", format!("{} UNION ALL {old}", now("old_rows", "1 AS sign"))),
-        rows_change(both, format!("{} UNION ALL {new} UNION ALL {old}", now(both, "1 AS sign"))),
-    ]
-}
-
-/// Migration 000023: the rows' trigger function tallying a record before and after a statement
-/// in one pass (`rows_changes`).
-pub fn one_pass_migration_sql() -> String {
-    format!(
-        "-- Generated by `perfeval::db::indicator_sums::one_pass_migration_sql`; a test fails when they differ.
--- The indicator rows' trigger tallies each touched record's rows before and after the statement
--- in one pass and joins the records once (src/db/indicator_sums.rs, `rows_changes`).
-{}",
-        super::sums::delta_function_sql("CREATE OR REPLACE", "indicator_sums", rows_changes(true))
-    )
-}
-
-/// Its down.sql: the function as 000020 made it.
-pub fn one_pass_down_sql() -> String {
-    format!(
-        "-- Generated by `perfeval::db::indicator_sums::one_pass_down_sql`; a test fails when they differ.
--- The indicator rows' trigger as migration 000020 made it: a pass, a join and a delta row per state.
-{}",
-        super::sums::delta_function_sql("CREATE OR REPLACE", "indicator_sums", rows_changes(false))
-    )
-}
-
 pub fn migration_sql() -> String {
     let key_list = names(&KEY, "");
     let all_names = format!("{key_list}, {}", names(&VALUES, ""));
@@ -304,8 +182,48 @@ pub fn migration_sql() -> String {
         .map(|(name, ty, _)| format!("{name} {ty}{}", if *name == "grade" { "" } else { " NOT NULL" }))
         .collect();
     definitions.extend(VALUES.iter().map(|(name, ty, _)| format!("{name} {ty} NOT NULL")));
+    let key_of = |record: &str| -> Vec<String> {
+        KEY.iter().map(|(name, _, sql)| format!("{} AS {name}", sql.replace("e.", &format!("{record}.")))).collect()
+    };
+    // Each record's signed contribution (`sign`: an SQL factor) from its tally `s`, keyed over `e`.
+    let contribution = |sign: &str, state: String, records: &str| -> String {
+        let mut cells = key_of("e");
+        cells.extend(VALUES.iter().map(|(name, _, sql)| format!("{sign}{sql} AS {name}")));
+        format!("SELECT {} FROM ({state}) s JOIN {records} ON e.id = s.evaluation_id", cells.join(", "))
+    };
     let key_d = names(&KEY, "d.");
-    let [inserted, deleted, updated] = rows_changes(false);
+    let sums: Vec<String> = VALUES.iter().map(|(name, _, _)| format!("sum(d.{name})")).collect();
+    let insert_deltas = |from: String| -> String {
+        format!(
+            "INSERT INTO indicator_sum_deltas ({all_names})\n        \
+             SELECT {key_d}, {}\n        \
+             FROM ({from}) d\n        \
+             GROUP BY {key_d}\n        \
+             HAVING {};",
+            sums.join(", "),
+            sums.iter().map(|s| format!("{s} <> 0")).collect::<Vec<_>>().join(" OR "),
+        )
+    };
+    // The rows of the records a statement on the rows touched: now, and before it (now, less
+    // the new rows, plus the old).
+    let now = |touched: &str| {
+        format!(
+            "SELECT i.*, 1 AS sign FROM evaluation_indicators i \
+             WHERE i.evaluation_id IN (SELECT evaluation_id FROM {touched})"
+        )
+    };
+    let (new, old) = ("SELECT n.*, -1 AS sign FROM new_rows n", "SELECT o.*, 1 AS sign FROM old_rows o");
+    let rows_change = |touched: &str, before: String| -> String {
+        insert_deltas(format!(
+            "{} UNION ALL {}",
+            contribution("", tally_sql(&now(touched)), "evaluations e"),
+            contribution("-", tally_sql(&before), "evaluations e"),
+        ))
+    };
+    let both = "(SELECT evaluation_id FROM new_rows UNION SELECT evaluation_id FROM old_rows) t";
+    let inserted = rows_change("new_rows", format!("{} UNION ALL {new}", now("new_rows")));
+    let deleted = rows_change("old_rows", format!("{} UNION ALL {old}", now("old_rows")));
+    let updated = rows_change(both, format!("{} UNION ALL {new} UNION ALL {old}", now(both)));
     // A record whose key changed: its contribution from the old key to the new.
     let key_sql: Vec<&str> = KEY[..5].iter().map(|(_, _, sql)| *sql).collect();
     let moved_key = |record: &str| {
@@ -425,34 +343,23 @@ INSERT INTO indicator_sums ({all_names})
 mod tests {
     use super::*;
 
-    /// `generated` is the committed file `path` (under migrations/), or the test fails; with
-    /// PERFEVAL_WRITE_SUMS_MIGRATION set it writes the file first.
-    fn committed(path: &str, generated: &str, by: &str) {
-        let file = format!("{}/migrations/{path}", env!("CARGO_MANIFEST_DIR"));
-        if std::fs::read_to_string(&file).ok().as_deref() != Some(generated) {
-            if std::env::var_os("PERFEVAL_WRITE_SUMS_MIGRATION").is_some() {
-                std::fs::write(&file, generated).unwrap();
-            }
-            panic!("migrations/{path} differs from db::indicator_sums::{by}(); rerun with PERFEVAL_WRITE_SUMS_MIGRATION=1 to write it");
-        }
-    }
+    const MIGRATION: &str = include_str!("../../migrations/2026-12-03-000020_indicator_sums/up.sql");
 
     #[test]
     fn the_migration_is_generated_from_the_columns() {
-        committed("2026-12-03-000020_indicator_sums/up.sql", &migration_sql(), "migration_sql");
-    }
-
-    #[test]
-    fn the_one_pass_migration_is_generated_from_the_columns() {
-        committed(
-            "2026-12-04-000023_indicator_sums_one_pass/up.sql",
-            &one_pass_migration_sql(),
-            "one_pass_migration_sql",
-        );
-        committed("2026-12-04-000023_indicator_sums_one_pass/down.sql", &one_pass_down_sql(), "one_pass_down_sql");
-        // Its down.sql is the function 000020 made, word for word.
-        let down = one_pass_down_sql();
-        let function = &down[down.find("CREATE OR REPLACE FUNCTION").unwrap() + "CREATE OR REPLACE ".len()..];
-        assert!(migration_sql().contains(function));
+        let generated = migration_sql();
+        if generated != MIGRATION {
+            if std::env::var_os("PERFEVAL_WRITE_SUMS_MIGRATION").is_some() {
+                std::fs::write(
+                    concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/2026-12-03-000020_indicator_sums/up.sql"),
+                    &generated,
+                )
+                .unwrap();
+            }
+            panic!(
+                "migrations/2026-12-03-000020_indicator_sums/up.sql differs from \
+                 db::indicator_sums::migration_sql(); rerun with PERFEVAL_WRITE_SUMS_MIGRATION=1 to write it"
+            );
+        }
     }
 }

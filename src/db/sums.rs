@@ -473,7 +473,7 @@ pub(super) fn shared_sql(
     all_names: &str,
     inserts: [String; 3],
 ) -> String {
-    let delta = delta_function_sql("CREATE", sums, inserts);
+    let [plus, minus, both] = inserts;
     format!(
         "-- Each write's net change, appended by the trigger; writers never update a shared row.
 CREATE TABLE {deltas} (LIKE {sums});
@@ -484,7 +484,19 @@ CREATE VIEW {totals} AS
     UNION ALL
     SELECT {all_names} FROM {deltas};
 
-{delta}
+CREATE FUNCTION {sums}_delta() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        {plus}
+    ELSIF TG_OP = 'DELETE' THEN
+        {minus}
+    ELSE
+        {both}
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+
 CREATE TRIGGER {sums}_insert AFTER INSERT ON {table}
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {sums}_delta();
 CREATE TRIGGER {sums}_update AFTER UPDATE ON {table}
@@ -500,27 +512,6 @@ END
 $fn$;
 CREATE TRIGGER {sums}_truncate AFTER TRUNCATE ON {table}
     FOR EACH STATEMENT EXECUTE FUNCTION {sums}_truncate();
-"
-    )
-}
-
-/// The rows' trigger function of `{sums}`, `create`d: per statement, the deltas of its inserts,
-/// deletes and updates.
-pub(super) fn delta_function_sql(create: &str, sums: &str, inserts: [String; 3]) -> String {
-    let [plus, minus, both] = inserts;
-    format!(
-        "{create} FUNCTION {sums}_delta() RETURNS trigger LANGUAGE plpgsql AS $fn$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        {plus}
-    ELSIF TG_OP = 'DELETE' THEN
-        {minus}
-    ELSE
-        {both}
-    END IF;
-    RETURN NULL;
-END
-$fn$;
 "
     )
 }

@@ -14,7 +14,7 @@ async fn migrations_run_revert_and_run_again() {
         assert!(conn.pending_migrations(perfeval::db::MIGRATIONS).unwrap().is_empty(), "the template is migrated");
         conn.revert_all_migrations(perfeval::db::MIGRATIONS).expect("every down.sql runs");
         let pending = conn.pending_migrations(perfeval::db::MIGRATIONS).unwrap().len();
-        assert_eq!(pending, 21);
+        assert_eq!(pending, 20);
         conn.run_pending_migrations(perfeval::db::MIGRATIONS).expect("up again after down");
         assert!(conn.pending_migrations(perfeval::db::MIGRATIONS).unwrap().is_empty());
     })
@@ -40,7 +40,7 @@ async fn instances_migrating_one_new_database_at_once_all_succeed() {
         perfeval::db::applied_migration_version(&mut conn).await.unwrap(),
         Some(perfeval::db::latest_migration_version())
     );
-    assert_eq!(db.count_rows("__diesel_schema_migrations").await, 21, "each migration recorded once");
+    assert_eq!(db.count_rows("__diesel_schema_migrations").await, 20, "each migration recorded once");
     assert_eq!(db.count_rows("regions").await, 44_703, "the built-in divisions are loaded");
 }
 
@@ -156,8 +156,8 @@ async fn every_revision_reads_back_the_same_after_copies_become_pointers() {
     // The schema before: every revision a full copy. The migrations after the one under test are
     // reverted with it, the current-content one (000017) storing the copies its down.sql needs.
     let reverted = perfeval::db::revert_to(&app.db.url, "20261201000006").await.unwrap();
-    assert_eq!(reverted.len(), 15, "{reverted:?}");
-    assert!(reverted[0].contains("000023") && reverted[14].contains("000009"), "{reverted:?}");
+    assert_eq!(reverted.len(), 14, "{reverted:?}");
+    assert!(reverted[0].contains("000022") && reverted[13].contains("000009"), "{reverted:?}");
     #[derive(QueryableByName)]
     struct Version {
         #[diesel(sql_type = Text)]
@@ -299,7 +299,7 @@ async fn every_revision_reads_back_the_same_across_the_current_content_migration
     assert_eq!(app.count_rows("evaluation_revisions WHERE record IS NOT NULL").await, 6);
 
     let reverted = perfeval::db::revert_to(&app.db.url, "20261202000016").await.unwrap();
-    assert_eq!(reverted.len(), 7, "{reverted:?}");
+    assert_eq!(reverted.len(), 6, "{reverted:?}");
     // The schema before: every content version holds its copy.
     assert_eq!(app.count_rows("evaluation_revisions WHERE record IS NOT NULL").await, 10);
     assert_eq!(snapshot().await, before, "the same before the migration");
@@ -396,7 +396,7 @@ async fn the_review_history_reads_back_the_same_after_transitions_become_their_r
     );
 
     let reverted = perfeval::db::revert_to(&app.db.url, "20261202000018").await.unwrap();
-    assert_eq!(reverted.len(), 5, "{reverted:?}");
+    assert_eq!(reverted.len(), 4, "{reverted:?}");
     // The table as it was: a row per review step of the three records (4 - 1 fix, 5 - 1 fix, 0).
     assert_eq!(app.count_rows("evaluation_transitions").await, 3 + 4);
     assert_eq!(snapshot().await, after, "the same with a table of transitions");
@@ -479,7 +479,7 @@ async fn the_change_feed_reads_back_the_same_when_its_lines_point_at_the_revisio
     assert_eq!(app.count_rows("change_log WHERE action IS NULL").await, 5 + 1);
 
     let reverted = perfeval::db::revert_to(&app.db.url, "20261203000021").await.unwrap();
-    assert_eq!(reverted, ["20261204000023", "20261204000022"]);
+    assert_eq!(reverted, ["20261204000022"]);
     assert_eq!(app.count_rows("pg_tables WHERE tablename = 'changes'").await, 1);
     assert_eq!(feed().await, before, "the same from the table in full");
 
