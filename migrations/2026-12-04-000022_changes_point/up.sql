@@ -177,8 +177,8 @@ BEGIN
     RETURN NULL;
 END $$;
 
--- A record about to stop saying what its changes were (deleted, or given another year, kind,
--- unit or project name): its changes that read it state it themselves from now on, committed and
+-- A record about to stop saying what its changes were (deleted, or given another region, year,
+-- kind, unit or project name): its changes that read it state it themselves from now on, committed and
 -- staged alike. Its changes are found through the region index: every change that reads its
 -- record has the record's region, as a region change is stated too.
 CREATE FUNCTION changes_state_record() RETURNS trigger LANGUAGE plpgsql AS $$
